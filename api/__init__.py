@@ -1,0 +1,1 @@
+"""The ways in: web app, JSON API, command line and process runners."""

@@ -1,0 +1,1 @@
+"""Email out and in: outbox, SMTP, signed links, replies."""

@@ -1,0 +1,110 @@
+"""Fixtures shared by every tier of tests.
+
+Database tests take the `engine` fixture and run twice: on SQLite and on
+PostgreSQL. Each test session gets a PostgreSQL database of its own, so runs
+in parallel never meet. Outside CI a missing PostgreSQL skips those tests
+with a loud reason; in CI (CI=true) it fails them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from tests.factories import Council, build_council
+from workflow.db import make_engine
+from workflow.runtime import Runtime, build_runtime, prepare_database
+from workflow.settings import WorkflowSettings
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+POSTGRES_ADMIN_URL = os.environ.get(
+    "IRO_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+
+
+def require(condition: bool, reason: str) -> None:
+    """Skip locally when a real service is missing; never in CI."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: real services must be present)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    engine = make_engine(f"sqlite:///{path}")
+    prepare_database(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str | None]:
+    name = f"iro_test_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    except sa.exc.OperationalError:
+        admin.dispose()
+        yield None
+        return
+    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    engine = make_engine(url)
+    prepare_database(engine)
+    engine.dispose()
+    yield url
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _empty_postgres(engine: Engine) -> None:
+    tables = [
+        t for t in sa.inspect(engine).get_table_names() if t not in {"alembic_version", "theme"}
+    ]
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def engine(
+    request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
+) -> Iterator[Engine]:
+    if request.param == "sqlite":
+        path = tmp_path / "test.sqlite3"
+        shutil.copy(sqlite_template, path)
+        eng = make_engine(f"sqlite:///{path}")
+    else:
+        url = request.getfixturevalue("postgres_url")
+        require(url is not None, f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL}")
+        eng = make_engine(url)
+        _empty_postgres(eng)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def runtime(engine: Engine) -> Runtime:
+    return build_runtime(WorkflowSettings(IRO_DISPUTES_LADDER="handbook"), engine=engine)
+
+
+@pytest.fixture
+def council(runtime: Runtime) -> Council:
+    return build_council(runtime.engine)
+
+
+@pytest.fixture
+def now() -> datetime:
+    """Wednesday 2 December 2026, 10:00 London (GMT): an ordinary working morning."""
+    return datetime(2026, 12, 2, 10, 0, tzinfo=UTC)

@@ -1,0 +1,1 @@
+"""The challenge lifecycle: domain, machine, storage and use cases."""

@@ -1,0 +1,62 @@
+"""Wiring: the engine, the ladder book and a way to open units of work, from settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from escalation_rules.loader import bundled_ladders, load_ladder_setting
+from escalation_rules.model import Ladder
+from escalation_rules.themes import default_themes
+from workflow.db import make_engine
+from workflow.ladders import LadderBook
+from workflow.migrate import upgrade
+from workflow.settings import WorkflowSettings, get_settings
+from workflow.tables import Theme
+from workflow.unit_of_work import UnitOfWork
+
+
+@dataclass
+class Runtime:
+    engine: Engine
+    ladders: LadderBook
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.engine, self.ladders)
+
+    @staticmethod
+    def now() -> datetime:
+        return datetime.now(UTC)
+
+
+def build_runtime(
+    settings: WorkflowSettings | None = None, engine: Engine | None = None
+) -> Runtime:
+    settings = settings or get_settings()
+    ladder, content = ladder_in_use(settings.ladder)
+    book = LadderBook(ladder, content)
+    return Runtime(engine or make_engine(settings.resolved_database_url), book)
+
+
+def ladder_in_use(setting: str) -> tuple[Ladder, bytes]:
+    """The ladder the setting names, with the exact bytes its hash was taken of."""
+    ladder = load_ladder_setting(setting)
+    if setting in bundled_ladders():
+        source = resources.files("escalation_rules").joinpath("ladders", f"{setting}.toml")
+        return ladder, source.read_bytes()
+    return ladder, Path(setting).read_bytes()
+
+
+def prepare_database(engine: Engine) -> None:
+    """Migrate to the latest schema and give an empty theme list the default taxonomy."""
+    upgrade(engine)
+    with Session(engine) as session:
+        if session.exec(select(Theme)).first() is None:
+            for position, theme in enumerate(default_themes()):
+                session.add(Theme(key=theme.key, label=theme.label, position=position))
+            session.commit()

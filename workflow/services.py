@@ -1,0 +1,218 @@
+"""The use cases: raise a challenge, and act on one. Each is one transaction.
+
+Callers (web, API, email replies, the deadline sweep) pass plain values and
+a clock reading; nothing here knows about HTTP or SMTP.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlmodel import select
+
+from escalation_rules.model import LegalStatus, Role
+from workflow.domain import Challenge
+from workflow.errors import ConcurrentUpdate, NoResponder, NotFound, NotPermitted, RuleViolation
+from workflow.lifecycle import ActionContext, Lifecycle, lifecycle_for
+from workflow.states import SYSTEM_ACTIONS, Action
+from workflow.tables import Child, Person, Theme
+from workflow.unit_of_work import UnitOfWork
+
+_LONDON = ZoneInfo("Europe/London")
+_RESPONDER_ACTIONS = frozenset({Action.RESPOND})
+
+
+@dataclass(frozen=True)
+class InformalDiscussion:
+    discussed_with: str
+    discussed_on: date
+    agreed_actions: str
+    agreed_by: date
+
+    def summary(self) -> str:
+        return (
+            f"{self.discussed_on.isoformat()} with {self.discussed_with}: {self.agreed_actions} "
+            f"(agreed by {self.agreed_by.isoformat()})"
+        )
+
+
+@dataclass(frozen=True)
+class NewChallenge:
+    child_reference: str
+    theme_key: str
+    what_is_wrong: str
+    impact_on_child: str
+    outcome_wanted: str
+    review_date: date | None = None
+    formal: bool = False
+    stage: str | None = None
+    informal: InformalDiscussion | None = None
+
+
+def raise_challenge(uow: UnitOfWork, new: NewChallenge, iro_id: int, now: datetime) -> Challenge:
+    """Record a new challenge, informal or formal, and commit it with its first event."""
+    iro = _person(uow, iro_id)
+    if iro.role != Role.IRO:
+        raise NotPermitted(iro.name, "raise", "a new challenge")
+    child = _child(uow, new.child_reference)
+    _check_theme(uow, new.theme_key)
+    ladder = uow.ladders.current
+    uow.ladders.record_current(uow.session)
+    challenge = Challenge(
+        reference=uow.challenges.next_reference(now.astimezone(_LONDON).year),
+        child_id=_id(child.id),
+        raised_by_id=iro_id,
+        theme_key=new.theme_key,
+        ladder_id=ladder.id,
+        ladder_hash=ladder.content_hash,
+        raised_at=now,
+        what_is_wrong=_required(new.what_is_wrong, "what_is_wrong", "what is wrong"),
+        review_date=new.review_date,
+        impact_on_child=_required(
+            new.impact_on_child, "impact_on_child", "the impact on the child"
+        ),
+        outcome_wanted=_required(new.outcome_wanted, "outcome_wanted", "the outcome wanted"),
+    )
+    ctx = _context(uow, challenge, child, iro_id, now, _raise_params(new))
+    action = Action.RAISE_FORMAL if new.formal else Action.RAISE_INFORMAL
+    lifecycle_for(ladder).apply(challenge, action, ctx)
+    uow.challenges.add(challenge)
+    uow.commit()
+    return challenge
+
+
+def take_action(
+    uow: UnitOfWork,
+    reference: str,
+    action: Action | str,
+    actor_id: int | None,
+    params: Mapping[str, Any],
+    now: datetime,
+    expected_version: int | None = None,
+) -> Challenge:
+    """Apply one action to one challenge and commit it with its event, or change nothing."""
+    action = _action(reference, action)
+    challenge = uow.challenges.get(reference)
+    if expected_version is not None and expected_version != challenge.version:
+        raise ConcurrentUpdate(reference, expected_version)
+    child = uow.session.get(Child, challenge.child_id)
+    assert child is not None
+    _check_permission(uow, challenge, child, action, actor_id)
+    ctx = _context(uow, challenge, child, actor_id, now, params)
+    lifecycle(uow, challenge).apply(challenge, action, ctx)
+    uow.challenges.save(challenge)
+    uow.commit()
+    return challenge
+
+
+def lifecycle(uow: UnitOfWork, challenge: Challenge) -> Lifecycle:
+    """The machine for the ladder version this challenge started under."""
+    ladder = uow.ladders.version(uow.session, challenge.reference, challenge.ladder_hash)
+    return lifecycle_for(ladder)
+
+
+def allowed_actions(uow: UnitOfWork, challenge: Challenge) -> list[Action]:
+    child = uow.session.get(Child, challenge.child_id)
+    status = LegalStatus(child.legal_status) if child else None
+    return lifecycle(uow, challenge).allowed_actions(challenge, status)
+
+
+# -- helpers ---------------------------------------------------------------
+
+
+def _context(
+    uow: UnitOfWork,
+    challenge: Challenge,
+    child: Child,
+    actor_id: int | None,
+    now: datetime,
+    params: Mapping[str, Any],
+) -> ActionContext:
+    def find_responder(role: Role) -> int:
+        person = uow.directory.responder(role, child, challenge.raised_by_id)
+        if person is None:
+            raise NoResponder(challenge.reference, role.value)
+        return person
+
+    return ActionContext(
+        at=now,
+        actor_id=actor_id,
+        params=params,
+        find_responder=find_responder,
+        child_legal_status=LegalStatus(child.legal_status),
+    )
+
+
+def _check_permission(
+    uow: UnitOfWork, challenge: Challenge, child: Child, action: Action, actor_id: int | None
+) -> None:
+    if action in SYSTEM_ACTIONS:
+        if actor_id is not None:
+            raise NotPermitted(_person(uow, actor_id).name, action.value, challenge.reference)
+        return
+    if actor_id is None:
+        raise NotPermitted("The system", action.value, challenge.reference)
+    if action in _RESPONDER_ACTIONS:
+        responder = challenge.responder_id
+        if responder is not None and uow.directory.may_answer_for(actor_id, responder):
+            return
+    elif actor_id in (challenge.raised_by_id, child.iro_id):
+        return
+    raise NotPermitted(_person(uow, actor_id).name, action.value, challenge.reference)
+
+
+def _raise_params(new: NewChallenge) -> dict[str, Any]:
+    if new.formal:
+        held = new.informal.summary() if new.informal else None
+        return {"stage": new.stage, "informal_discussion": held}
+    if new.informal is None:
+        raise RuleViolation("(new)", "raise_informal", "record the informal discussion", "informal")
+    return {
+        "discussed_with": new.informal.discussed_with,
+        "discussed_on": new.informal.discussed_on,
+        "agreed_actions": new.informal.agreed_actions,
+        "agreed_by": new.informal.agreed_by,
+    }
+
+
+def _action(reference: str, action: Action | str) -> Action:
+    try:
+        return Action(action)
+    except ValueError:
+        raise RuleViolation(reference, str(action), "there is no such action") from None
+
+
+def _person(uow: UnitOfWork, person_id: int) -> Person:
+    person = uow.session.get(Person, person_id)
+    if person is None:
+        raise NotFound("person", person_id)
+    return person
+
+
+def _child(uow: UnitOfWork, case_reference: str) -> Child:
+    child = uow.session.exec(select(Child).where(Child.case_reference == case_reference)).first()
+    if child is None:
+        raise NotFound("child", case_reference)
+    return child
+
+
+def _check_theme(uow: UnitOfWork, key: str) -> None:
+    theme = uow.session.get(Theme, key)
+    if theme is None or not theme.active:
+        raise RuleViolation("(new)", "raise", f"there is no theme '{key}'", "theme_key")
+
+
+def _required(value: str, field: str, label: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise RuleViolation("(new)", "raise", f"enter {label}", field)
+    return value
+
+
+def _id(value: int | None) -> int:
+    assert value is not None
+    return value

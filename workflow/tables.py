@@ -1,0 +1,157 @@
+"""The storage schema. Rows only: behaviour lives in `domain` and `lifecycle`.
+
+Times are stored as aware UTC (see `UTCDateTime`); SQLite keeps no zone, so
+the type puts it back on the way out.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime refused: store aware UTC")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+JSONType = sa.JSON().with_variant(JSONB(), "postgresql")
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _when(nullable: bool = True, index: bool = False) -> Any:
+    return Field(default=None, sa_type=UTCDateTime, nullable=nullable, index=index)
+
+
+class Team(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200, unique=True)
+    service_area: str = Field(default="", max_length=200)
+
+
+class Person(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=320, unique=True)
+    name: str = Field(max_length=200)
+    role: str = Field(max_length=40, index=True)
+    team_id: int | None = Field(default=None, foreign_key="team.id", index=True)
+    manager_id: int | None = Field(default=None, foreign_key="person.id", index=True)
+    deputy_id: int | None = Field(default=None, foreign_key="person.id")
+    absent: bool = False
+    active: bool = True
+
+
+class Child(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    case_reference: str = Field(max_length=40, unique=True)
+    display_name: str = Field(max_length=200)
+    legal_status: str = Field(max_length=40)
+    social_worker_id: int | None = Field(default=None, foreign_key="person.id", index=True)
+    iro_id: int | None = Field(default=None, foreign_key="person.id", index=True)
+
+
+class Theme(SQLModel, table=True):
+    key: str = Field(primary_key=True, max_length=60)
+    label: str = Field(max_length=200)
+    position: int = 0
+    active: bool = True
+
+
+class LadderVersion(SQLModel, table=True):
+    """Every ladder a challenge has started under, kept so its deadlines never move."""
+
+    __tablename__ = "ladder_version"
+    content_hash: str = Field(primary_key=True, max_length=64)
+    ladder_id: str = Field(max_length=60, index=True)
+    content: str = Field(sa_type=sa.Text)
+    first_used_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class ReferenceCounter(SQLModel, table=True):
+    __tablename__ = "reference_counter"
+    year: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    last: int = 0
+
+
+class ChallengeRecord(SQLModel, table=True):
+    __tablename__ = "challenge"
+    __table_args__ = (
+        # The deadline sweep: running clocks, oldest due first.
+        sa.Index("ix_challenge_state_due", "state", "due_at"),
+        sa.Index("ix_challenge_responder_state", "responder_id", "state"),
+        sa.Index("ix_challenge_raised_by_state", "raised_by_id", "state"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    reference: str = Field(max_length=20, unique=True)
+    child_id: int = Field(foreign_key="child.id", index=True)
+    raised_by_id: int = Field(foreign_key="person.id")
+    theme_key: str = Field(foreign_key="theme.key", max_length=60, index=True)
+    ladder_id: str = Field(max_length=60)
+    ladder_hash: str = Field(foreign_key="ladder_version.content_hash", max_length=64)
+    raised_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    what_is_wrong: str = Field(default="", sa_type=sa.Text)
+    review_date: date | None = None
+    impact_on_child: str = Field(default="", sa_type=sa.Text)
+    outcome_wanted: str = Field(default="", sa_type=sa.Text)
+    state: str = Field(max_length=30)
+    stage_key: str | None = Field(default=None, max_length=60)
+    responder_id: int | None = Field(default=None, foreign_key="person.id")
+    due_at: datetime | None = _when()
+    stage_started_at: datetime | None = _when()
+    formal_started_at: datetime | None = _when()
+    cap_due_at: datetime | None = _when()
+    highest_stage_key: str | None = Field(default=None, max_length=60)
+    paused_at: datetime | None = _when()
+    paused_from: str | None = Field(default=None, max_length=30)
+    informal_recorded: bool = False
+    resolved_at: datetime | None = _when()
+    closed_at: datetime | None = _when()
+    outcome: str | None = Field(default=None, sa_type=sa.Text)
+    version: int = 1
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class ChallengeEvent(SQLModel, table=True):
+    """The append-only log: the IRO footprint. Database triggers refuse UPDATE and DELETE."""
+
+    __tablename__ = "challenge_event"
+    __table_args__ = (
+        sa.UniqueConstraint("challenge_id", "seq", name="uq_challenge_event_seq"),
+        sa.Index("ix_challenge_event_kind_at", "kind", "occurred_at"),
+    )
+
+    id: int | None = Field(
+        default=None, primary_key=True, sa_type=sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+    )
+    challenge_id: int = Field(foreign_key="challenge.id")
+    seq: int
+    kind: str = Field(max_length=40)
+    occurred_at: datetime = Field(sa_type=UTCDateTime)
+    recorded_at: datetime = Field(sa_type=UTCDateTime)
+    actor_id: int | None = Field(default=None, foreign_key="person.id")
+    from_state: str = Field(max_length=30)
+    to_state: str = Field(max_length=30)
+    stage_key: str | None = Field(default=None, max_length=60)
+    changes: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    details: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)

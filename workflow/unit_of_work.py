@@ -1,0 +1,72 @@
+"""One transaction per use case: everything commits together or not at all."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import TracebackType
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from workflow.directory import Directory
+from workflow.domain import Challenge, NewEvent
+from workflow.errors import ConcurrentUpdate, DomainError
+from workflow.ladders import LadderBook
+from workflow.repository import ChallengeRepository
+
+# Called just before commit with everything the unit of work appended to the log;
+# notifications and deadlines register here so their rows commit with the event.
+EventListener = Callable[[Session, list[tuple[Challenge, list[NewEvent]]]], None]
+_listeners: list[EventListener] = []
+
+
+def listen_for_events(listener: EventListener) -> None:
+    if listener not in _listeners:
+        _listeners.append(listener)
+
+
+class UnitOfWork:
+    session: Session
+    challenges: ChallengeRepository
+    directory: Directory
+
+    def __init__(self, engine: Engine, ladders: LadderBook) -> None:
+        self.engine = engine
+        self.ladders = ladders
+
+    def __enter__(self) -> UnitOfWork:
+        self.session = Session(self.engine, expire_on_commit=False)
+        self.challenges = ChallengeRepository(self.session)
+        self.directory = Directory(self.session)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        # close() rolls back anything uncommitted without expiring loaded rows,
+        # so callers may read what they fetched after the unit of work ends.
+        self.session.close()
+
+    def commit(self) -> None:
+        appended = self.challenges.appended
+        if appended:
+            for listener in _listeners:
+                listener(self.session, appended)
+            self.challenges.appended = []
+        try:
+            self.session.commit()
+        except sa.exc.IntegrityError as error:
+            # Two writers appended the same event number: the loser sees a conflict.
+            if "uq_challenge_event_seq" in str(error.orig):
+                raise ConcurrentUpdate("(unknown)", -1) from error
+            raise
+
+    def flush(self) -> None:
+        try:
+            self.session.flush()
+        except sa.exc.IntegrityError as error:
+            raise DomainError(str(error.orig)) from error
