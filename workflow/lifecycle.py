@@ -364,7 +364,7 @@ def _t(
 
 
 def _unpack(ev: EventData) -> tuple[Challenge, ActionContext]:
-    ctx = ev.kwargs["ctx"] if "ctx" in ev.kwargs else list(ev.args)[0]
+    ctx = ev.kwargs["ctx"] if "ctx" in ev.kwargs else next(iter(ev.args))
     return _model(ev), ctx
 
 

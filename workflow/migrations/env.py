@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
+import importlib
+
 from alembic import context
 from sqlalchemy import Connection
 from sqlmodel import SQLModel
 
-import workflow.tables  # noqa: F401  (registers the tables on the metadata)
 from workflow.db import make_engine
 from workflow.settings import get_settings
+
+# Every module that defines tables, so autogenerate sees the whole schema.
+# Parts still being built may not exist yet; their migrations arrive with them.
+TABLE_MODULES = (
+    "workflow.tables",
+    "workflow.deadline_tables",
+    "workflow.activity_tables",
+    "notifications.tables",
+    "api.tables",
+)
+for _name in TABLE_MODULES:
+    try:
+        importlib.import_module(_name)
+    except ModuleNotFoundError as _missing:
+        if _missing.name != _name:
+            raise
 
 config = context.config
 target_metadata = SQLModel.metadata

