@@ -77,7 +77,7 @@ class Lifecycle:
         except Exception:
             _restore(challenge, before)
             raise
-        if not done:  # pragma: no cover - the conditions below are exhaustive
+        if not done:  # every candidate's condition refused it, e.g. respond while informal
             raise TransitionNotAllowed(challenge.reference, action, from_state)
         after = challenge.tracked()
         event = NewEvent(
@@ -141,6 +141,8 @@ class Lifecycle:
                conditions=self._escalates_on_timeout),
             _t(A.TIME_OUT, [S.INFORMAL, S.AWAITING_RESPONSE], S.AWAITING_IRO_DECISION,
                self._time_out, unless=self._escalates_on_timeout),
+            _t(A.REMIND, running, None, self._record_deadline),
+            _t(A.ALERT_CAP, _OPEN, None, self._record_deadline),
             _t(A.REFER_CAFCASS, [*_OPEN, S.RESOLVED], None, self._refer_cafcass),
             _t(A.RECORD_GOOD_PRACTICE, [*_OPEN, S.RESOLVED, S.WITHDRAWN, S.CLOSED], None,
                self._record_good_practice),
@@ -249,9 +251,11 @@ class Lifecycle:
             self.london_date(c.paused_at), self.london_date(ctx.at)
         )
         ctx.details.update(reason=optional_text(ctx.params, "reason"), paused_working_days=days)
-        if c.due_at is not None:
+        # No working day lost, nothing to move: shift(d, 0) would roll a due day that
+        # falls on a weekend (an agreed informal date) on to the next working day.
+        if days and c.due_at is not None:
             c.due_at = self.rules.shift(c.due_at, days)
-        if c.cap_due_at is not None:
+        if days and c.cap_due_at is not None:
             c.cap_due_at = self.rules.shift(c.cap_due_at, days)
         c.paused_at, c.paused_from = None, None
 
@@ -280,6 +284,13 @@ class Lifecycle:
             assert nxt is not None
             self._open_stage(c, ctx, nxt)
 
+    def _record_deadline(self, ev: EventData) -> None:
+        """A reminder or cap alert from the deadline sweep: recorded, nothing moves."""
+        c, ctx = _unpack(ev)
+        for key, value in ctx.params.items():
+            ctx.details.setdefault(key, value)
+        ctx.details.setdefault("stage", c.stage_key)
+
     def _refer_cafcass(self, ev: EventData) -> None:
         c, ctx = _unpack(ev)
         problem = self._cafcass_problem(c, ctx.child_legal_status)
@@ -299,7 +310,10 @@ class Lifecycle:
         c, ctx = _unpack(ev)
         ctx.details["note"] = required_text(c, ev, ctx.params, "note")
         person = ctx.params.get("recognised_person_id")
-        ctx.details["recognised_person_id"] = int(person) if person else None
+        try:
+            ctx.details["recognised_person_id"] = int(person) if person else None
+        except (TypeError, ValueError):
+            _refuse(c, ev, "choose the person from the list", "recognised_person_id")
 
     # -- helpers -------------------------------------------------------------
 

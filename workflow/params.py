@@ -8,7 +8,7 @@ precise refusal rather than a bad record.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from transitions import EventData
@@ -52,6 +52,8 @@ def required_date(
     raw = p.get(name)
     if raw is None or raw == "":
         raise _refuse(c, ev, name, f"enter the {label}")
+    if isinstance(raw, datetime):
+        raise _refuse(c, ev, name, f"the {label} must be a date, without a time")
     try:
         value = raw if isinstance(raw, date) else date.fromisoformat(str(raw))
     except ValueError:
@@ -65,10 +67,13 @@ def required_date(
 
 def required_working_days(c: Challenge, ev: EventData, p: Mapping[str, Any], name: str) -> int:
     raw = p.get(name)
+    whole = "enter the number of working days as a whole number"
+    if isinstance(raw, bool) or (isinstance(raw, float) and not raw.is_integer()):
+        raise _refuse(c, ev, name, whole)
     try:
-        value = int(raw)  # type: ignore[arg-type]
+        value = int(str(raw).strip()) if isinstance(raw, str) else int(raw)  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        raise _refuse(c, ev, name, "enter the number of working days as a whole number") from None
+        raise _refuse(c, ev, name, whole) from None
     if not 1 <= value <= MAX_EXTENSION_WORKING_DAYS:
         raise _refuse(
             c,

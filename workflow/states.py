@@ -59,12 +59,14 @@ class Action(StrEnum):
     WITHDRAW = "withdraw"
     CLOSE = "close"
     TIME_OUT = "time_out"
+    REMIND = "remind"  # the deadline sweep: a reminder point passed (records only)
+    ALERT_CAP = "alert_cap"  # the deadline sweep: the overall cap passed (records only)
     REFER_CAFCASS = "refer_cafcass"
     RECORD_GOOD_PRACTICE = "record_good_practice"
 
 
 # Actions the system takes by itself; people never see them as buttons.
-SYSTEM_ACTIONS = frozenset({Action.TIME_OUT})
+SYSTEM_ACTIONS = frozenset({Action.TIME_OUT, Action.REMIND, Action.ALERT_CAP})
 # Actions that record something without moving the challenge.
 RECORDING_ACTIONS = frozenset({Action.REFER_CAFCASS, Action.RECORD_GOOD_PRACTICE})
 

@@ -9,9 +9,9 @@ import sqlalchemy as sa
 
 from tests.factories import Council, new_challenge
 from workflow.errors import ConcurrentUpdate
+from workflow.lifecycle import ActionContext
 from workflow.replay import replay
 from workflow.runtime import Runtime
-from workflow.lifecycle import ActionContext
 from workflow.services import lifecycle, raise_challenge, take_action
 from workflow.states import Action, State
 
