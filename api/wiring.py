@@ -7,12 +7,15 @@ from __future__ import annotations
 
 from sqlalchemy.engine import Engine
 
+from workflow.deadline_planner import plan_deadlines
 from workflow.runtime import Runtime, build_runtime
 from workflow.settings import WorkflowSettings
+from workflow.unit_of_work import listen_for_events
 
 
 def install_extensions() -> None:
     """Register the event listeners of notifications and deadlines (idempotent)."""
+    listen_for_events(plan_deadlines)
 
 
 def build(settings: WorkflowSettings | None = None, engine: Engine | None = None) -> Runtime:

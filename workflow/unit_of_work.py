@@ -51,12 +51,20 @@ class UnitOfWork:
         # so callers may read what they fetched after the unit of work ends.
         self.session.close()
 
+    def publish(self) -> None:
+        """Let the listeners write their rows for what was appended, without committing.
+
+        `commit` does this itself; a use case that commits several challenges in one
+        transaction (the deadline sweep's batches) calls it per challenge.
+        """
+        appended, self.challenges.appended = self.challenges.appended, []
+        if not appended:
+            return
+        for listener in list(_listeners):
+            listener(self.session, appended)
+
     def commit(self) -> None:
-        appended = self.challenges.appended
-        if appended:
-            for listener in _listeners:
-                listener(self.session, appended)
-            self.challenges.appended = []
+        self.publish()
         try:
             self.session.commit()
         except sa.exc.IntegrityError as error:

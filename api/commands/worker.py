@@ -1,0 +1,59 @@
+"""`iro-disputes worker`: the scheduler and the senders, in the foreground."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from datetime import datetime
+from types import FrameType
+from typing import Annotated
+
+import typer
+
+from api.commands._common import runtime
+from api.worker import Worker, WorkerRefused, parse_moment
+from workflow.deadline_settings import get_deadline_settings
+
+
+def register(cli: typer.Typer) -> None:
+    @cli.command()
+    def worker(
+        now: Annotated[
+            str | None,
+            typer.Option(help="Drills and tests: every sweep runs as if it were this time"),
+        ] = None,
+        interval: Annotated[
+            float | None, typer.Option(help="Seconds between sweeps (IRO_DISPUTES_SWEEP_SECONDS)")
+        ] = None,
+    ) -> None:
+        """Run the deadline sweep and the other scheduled jobs until SIGTERM or Ctrl+C."""
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+        settings = get_deadline_settings()
+        if interval is not None:
+            settings = settings.model_copy(update={"sweep_seconds": interval})
+        fixed = _moment(now) if now else None
+        process = Worker(runtime(), settings, clock=(lambda: fixed) if fixed else None)
+        try:
+            process.start()
+        except WorkerRefused as refused:
+            typer.echo(f"Error: {refused}", err=True)
+            raise typer.Exit(code=2) from refused
+        stop = threading.Event()
+
+        def _stop(signum: int, _frame: FrameType | None) -> None:
+            stop.set()
+
+        signal.signal(signal.SIGTERM, _stop)
+        signal.signal(signal.SIGINT, _stop)
+        typer.echo(f"Worker {process.name} running; SIGTERM or Ctrl+C stops it.")
+        stop.wait()
+        process.stop()
+        typer.echo("Worker stopped.")
+
+
+def _moment(text: str) -> datetime:
+    try:
+        return parse_moment(text)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--now") from error

@@ -1,0 +1,1 @@
+"""Benchmarks: one module per benchmark, run as `python -m bench.<name>`. Never timed tests."""

@@ -1,0 +1,90 @@
+"""Fixtures for the deadline tests: the planner installed, a clock you move by hand."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from api.wiring import install_extensions
+from tests.factories import Council, new_challenge
+from workflow.deadline_planner import DEADLINE
+from workflow.deadline_settings import DeadlineSettings
+from workflow.domain import Challenge
+from workflow.runtime import Runtime, build_runtime
+from workflow.services import raise_challenge
+from workflow.settings import WorkflowSettings
+from workflow.sweep import Fired, sweep
+
+install_extensions()
+
+WED = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)  # the shared `now`: Wednesday 2 December 2026
+
+
+def utc(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+
+
+SETTINGS = DeadlineSettings(
+    IRO_DISPUTES_SWEEP_SECONDS=30,
+    IRO_DISPUTES_DEADLINE_LEASE_SECONDS=300,
+    IRO_DISPUTES_SWEEP_BATCH=7,  # small, so tests cross batch boundaries
+    IRO_DISPUTES_DEADLINE_MAX_ATTEMPTS=3,
+    IRO_DISPUTES_DEADLINE_RETRY_SECONDS=60,
+)
+
+
+@pytest.fixture
+def settings() -> DeadlineSettings:
+    return SETTINGS
+
+
+@pytest.fixture
+def notts(engine: Engine) -> Runtime:
+    """A runtime whose ladder asks the IRO on every timeout (Nottinghamshire)."""
+    return build_runtime(WorkflowSettings(IRO_DISPUTES_LADDER="nottinghamshire"), engine=engine)
+
+
+def raise_formal(
+    runtime: Runtime,
+    council: Council,
+    at: datetime,
+    stage: str | None = None,
+    child: str = "LL1001",
+) -> Challenge:
+    with runtime.uow() as uow:
+        return raise_challenge(uow, new_challenge(at, stage=stage, child=child), council.iro, at)
+
+
+def run_sweep(runtime: Runtime, at: datetime, worker: str = "test-worker") -> list[Fired]:
+    return sweep(runtime, at, worker=worker, settings=SETTINGS)
+
+
+def rows(runtime: Runtime, challenge: Challenge, status: str | None = None) -> list[Any]:
+    query = sa.select(DEADLINE).where(DEADLINE.c.challenge_id == challenge.id)
+    if status:
+        query = query.where(DEADLINE.c.status == status)
+    with runtime.engine.connect() as conn:
+        return list(conn.execute(query.order_by(DEADLINE.c.due_at, DEADLINE.c.id)))
+
+
+def pending(runtime: Runtime, challenge: Challenge) -> list[tuple[str, datetime]]:
+    return [(r.kind, r.due_at) for r in rows(runtime, challenge, "pending")]
+
+
+def events(runtime: Runtime, challenge: Challenge) -> list[Any]:
+    with runtime.uow() as uow:
+        return uow.challenges.events(challenge.id or 0)
+
+
+def current(runtime: Runtime, challenge: Challenge) -> Challenge:
+    with runtime.uow() as uow:
+        return uow.challenges.get(challenge.reference)
+
+
+SECOND = timedelta(seconds=1)

@@ -1,0 +1,193 @@
+"""Plan a challenge's deadlines in the same transaction as the event that set them.
+
+`plan_deadlines` is a unit-of-work listener (see `workflow.unit_of_work`): for every
+challenge whose state, stage or due dates an event changed, it cancels the rows that
+no longer apply and plans new ones from the ladder version the challenge started
+under: the ladder's reminder points, the stage (or informal) timeout, and the overall
+cap while the formal process is open. A row already fired is never planned again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, SQLModel
+
+from escalation_rules.deadlines import DeadlineRules
+from escalation_rules.loader import parse_ladder
+from escalation_rules.model import Ladder
+from workflow.deadline_tables import DeadlineKind, DeadlineRecord, DeadlineStatus
+from workflow.domain import CHALLENGE_FIELDS, Challenge, NewEvent
+from workflow.lifecycle import lifecycle_for
+from workflow.states import CLOCK_RUNNING_STATES, OPEN_STATES, State
+from workflow.tables import LadderVersion, utc_now
+
+# Changes to these fields move or end a challenge's deadlines.
+WATCHED_FIELDS = frozenset({"state", "stage_key", "due_at", "cap_due_at"})
+DEADLINE: sa.Table = SQLModel.metadata.tables[DeadlineRecord.__tablename__]
+_ladders: dict[str, Ladder] = {}
+_INSERT = sa.insert(DEADLINE)
+# Built once: statement construction costs more than the statement on a hot path.
+_CANCEL = (
+    sa.update(DEADLINE)
+    .where(DEADLINE.c.challenge_id == sa.bindparam("challenge"))
+    .where(DEADLINE.c.status.in_([DeadlineStatus.PENDING.value, DeadlineStatus.STUCK.value]))
+    .values(
+        status=DeadlineStatus.CANCELLED.value,
+        outcome=sa.bindparam("outcome"),
+        claimed_by=None,
+        lease_until=None,
+        updated_at=sa.bindparam("wall"),
+    )
+)
+
+
+@dataclass(frozen=True)
+class PlannedDeadline:
+    kind: DeadlineKind
+    due_at: datetime
+    applies_to_due_at: datetime
+    label: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def plan_deadlines(session: Session, appended: list[tuple[Challenge, list[NewEvent]]]) -> None:
+    """The listener: replan every challenge an event moved."""
+    for challenge, events in appended:
+        if any(WATCHED_FIELDS & e.changes.keys() for e in events):
+            replan(session, challenge, events[-1].occurred_at, events[-1].kind)
+
+
+def replan(session: Session, challenge: Challenge, at: datetime, because: str) -> None:
+    assert challenge.id is not None
+    wall = utc_now()
+    session.connection().execute(
+        _CANCEL,
+        {
+            "challenge": challenge.id,
+            "outcome": f"no longer applies: the challenge moved on ({because} at {at.isoformat()})",
+            "wall": wall,
+        },
+    )
+    wanted = planned(challenge, ladder_for(session, challenge.ladder_hash), at)
+    if not wanted:
+        return
+    fired = _already_fired(session, challenge, wanted, at)
+    rows = [
+        _row(challenge, p, wall) for p in wanted if (p.kind.value, p.due_at, p.label) not in fired
+    ]
+    if rows:
+        session.connection().execute(_INSERT, rows)
+
+
+def _already_fired(
+    session: Session, challenge: Challenge, wanted: list[PlannedDeadline], at: datetime
+) -> set[tuple[str, datetime, str]]:
+    """Deadlines of `wanted` already fired (say the cap, after an IRO's decision).
+
+    A deadline fires at or after it is due, and before any later event, so only a
+    deadline due by the time of this event can have fired: most replans skip the query.
+    """
+    if all(p.due_at > at for p in wanted):
+        return set()
+    return {
+        (row.kind, row.due_at, row.label)
+        for row in session.connection().execute(
+            sa.select(DEADLINE.c.kind, DEADLINE.c.due_at, DEADLINE.c.label)
+            .where(DEADLINE.c.challenge_id == challenge.id)
+            .where(DEADLINE.c.status == DeadlineStatus.DONE)
+        )
+    }
+
+
+def planned(challenge: Challenge, ladder: Ladder, at: datetime) -> list[PlannedDeadline]:
+    """The deadlines a challenge has now, as of an event at `at` (pure)."""
+    result: list[PlannedDeadline] = []
+    rules = lifecycle_for(ladder).rules  # built once per ladder version, calendar and all
+    c = challenge
+    if c.state in CLOCK_RUNNING_STATES and c.due_at is not None:
+        label = f"stage {c.stage_key} due" if c.stage_key else "informal agreed date"
+        result.append(PlannedDeadline(DeadlineKind.TIMEOUT, c.due_at, c.due_at, label))
+        if c.state is State.AWAITING_RESPONSE and c.responder_id is not None:
+            result.extend(_reminders(c, rules, at))
+    if c.state in OPEN_STATES and c.state is not State.PAUSED and c.cap_due_at is not None:
+        label = f"overall cap of {ladder.overall_cap_working_days} working days"
+        result.append(PlannedDeadline(DeadlineKind.CAP, c.cap_due_at, c.cap_due_at, label))
+    return result
+
+
+def _reminders(c: Challenge, rules: DeadlineRules, at: datetime) -> list[PlannedDeadline]:
+    assert c.due_at is not None
+    started = c.stage_started_at or at
+    out = []
+    for reminder, when in rules.reminder_times(c.due_at):
+        # A reminder point before the stage began, or already past when the date was
+        # set (an extension), is skipped: it would only arrive late and confuse.
+        if started < when < c.due_at and when > at:
+            days = reminder.working_days_before
+            label = (
+                "morning of the due day"
+                if days == 0
+                else f"{days} working day{'s' if days != 1 else ''} before the due day"
+            )
+            details = {"working_days_before": days, "at": reminder.at.isoformat("minutes")}
+            out.append(PlannedDeadline(DeadlineKind.REMINDER, when, c.due_at, label, details))
+    return out
+
+
+def replan_open(engine: Engine, now: datetime) -> int:
+    """Plan every open challenge afresh (after an upgrade, or data loaded by SQL)."""
+    challenges = SQLModel.metadata.tables["challenge"]
+    states = [s.value for s in OPEN_STATES]
+    with Session(engine) as session:
+        rows = session.connection().execute(
+            sa.select(challenges).where(challenges.c.state.in_(states))
+        )
+        count = 0
+        for row in rows.all():
+            replan(session, challenge_from_row(row), now, "replan")
+            count += 1
+        session.commit()
+    return count
+
+
+def challenge_from_row(row: Any) -> Challenge:
+    """A domain challenge from a plain `challenge` row (no ORM object, no identity map)."""
+    values = {name: getattr(row, name) for name in CHALLENGE_FIELDS}
+    values["state"] = State(row.state)
+    values["paused_from"] = State(row.paused_from) if row.paused_from else None
+    return Challenge(**values)
+
+
+def ladder_for(session: Session, content_hash: str) -> Ladder:
+    """The ladder version a challenge started under (kept in `ladder_version`)."""
+    if content_hash not in _ladders:
+        row = session.get(LadderVersion, content_hash)
+        if row is None:
+            raise LookupError(f"ladder version {content_hash[:12]} is not recorded")
+        name = f"{row.ladder_id}@{content_hash[:12]}"
+        _ladders[content_hash] = parse_ladder(row.content.encode("utf-8"), name)
+    return _ladders[content_hash]
+
+
+def _row(c: Challenge, p: PlannedDeadline, wall: datetime) -> dict[str, Any]:
+    return {
+        "challenge_id": c.id,
+        "kind": p.kind.value,
+        "due_at": p.due_at,
+        "state": c.state.value,
+        "stage_key": c.stage_key,
+        "applies_to_due_at": p.applies_to_due_at,
+        "challenge_version": c.version,
+        "label": p.label,
+        "status": DeadlineStatus.PENDING.value,
+        "attempts": 0,
+        "next_attempt_at": p.due_at,
+        "details": p.details,
+        "planned_at": wall,
+        "updated_at": wall,
+    }

@@ -1,0 +1,73 @@
+"""Read side of the deadlines: what is upcoming, overdue and stuck, and why."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import SQLModel
+
+from workflow.deadline_planner import DEADLINE
+from workflow.deadline_tables import DeadlineStatus
+from workflow.runtime import Runtime
+
+CHALLENGE: sa.Table = SQLModel.metadata.tables["challenge"]
+
+
+@dataclass(frozen=True)
+class DeadlineView:
+    section: str  # stuck, overdue, upcoming
+    reference: str
+    kind: str
+    label: str
+    stage_key: str | None
+    due_at: datetime
+    attempts: int
+    reason: str
+
+    def as_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["due_at"] = self.due_at.isoformat()
+        return data
+
+
+def deadline_overview(runtime: Runtime, now: datetime, upcoming: int = 20) -> list[DeadlineView]:
+    """Stuck deadlines, then overdue ones (oldest first), then the next `upcoming`."""
+    d = DEADLINE
+    columns = (CHALLENGE.c.reference, d.c.kind, d.c.label, d.c.stage_key, d.c.due_at,
+               d.c.attempts, d.c.status, d.c.next_attempt_at, d.c.last_error,
+               d.c.claimed_by, d.c.lease_until, d.c.applies_to_due_at)  # fmt: skip
+    base = sa.select(*columns).join(CHALLENGE, CHALLENGE.c.id == d.c.challenge_id)
+    pending = base.where(d.c.status == DeadlineStatus.PENDING)
+    with runtime.engine.connect() as conn:
+        stuck = conn.execute(base.where(d.c.status == DeadlineStatus.STUCK).order_by(d.c.due_at))
+        views = [_view("stuck", r, now) for r in stuck]
+        overdue = conn.execute(pending.where(d.c.due_at <= now).order_by(d.c.due_at, d.c.id))
+        views += [_view("overdue", r, now) for r in overdue]
+        later = pending.where(d.c.due_at > now).order_by(d.c.due_at, d.c.id).limit(upcoming)
+        views += [_view("upcoming", r, now) for r in conn.execute(later)]
+    return views
+
+
+def _view(section: str, r: Any, now: datetime) -> DeadlineView:
+    return DeadlineView(section, r.reference, r.kind, r.label, r.stage_key, r.due_at,
+                        r.attempts, _reason(section, r, now))  # fmt: skip
+
+
+def _reason(section: str, r: Any, now: datetime) -> str:
+    belongs = f"belongs to {r.label}" if r.kind != "timeout" else r.label
+    if section == "stuck":
+        return f"gave up after {r.attempts} failed attempts; last error: {r.last_error}"
+    if section == "upcoming":
+        return f"{belongs} at {r.applies_to_due_at.isoformat()} (stage {r.stage_key})"
+    if r.lease_until is not None and r.lease_until > now and r.claimed_by:
+        return f"being fired by worker {r.claimed_by} (lease until {r.lease_until.isoformat()})"
+    if r.attempts:
+        return (
+            f"failed {r.attempts} time(s), next attempt at {r.next_attempt_at.isoformat()}; "
+            f"last error: {r.last_error}"
+        )
+    late = int((now - r.due_at).total_seconds())
+    return f"{late} s past due, waiting for the next sweep (is a worker running?)"

@@ -1,0 +1,448 @@
+"""The deadline sweep: fire every due deadline once, oldest first, whatever happened before.
+
+A use case, pure of HTTP, SMTP and the scheduler: callers pass the time (`now`) and
+a worker name. The sweep claims due rows in batches (on PostgreSQL with
+`FOR UPDATE SKIP LOCKED`, so several workers share the work) and reserves them with
+a lease on the wall clock, so a worker that dies leaves them claimable again once the
+lease runs out. Each batch is one transaction, and each deadline in it a savepoint:
+a deadline that fails is rolled back alone, retried with exponential back-off and in
+the end marked stuck, and never blocks the others.
+
+Exactly once: a deadline's row is marked done in the same transaction as the event
+it records, only if it is still pending and still claimed by this worker, and the
+challenge is saved with its version check; so two workers can never both fire it.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import SQLModel
+
+from escalation_rules.model import LegalStatus, Role
+from workflow.deadline_planner import DEADLINE, challenge_from_row
+from workflow.deadline_settings import DeadlineSettings, get_deadline_settings
+from workflow.deadline_tables import DeadlineKind, DeadlineStatus
+from workflow.domain import Challenge
+from workflow.errors import ConcurrentUpdate, NoResponder
+from workflow.lifecycle import ActionContext
+from workflow.runtime import Runtime
+from workflow.services import lifecycle
+from workflow.states import CLOCK_RUNNING_STATES, OPEN_STATES, Action, State
+from workflow.tables import Child, utc_now
+from workflow.unit_of_work import UnitOfWork
+
+CHALLENGE: sa.Table = SQLModel.metadata.tables["challenge"]
+CHILD: sa.Table = SQLModel.metadata.tables["child"]
+Clock = Callable[[], datetime]
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+@dataclass(frozen=True)
+class Claim:
+    id: int
+    challenge_id: int
+    reference: str
+    kind: str
+    due_at: datetime
+    state: str
+    stage_key: str | None
+    applies_to_due_at: datetime
+    label: str
+    attempts: int
+
+
+@dataclass(frozen=True)
+class Fired:
+    """What the sweep did with one deadline."""
+
+    deadline_id: int
+    reference: str
+    kind: str
+    label: str
+    status: str  # done, cancelled, pending (to retry), stuck, skipped
+    outcome: str
+    due_at: datetime
+    fired_at: datetime
+    late_seconds: int
+    reason: str
+
+    def as_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["due_at"], data["fired_at"] = self.due_at.isoformat(), self.fired_at.isoformat()
+        return data
+
+
+class _Gone(Exception):
+    """The row was cancelled or taken by another worker since this worker claimed it."""
+
+
+def sweep(
+    runtime: Runtime,
+    now: datetime,
+    worker: str | None = None,
+    settings: DeadlineSettings | None = None,
+    wall_clock: Clock = utc_now,
+) -> list[Fired]:
+    """Fire every deadline due at `now`, oldest first, in batches; return what happened."""
+    settings = settings or get_deadline_settings()
+    worker = worker or worker_name()
+    results: list[Fired] = []
+    while claims := claim(runtime, now, worker, settings, wall_clock):
+        results.extend(fire_batch(runtime, claims, now, worker, settings, wall_clock))
+    return results
+
+
+def claim(
+    runtime: Runtime, now: datetime, worker: str, settings: DeadlineSettings, wall_clock: Clock
+) -> list[Claim]:
+    """Reserve the oldest due deadlines nobody holds a live lease on."""
+    d = DEADLINE
+    wall = wall_clock()
+    query = (
+        sa.select(d.c.id)
+        .where(d.c.status == DeadlineStatus.PENDING)
+        .where(d.c.next_attempt_at <= now)
+        .where(sa.or_(d.c.lease_until.is_(None), d.c.lease_until < wall))
+        .order_by(d.c.next_attempt_at, d.c.id)
+        .limit(settings.batch_size)
+    )
+    with runtime.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        ids = list(conn.execute(query).scalars())
+        if not ids:
+            return []
+        lease = wall + timedelta(seconds=settings.lease_seconds)
+        conn.execute(
+            sa.update(d).where(d.c.id.in_(ids)).values(claimed_by=worker, lease_until=lease)
+        )
+        rows = conn.execute(
+            sa.select(
+                d.c.id,
+                d.c.challenge_id,
+                CHALLENGE.c.reference,
+                d.c.kind,
+                d.c.due_at,
+                d.c.state,
+                d.c.stage_key,
+                d.c.applies_to_due_at,
+                d.c.label,
+                d.c.attempts,
+            )
+            .join(CHALLENGE, CHALLENGE.c.id == d.c.challenge_id)
+            .where(d.c.id.in_(ids))
+            .order_by(d.c.next_attempt_at, d.c.id)
+        )
+        return [Claim(**row._mapping) for row in rows]
+
+
+def fire_batch(
+    runtime: Runtime,
+    claims: list[Claim],
+    now: datetime,
+    worker: str,
+    settings: DeadlineSettings,
+    wall_clock: Clock = utc_now,
+) -> list[Fired]:
+    """Fire a batch in one transaction; if anything in it fails, redo it one savepoint each.
+
+    The fast path writes nothing but what each deadline needs. A failure rolls the
+    whole batch back (nothing of it was committed) and the batch is redone with a
+    savepoint around each deadline, so the failing one is rolled back alone and
+    recorded for a retry while the others fire.
+    """
+    try:
+        return _Batch(runtime, now, worker, settings, wall_clock).fire(claims, isolated=False)
+    except _FastPathFailed:
+        return _Batch(runtime, now, worker, settings, wall_clock).fire(claims, isolated=True)
+
+
+class _FastPathFailed(Exception):
+    pass
+
+
+class _Batch:
+    def __init__(
+        self,
+        runtime: Runtime,
+        now: datetime,
+        worker: str,
+        settings: DeadlineSettings,
+        wall_clock: Clock,
+    ) -> None:
+        self.runtime, self.now, self.worker = runtime, now, worker
+        self.settings, self.wall_clock = settings, wall_clock
+        self.challenges: dict[int, Challenge] = {}
+        self.children: dict[int, Child] = {}
+
+    def fire(self, claims: list[Claim], isolated: bool) -> list[Fired]:
+        with self.runtime.uow() as uow:
+            self._prefetch(uow, claims)
+            fire = self._isolated if isolated else self._fast
+            results = [fire(uow, item) for item in claims]
+            uow.session.commit()
+        return results
+
+    def _fast(self, uow: UnitOfWork, item: Claim) -> Fired:
+        late, reason = self._lateness(item)
+        try:
+            status, outcome = self._act(uow, item, late, reason)
+        except Exception as error:
+            raise _FastPathFailed from error
+        return self._fired(item, status, outcome, late, reason)
+
+    def _isolated(self, uow: UnitOfWork, item: Claim) -> Fired:
+        late, reason = self._lateness(item)
+        try:
+            with uow.session.begin_nested():
+                status, outcome = self._act(uow, item, late, reason)
+        except _Gone:
+            status, outcome = "skipped", "cancelled or taken by another worker meanwhile"
+        except (ConcurrentUpdate, sa.exc.OperationalError) as error:
+            # Someone changed the challenge at the same moment: let the next pass look again.
+            self._forget(uow, item)
+            _release(uow, item, self.worker, self.wall_clock)
+            status = DeadlineStatus.PENDING.value
+            outcome = f"released after a concurrent change ({type(error).__name__})"
+        except Exception as error:  # a bug or a bad record: retry later, never block the rest
+            self._forget(uow, item)
+            status, outcome = _failed(uow, item, self.now, self.worker, self.settings, error,
+                                      self.wall_clock)  # fmt: skip
+        return self._fired(item, status, outcome, late, reason)
+
+    def _act(self, uow: UnitOfWork, item: Claim, late: int, reason: str) -> tuple[str, str]:
+        challenge = self._challenge(uow, item)
+        mismatch = _no_longer_applies(challenge, item)
+        if mismatch:
+            self._finish(uow, item, DeadlineStatus.CANCELLED, late, mismatch)
+            return DeadlineStatus.CANCELLED.value, mismatch
+        child = self.children[challenge.child_id]
+        ctx = _context(uow, challenge, child, self.now, item, late, reason)
+        action, params = _action_for(uow, challenge, child, item)
+        ctx.params = params
+        try:
+            lifecycle(uow, challenge).apply(challenge, action, ctx)
+            uow.challenges.save(challenge)
+        except Exception:
+            self.challenges.pop(challenge.id or 0, None)  # may be half-changed: read it again
+            raise
+        outcome = _describe(challenge, item)
+        self._finish(uow, item, DeadlineStatus.DONE, late, outcome)
+        _publish(uow)
+        return DeadlineStatus.DONE.value, outcome
+
+    def _finish(
+        self, uow: UnitOfWork, item: Claim, status: DeadlineStatus, late: int, outcome: str
+    ) -> None:
+        """Close the row, only if it is still pending and still ours: the exactly-once check."""
+        result = uow.session.connection().execute(
+            _FINISH,
+            {
+                "deadline": item.id,
+                "worker": self.worker,
+                "status": status.value,
+                "now": self.now,
+                "late": late,
+                "outcome": outcome,
+                "wall": self.wall_clock(),
+            },
+        )
+        if result.rowcount != 1:
+            raise _Gone
+
+    def _prefetch(self, uow: UnitOfWork, claims: list[Claim]) -> None:
+        """Read the batch's challenges and children in two queries, as plain objects."""
+        ids = {item.challenge_id for item in claims}
+        rows = uow.session.connection().execute(sa.select(CHALLENGE).where(CHALLENGE.c.id.in_(ids)))
+        self.challenges = {row.id: challenge_from_row(row) for row in rows}
+        child_ids = {c.child_id for c in self.challenges.values()}
+        children = uow.session.connection().execute(
+            sa.select(CHILD).where(CHILD.c.id.in_(child_ids))
+        )
+        self.children = {row.id: Child(**row._mapping) for row in children}
+
+    def _challenge(self, uow: UnitOfWork, item: Claim) -> Challenge:
+        if item.challenge_id not in self.challenges:
+            self.challenges[item.challenge_id] = uow.challenges.get(item.reference)
+            uow.session.expunge_all()
+        return self.challenges[item.challenge_id]
+
+    def _forget(self, uow: UnitOfWork, item: Claim) -> None:
+        uow.challenges.appended = []
+        self.challenges.pop(item.challenge_id, None)
+
+    def _lateness(self, item: Claim) -> tuple[int, str]:
+        late = max(0, int((self.now - item.due_at).total_seconds()))
+        return late, _why(item, late, self.settings)
+
+    def _fired(self, item: Claim, status: str, outcome: str, late: int, reason: str) -> Fired:
+        return Fired(item.id, item.reference, item.kind, item.label, status, outcome,
+                     item.due_at, self.now, late, reason)  # fmt: skip
+
+
+def _why(item: Claim, late: int, settings: DeadlineSettings) -> str:
+    if item.attempts:
+        return f"retry after {item.attempts} failed attempt{'s' if item.attempts > 1 else ''}"
+    if late > settings.sweep_seconds:
+        return "catch-up after downtime"
+    return "on schedule"
+
+
+def _no_longer_applies(c: Challenge, item: Claim) -> str | None:
+    where = f"it is {c.state.value} at stage {c.stage_key}"
+    if item.kind == DeadlineKind.CAP:
+        if c.state not in OPEN_STATES or c.state is State.PAUSED:
+            return f"no longer applies: {where}"
+        if c.cap_due_at != item.applies_to_due_at:
+            return f"no longer applies: the cap moved to {c.cap_due_at}"
+        return None
+    if c.state.value != item.state or c.stage_key != item.stage_key:
+        return f"no longer applies: {where}"
+    if c.state not in CLOCK_RUNNING_STATES:
+        return f"no longer applies: {where}"
+    if c.due_at != item.applies_to_due_at:
+        return f"no longer applies: the due date moved to {c.due_at}"
+    return None
+
+
+def _context(
+    uow: UnitOfWork,
+    challenge: Challenge,
+    child: Child,
+    now: datetime,
+    item: Claim,
+    late: int,
+    reason: str,
+) -> ActionContext:
+    def find_responder(role: Role) -> int:
+        person = uow.directory.responder(role, child, challenge.raised_by_id)
+        if person is None:
+            raise NoResponder(challenge.reference, role.value)
+        return person
+
+    details = {
+        "deadline_id": item.id,
+        "deadline": item.label,
+        "due_at": item.due_at.isoformat(),
+        "fired_at": now.isoformat(),
+        "late_seconds": late,
+        "reason": reason,
+    }
+    return ActionContext(
+        at=now,
+        actor_id=None,
+        find_responder=find_responder,
+        child_legal_status=LegalStatus(child.legal_status),
+        details=details,
+    )
+
+
+def _action_for(
+    uow: UnitOfWork, challenge: Challenge, child: Child, item: Claim
+) -> tuple[Action, dict[str, Any]]:
+    if item.kind == DeadlineKind.TIMEOUT:
+        return Action.TIME_OUT, {}
+    ladder = lifecycle(uow, challenge).ladder
+    if item.kind == DeadlineKind.REMINDER:
+        copy = ladder.stage(challenge.stage_key).copy if challenge.stage_key else ()
+        return Action.REMIND, {
+            "reminder": item.label,
+            "stage_due_at": item.applies_to_due_at.isoformat(),
+            "responder_id": challenge.responder_id,
+            "copy": [role.value for role in copy],
+        }
+    head = uow.directory.responder(Role.HEAD_OF_SERVICE, child, challenge.raised_by_id)
+    if head is None:
+        raise NoResponder(challenge.reference, Role.HEAD_OF_SERVICE.value)
+    return Action.ALERT_CAP, {
+        "cap_due_at": item.applies_to_due_at.isoformat(),
+        "cap_working_days": ladder.overall_cap_working_days,
+        "alert_to": Role.HEAD_OF_SERVICE.value,
+        "head_of_service_id": head,
+    }
+
+
+def _describe(c: Challenge, item: Claim) -> str:
+    if item.kind == DeadlineKind.REMINDER:
+        return f"reminder recorded ({item.label})"
+    if item.kind == DeadlineKind.CAP:
+        return "overall cap passed: Head of Service alerted"
+    if c.state is State.AWAITING_RESPONSE:
+        return f"escalated from {item.stage_key} to {c.stage_key}"
+    return "out of time: awaiting the IRO's decision"
+
+
+def _failed(
+    uow: UnitOfWork,
+    item: Claim,
+    now: datetime,
+    worker: str,
+    settings: DeadlineSettings,
+    error: Exception,
+    wall_clock: Clock,
+) -> tuple[str, str]:
+    attempts = item.attempts + 1
+    message = f"{type(error).__name__}: {error}"
+    values: dict[str, Any] = {
+        "attempts": attempts, "last_error": message, "claimed_by": None,
+        "lease_until": None, "updated_at": wall_clock(),
+    }  # fmt: skip
+    if attempts >= settings.max_attempts:
+        values.update(status=DeadlineStatus.STUCK.value, outcome=f"stuck after {attempts} attempts")
+        status, outcome = DeadlineStatus.STUCK.value, f"stuck after {attempts} attempts: {message}"
+    else:
+        retry_at = now + timedelta(seconds=settings.retry_seconds * 2 ** (attempts - 1))
+        values.update(next_attempt_at=retry_at)
+        status = DeadlineStatus.PENDING.value
+        outcome = f"failed (attempt {attempts}), retry at {retry_at.isoformat()}: {message}"
+    uow.session.execute(_ours(item, worker).values(**values))
+    return status, outcome
+
+
+def _release(uow: UnitOfWork, item: Claim, worker: str, wall_clock: Clock) -> None:
+    uow.session.execute(
+        _ours(item, worker).values(claimed_by=None, lease_until=None, updated_at=wall_clock())
+    )
+
+
+_FINISH = (
+    sa.update(DEADLINE)
+    .where(DEADLINE.c.id == sa.bindparam("deadline"))
+    .where(DEADLINE.c.status == DeadlineStatus.PENDING.value)
+    .where(DEADLINE.c.claimed_by == sa.bindparam("worker"))
+    .values(
+        status=sa.bindparam("status"),
+        fired_at=sa.bindparam("now"),
+        fired_by=sa.bindparam("worker"),
+        late_seconds=sa.bindparam("late"),
+        outcome=sa.bindparam("outcome"),
+        claimed_by=None,
+        lease_until=None,
+        updated_at=sa.bindparam("wall"),
+    )
+)
+
+
+def _ours(item: Claim, worker: str) -> sa.Update:
+    d = DEADLINE
+    return (
+        sa.update(d)
+        .where(d.c.id == item.id)
+        .where(d.c.status == DeadlineStatus.PENDING)
+        .where(d.c.claimed_by == worker)
+    )
+
+
+def _publish(uow: UnitOfWork) -> None:
+    uow.publish()
