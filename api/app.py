@@ -1,19 +1,93 @@
-"""The FastAPI application factory."""
+"""The FastAPI application factory.
+
+Every module in `api/routes/` (pages) and `api/v1/` (JSON, under /api/v1)
+that has a `router` is included, so a new area is a new module.
+"""
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+import importlib
+import pkgutil
+from pathlib import Path
 
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+
+from api import errors
+from api.security import CsrfMiddleware, SecurityHeadersMiddleware, docs_csp
+from api.web_settings import WebSettings, get_web_settings
 from api.wiring import build
 from workflow.db import database_reachable
 from workflow.runtime import Runtime
 
+STATIC_DIR = Path(__file__).parent / "static"
 
-def create_app(runtime: Runtime | None = None) -> FastAPI:
-    app = FastAPI(title="iro-disputes", version="0.1.0", docs_url="/docs")
+
+def discover_routers(package: str) -> list[APIRouter]:
+    """The `router` of every module in `package`, in name order."""
+    module = importlib.import_module(package)
+    routers = []
+    for info in sorted(pkgutil.iter_modules(module.__path__), key=lambda m: m.name):
+        if info.name.startswith("_"):
+            continue
+        router = getattr(importlib.import_module(f"{package}.{info.name}"), "router", None)
+        if isinstance(router, APIRouter):
+            routers.append(router)
+    return routers
+
+
+def create_app(runtime: Runtime | None = None, settings: WebSettings | None = None) -> FastAPI:
+    settings = settings or get_web_settings()
+    app = FastAPI(
+        title="iro-disputes",
+        version="0.1.0",
+        docs_url=None,
+        redoc_url=None,
+        description="Challenges raised by Independent Reviewing Officers, their escalation "
+        "and the log. Authenticate with a personal API token: `Authorization: Bearer <token>`.",
+    )
     app.state.runtime = runtime or build()
+    app.state.web_settings = settings
+    secure = not settings.is_development
 
+    _mount_static(app)
+    _add_core_routes(app, settings)
+    for router in discover_routers("api.routes"):
+        app.include_router(router)
+    for router in discover_routers("api.v1"):
+        app.include_router(router, prefix="/api/v1")
+    errors.install(app)
+
+    # Added innermost first: headers wrap everything, then CSRF, then the session.
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.signing_secret(),
+        session_cookie="iro_session",
+        max_age=settings.session_hours * 3600,
+        same_site="lax",
+        https_only=secure,
+    )
+    app.add_middleware(CsrfMiddleware, secret=settings.signing_secret(), secure=secure)
+    app.add_middleware(SecurityHeadersMiddleware, docs_policy=docs_csp(_docs_html()), secure=secure)
+    return app
+
+
+def _mount_static(app: FastAPI) -> None:
+    # The compiled GOV.UK CSS asks for /assets/images; our own files live under /static.
+    app.mount("/assets", StaticFiles(directory=STATIC_DIR / "govuk" / "assets"), name="assets")
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+
+def _docs_html() -> str:
+    return bytes(
+        get_swagger_ui_html(openapi_url="/openapi.json", title="iro-disputes API").body
+    ).decode()
+
+
+def _add_core_routes(app: FastAPI, settings: WebSettings) -> None:
     @app.get("/healthz", include_in_schema=False)
     def healthz(request: Request) -> JSONResponse:
         rt: Runtime = request.app.state.runtime
@@ -21,4 +95,18 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
             return JSONResponse({"status": "ok"})
         return JSONResponse({"status": "database unreachable"}, status_code=503)
 
-    return app
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return HTMLResponse(_docs_html())
+
+    @app.get("/brand.css", include_in_schema=False)
+    def brand_css() -> Response:
+        colour = settings.council_colour
+        css = (
+            f".app-council-header{{background-color:{colour};border-bottom:10px solid {colour}}}"
+            f".govuk-service-navigation{{border-top:1px solid {colour}}}"
+            f".app-timeline{{border-left-color:{colour}}}"
+            f".govuk-footer{{border-top-color:{colour}}}"
+            f".govuk-service-navigation__item--active{{border-bottom-color:{colour}}}"
+        )
+        return Response(css, media_type="text/css", headers={"Cache-Control": "max-age=300"})

@@ -1,0 +1,197 @@
+"""Admin pages: people, teams, line management and deputies, the CSV import, the ladder
+in use (read only, explained), API tokens and the access log."""
+
+from __future__ import annotations
+
+import importlib
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Form, Request, UploadFile
+from fastapi.responses import RedirectResponse, Response
+from sqlmodel import Session, select
+
+from api.auth import ReadSession, RuntimeDep, create_api_token, require_roles, revoke_api_token
+from api.security import check_form_csrf
+from api.tables import AccessLogEntry, ApiToken
+from api.templating import flash, render
+from escalation_rules.explain import explain
+from escalation_rules.model import Role
+from workflow.tables import ChallengeRecord, Child, Person, Team
+
+router = APIRouter(include_in_schema=False, prefix="/admin")
+Admin = Annotated[Person, require_roles(Role.ADMIN)]
+MAX_UPLOAD = 2_000_000
+
+
+def _table(model: Any) -> sa.Table:
+    table: sa.Table = model.__table__
+    return table
+
+
+@router.get("")
+def admin_home(request: Request, person: Admin) -> Response:
+    return render(request, "admin/index.html")
+
+
+@router.get("/people")
+def people(request: Request, person: Admin, session: ReadSession) -> Response:
+    p, t = _table(Person), _table(Team)
+    manager, deputy = p.alias("manager"), p.alias("deputy")
+    rows = session.execute(
+        sa.select(
+            p.c.id,
+            p.c.name,
+            p.c.email,
+            p.c.role,
+            p.c.absent,
+            p.c.active,
+            t.c.name.label("team"),
+            manager.c.name.label("manager"),
+            deputy.c.name.label("deputy"),
+        )
+        .select_from(
+            p.outerjoin(t, t.c.id == p.c.team_id)
+            .outerjoin(manager, manager.c.id == p.c.manager_id)
+            .outerjoin(deputy, deputy.c.id == p.c.deputy_id)
+        )
+        .order_by(p.c.name)
+    ).all()
+    teams = session.exec(select(Team).order_by(_table(Team).c.name)).all()
+    return render(request, "admin/people.html", {"people": rows, "teams": teams})
+
+
+@router.get("/import")
+def import_page(request: Request, person: Admin) -> Response:
+    return render(
+        request,
+        "admin/import.html",
+        {"errors": {}, "result": None, "available": _importer() is not None},
+    )
+
+
+def _importer() -> Any:
+    try:
+        module = importlib.import_module("workflow.people_import")
+    except ModuleNotFoundError:
+        return None
+    return module
+
+
+@router.post("/import")
+async def import_upload(
+    request: Request,
+    person: Admin,
+    runtime: RuntimeDep,
+    kind: str = Form("people"),
+    file: UploadFile | None = None,
+) -> Response:
+    check_form_csrf(request, await request.form())
+    module = _importer()
+    errors: dict[str, str] = {}
+    data = await file.read(MAX_UPLOAD + 1) if file is not None else b""
+    if module is None:
+        errors["file"] = "The import is not available in this version"
+    elif not data:
+        errors["file"] = "Select a CSV file"
+    elif len(data) > MAX_UPLOAD:
+        errors["file"] = "The file must be smaller than 2MB"
+    result = None
+    if not errors:
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            errors["file"] = "The selected file must be a CSV saved as UTF-8"
+        else:
+            use = module.import_children if kind == "children" else module.import_people
+            with Session(runtime.engine) as session:
+                result = use(session, text)
+            if result.errors:
+                errors["file"] = (
+                    f"The file has {len(result.errors)} problem(s): nothing was imported"
+                )
+    status = 422 if errors else 200
+    return render(
+        request,
+        "admin/import.html",
+        {"errors": errors, "result": result, "available": module is not None},
+        status_code=status,
+    )
+
+
+@router.get("/ladder")
+def ladder(request: Request, person: Admin, runtime: RuntimeDep) -> Response:
+    current = runtime.ladders.current
+    return render(
+        request,
+        "admin/ladder.html",
+        {"ladder": current, "expl": explain(current, datetime.now(UTC))},
+    )
+
+
+@router.get("/tokens")
+def tokens(request: Request, person: Admin, session: ReadSession) -> Response:
+    tok, p = _table(ApiToken), _table(Person)
+    rows = session.execute(
+        sa.select(tok.c.id, tok.c.label, tok.c.created_at, tok.c.revoked_at, p.c.name)
+        .select_from(tok.join(p, p.c.id == tok.c.person_id))
+        .order_by(tok.c.created_at.desc())
+    ).all()
+    people = session.exec(select(Person).where(Person.active == True).order_by(Person.name)).all()  # noqa: E712
+    return render(
+        request,
+        "admin/tokens.html",
+        {"tokens": rows, "people": people, "errors": {}, "issued": None},
+    )
+
+
+@router.post("/tokens")
+def issue_token(
+    request: Request,
+    person: Admin,
+    runtime: RuntimeDep,
+    person_id: str = Form(""),
+    label: str = Form(""),
+) -> Response:
+    with Session(runtime.engine) as session:
+        target = session.get(Person, int(person_id)) if person_id.isdigit() else None
+        if target is None or target.id is None:
+            flash(request, "Select the person the token is for", "There is a problem")
+            return RedirectResponse("/admin/tokens", status_code=303)
+        token = create_api_token(session, target.id, label or f"Issued by {person.name}")
+        session.commit()
+        name = target.name
+    return render(request, "admin/token_issued.html", {"token": token, "name": name})
+
+
+@router.post("/tokens/{token_id}/revoke")
+def revoke(request: Request, token_id: int, person: Admin, runtime: RuntimeDep) -> Response:
+    revoke_api_token(runtime.engine, token_id, datetime.now(UTC))
+    flash(request, "The token was revoked.", "Revoked")
+    return RedirectResponse("/admin/tokens", status_code=303)
+
+
+@router.get("/access-log")
+def access_log(request: Request, person: Admin, session: ReadSession, page: int = 1) -> Response:
+    page = max(1, min(page, 100_000))
+    per_page = 100
+    log, p, c, ch = _table(AccessLogEntry), _table(Person), _table(ChallengeRecord), _table(Child)
+    rows = session.execute(
+        sa.select(
+            log.c.viewed_at, log.c.via, log.c.what, p.c.name, c.c.reference, ch.c.case_reference
+        )
+        .select_from(
+            log.join(p, p.c.id == log.c.person_id)
+            .outerjoin(c, c.c.id == log.c.challenge_id)
+            .outerjoin(ch, ch.c.id == log.c.child_id)
+        )
+        .order_by(log.c.viewed_at.desc(), log.c.id.desc())
+        .limit(per_page + 1)
+        .offset((page - 1) * per_page)
+    ).all()
+    return render(
+        request,
+        "admin/access_log.html",
+        {"rows": rows[:per_page], "page": page, "more": len(rows) > per_page},
+    )

@@ -1,0 +1,217 @@
+"""Raise a challenge: a short form, then check your answers, then the confirmation.
+
+The answers travel in the form itself (hidden fields on the check page), so
+nothing half-made is stored and a long description never overflows a cookie.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlmodel import Session, select
+
+from api.auth import ReadSession, RuntimeDep, require_roles
+from api.forms import parse_date, require_text, rule_error
+from api.templating import long_date, render
+from escalation_rules.model import Ladder, Role
+from workflow import queries
+from workflow.errors import NotFound, RuleViolation
+from workflow.runtime import Runtime
+from workflow.services import InformalDiscussion, NewChallenge, raise_challenge
+from workflow.tables import Child, Person, Theme
+
+router = APIRouter(include_in_schema=False)
+Iro = Annotated[Person, require_roles(Role.IRO)]
+FIELDS = (
+    "child_reference",
+    "route",
+    "stage",
+    "theme_key",
+    "what_is_wrong",
+    "impact_on_child",
+    "outcome_wanted",
+    "discussed_with",
+    "agreed_actions",
+)
+DATES = ("review_date", "discussed_on", "agreed_by")
+
+
+def _themes(session: Session) -> list[tuple[str, str]]:
+    rows = session.exec(select(Theme).where(Theme.active == True).order_by(Theme.position))  # type: ignore[arg-type]  # noqa: E712
+    return [(t.key, t.label) for t in rows]
+
+
+def _answers(form: Mapping[str, Any]) -> dict[str, str]:
+    keys = [*FIELDS, *(f"{d}-{p}" for d in DATES for p in ("day", "month", "year"))]
+    return {k: str(form.get(k, "")).strip() for k in keys}
+
+
+def _validate(
+    answers: dict[str, str], session: Session, ladder: Ladder, today: date
+) -> tuple[NewChallenge | None, dict[str, str]]:
+    errors: dict[str, str] = {}
+    ref = require_text(answers, "child_reference", "Enter the child's case reference", errors, 40)
+    if ref and session.exec(select(Child).where(Child.case_reference == ref)).first() is None:
+        errors["child_reference"] = f"There is no child with the case reference {ref}"
+    route = answers.get("route")
+    if route not in ("informal", "formal"):
+        errors["route"] = "Select whether this is informal resolution or a formal challenge"
+    starting = {s.key for s in ladder.starting_stages}
+    if route == "formal" and answers.get("stage") not in starting:
+        errors["stage"] = "Select the stage the challenge starts at"
+    themes = {k for k, _ in _themes(session)}
+    if answers.get("theme_key") not in themes:
+        errors["theme_key"] = "Select a theme"
+    what = require_text(answers, "what_is_wrong", "Enter what is wrong", errors)
+    review = parse_date(answers, "review_date", "the date of the review", errors)
+    if review and review > today:
+        errors["review_date-day"] = "The date of the review must be today or in the past"
+    impact = require_text(answers, "impact_on_child", "Enter the impact on the child", errors)
+    outcome = require_text(answers, "outcome_wanted", "Enter the outcome wanted", errors)
+    informal = _informal(
+        answers, errors, today, needed=route == "informal" or ladder.informal_first
+    )
+    if errors:
+        return None, errors
+    return NewChallenge(
+        child_reference=ref,
+        theme_key=answers["theme_key"],
+        what_is_wrong=what,
+        impact_on_child=impact,
+        outcome_wanted=outcome,
+        review_date=review,
+        formal=route == "formal",
+        stage=answers.get("stage") if route == "formal" else None,
+        informal=informal,
+    ), {}
+
+
+def _informal(
+    answers: dict[str, str], errors: dict[str, str], today: date, needed: bool
+) -> InformalDiscussion | None:
+    given = any(
+        answers.get(k)
+        for k in ("discussed_with", "agreed_actions", "discussed_on-day", "agreed_by-day")
+    )
+    if not (needed or given):
+        return None
+    who = require_text(answers, "discussed_with", "Enter who you discussed it with", errors, 200)
+    on = parse_date(answers, "discussed_on", "the date of the informal discussion", errors)
+    if on and on > today:
+        errors["discussed_on-day"] = (
+            "The date of the informal discussion must be today or in the past"
+        )
+    actions = require_text(answers, "agreed_actions", "Enter the actions agreed", errors)
+    by = parse_date(answers, "agreed_by", "the date the actions were due", errors)
+    if on and by and by < on:
+        errors["agreed_by-day"] = "The date the actions were due must be on or after the discussion"
+    if who and on and actions and by:
+        return InformalDiscussion(who, on, actions, by)
+    return None
+
+
+def _form(
+    request: Request,
+    session: Session,
+    ladder: Ladder,
+    answers: dict[str, str],
+    errors: dict[str, str],
+    status: int = 200,
+) -> Response:
+    return render(
+        request,
+        "challenges/new.html",
+        {
+            "a": answers,
+            "errors": errors,
+            "themes": _themes(session),
+            "stages": [(s.key, s.name) for s in ladder.starting_stages],
+            "informal_first": ladder.informal_first,
+        },
+        status_code=status,
+    )
+
+
+@router.get("/challenges/new")
+def new_challenge(
+    request: Request, person: Iro, session: ReadSession, runtime: RuntimeDep, child: str = ""
+) -> Response:
+    return _form(request, session, runtime.ladders.current, {"child_reference": child.strip()}, {})
+
+
+@router.post("/challenges/new")
+async def check_answers(
+    request: Request, person: Iro, session: ReadSession, runtime: RuntimeDep
+) -> Response:
+    answers = _answers(await request.form())
+    ladder = runtime.ladders.current
+    new, errors = _validate(answers, session, ladder, datetime.now(UTC).date())
+    if new is None or request.query_params.get("change"):
+        return _form(request, session, ladder, answers, errors, 422 if errors else 200)
+    return render(
+        request, "challenges/check.html", {"a": answers, "rows": _check_rows(new, session, ladder)}
+    )
+
+
+def _check_rows(new: NewChallenge, session: Session, ladder: Ladder) -> list[tuple[str, str]]:
+    theme = session.get(Theme, new.theme_key)
+    rows = [
+        ("Child's case reference", new.child_reference),
+        (
+            "Route",
+            f"Formal, starting at {ladder.stage(new.stage).name}"
+            if new.formal and new.stage
+            else "Informal resolution",
+        ),
+        ("Theme", theme.label if theme else new.theme_key),
+        ("What is wrong", new.what_is_wrong),
+        ("Date of the review", long_date(new.review_date)),
+        ("Impact on the child", new.impact_on_child),
+        ("Outcome wanted", new.outcome_wanted),
+    ]
+    if new.informal:
+        i = new.informal
+        rows += [
+            ("Informal discussion with", i.discussed_with),
+            ("Discussed on", long_date(i.discussed_on)),
+            ("Actions agreed", i.agreed_actions),
+            ("Actions due by", long_date(i.agreed_by)),
+        ]
+    return rows
+
+
+@router.post("/challenges/new/confirm")
+async def confirm(
+    request: Request, person: Iro, session: ReadSession, runtime: RuntimeDep
+) -> Response:
+    answers = _answers(await request.form())
+    ladder = runtime.ladders.current
+    now = datetime.now(UTC)
+    new, errors = _validate(answers, session, ladder, now.date())
+    if new is not None:
+        try:
+            reference = _raise(runtime, new, person, now)
+            return RedirectResponse(f"/challenges/new/done/{reference}", status_code=303)
+        except RuleViolation as error:
+            errors = rule_error(
+                error, {"informal": "discussed_with", "informal_discussion": "discussed_with"}
+            )
+    return _form(request, session, ladder, answers, errors, 422)
+
+
+def _raise(runtime: Runtime, new: NewChallenge, person: Person, now: datetime) -> str:
+    assert person.id is not None
+    with runtime.uow() as uow:
+        return raise_challenge(uow, new, person.id, now).reference
+
+
+@router.get("/challenges/new/done/{reference}")
+def done(request: Request, reference: str, person: Iro, session: ReadSession) -> Response:
+    assert person.id is not None
+    if not queries.may_view(session, person.id, Role.IRO, reference):
+        raise NotFound("challenge", reference)
+    return render(request, "challenges/done.html", {"reference": reference})

@@ -1,0 +1,158 @@
+"""A challenge's page (stage, responder, deadline, footprint, the actions allowed now)
+and one form per action, each posting the version it was shown so a conflict is caught."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlmodel import Session, select
+
+from api.action_forms import ACTION_FIELDS, GROUNDS, field_id, read_params
+from api.auth import CurrentPerson, ReadSession, RuntimeDep
+from api.forms import rule_error
+from api.presenters import stage_name, state_tag_class, timeline_entries
+from api.templating import action_label, flash, render
+from api.views import actions_for, offered_actions, reading_uow, view_and_record, viewable
+from escalation_rules.model import Ladder
+from workflow import queries
+from workflow.errors import NotFound, NotPermitted, RuleViolation, TransitionNotAllowed
+from workflow.runtime import Runtime
+from workflow.services import lifecycle, take_action
+from workflow.states import Action
+from workflow.tables import ChallengeRecord, Person
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/challenges/{reference}")
+def challenge_page(
+    request: Request,
+    reference: str,
+    person: CurrentPerson,
+    session: ReadSession,
+    runtime: RuntimeDep,
+) -> Response:
+    row = view_and_record(runtime, session, person, reference, "page")
+    ladder = _ladder(runtime, reference)
+    return render(
+        request,
+        "challenges/show.html",
+        {
+            "c": row,
+            "now": datetime.now(UTC),
+            "stage_name": lambda key: stage_name(ladder, key),
+            "tag": state_tag_class,
+            "timeline": timeline_entries(session, row.id, ladder),
+            "actions": actions_for(runtime, person, row),
+            "record": _record(session, reference),
+        },
+    )
+
+
+def _record(session: Session, reference: str) -> ChallengeRecord:
+    """The challenge's own text (what is wrong, the outcome wanted, ...)."""
+    return session.exec(select(ChallengeRecord).where(ChallengeRecord.reference == reference)).one()
+
+
+def _ladder(runtime: Runtime, reference: str) -> Ladder:
+    with reading_uow(runtime) as uow:
+        return lifecycle(uow, uow.challenges.get(reference)).ladder
+
+
+def _stages(runtime: Runtime, reference: str) -> list[tuple[str, str]]:
+    with reading_uow(runtime) as uow:
+        challenge = uow.challenges.get(reference)
+        return [(s.key, s.name) for s in lifecycle(uow, challenge).target_stages(challenge)]
+
+
+def _action_or_404(
+    person: Person, row: queries.ChallengeRow, runtime: Runtime, name: str
+) -> Action:
+    try:
+        action = Action(name)
+    except ValueError:
+        raise NotFound("action", name) from None
+    if action not in ACTION_FIELDS:
+        raise NotFound("action", name)
+    offered = offered_actions(runtime, row.reference)
+    if action not in offered.iro + offered.responder:
+        raise TransitionNotAllowed(row.reference, action.value, row.state)
+    if action not in offered.for_person(person, row, runtime):
+        raise NotPermitted(person.name, action.value, row.reference)
+    return action
+
+
+def _form_page(
+    request: Request,
+    runtime: Runtime,
+    row: queries.ChallengeRow,
+    action: Action,
+    values: dict[str, Any],
+    errors: dict[str, str],
+    version: int,
+    status: int = 200,
+) -> Response:
+    return render(
+        request,
+        "challenges/action.html",
+        {
+            "c": row,
+            "action": action,
+            "title": action_label(action.value),
+            "fields": ACTION_FIELDS.get(action, ()),
+            "values": values,
+            "errors": errors,
+            "version": version,
+            "grounds": GROUNDS,
+            "stages": _stages(runtime, row.reference)
+            if action in (Action.ESCALATE, Action.REJECT)
+            else [],
+        },
+        status_code=status,
+    )
+
+
+@router.get("/challenges/{reference}/actions/{name}")
+def action_form(
+    request: Request,
+    reference: str,
+    name: str,
+    person: CurrentPerson,
+    session: ReadSession,
+    runtime: RuntimeDep,
+) -> Response:
+    row = viewable(session, person, reference)
+    action = _action_or_404(person, row, runtime, name)
+    return _form_page(request, runtime, row, action, {}, {}, row.version)
+
+
+@router.post("/challenges/{reference}/actions/{name}")
+async def take_action_from_form(
+    request: Request,
+    reference: str,
+    name: str,
+    person: CurrentPerson,
+    session: ReadSession,
+    runtime: RuntimeDep,
+) -> Response:
+    row = viewable(session, person, reference)
+    action = _action_or_404(person, row, runtime, name)
+    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    try:
+        version = int(form.get("version", ""))
+    except ValueError:
+        version = -1
+    params, errors = read_params(action, form)
+    if not errors:
+        try:
+            with runtime.uow() as uow:
+                take_action(uow, reference, action, person.id, params, datetime.now(UTC), version)
+        except RuleViolation as error:
+            errors = rule_error(error, {error.field or "": field_id(action, error.field or "")})
+    if errors:
+        return _form_page(request, runtime, row, action, form, errors, version, status=422)
+    flash(request, f"{action_label(action.value)}: done for {reference}.", "Saved")
+    return RedirectResponse(f"/challenges/{reference}", status_code=303)

@@ -1,0 +1,41 @@
+"""The home page: each person's own dashboard."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from api.auth import CurrentPerson, ReadSession, RuntimeDep
+from api.presenters import stage_name, state_tag_class
+from api.templating import render
+from escalation_rules.model import Role
+from workflow import queries
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/")
+def home(
+    request: Request, person: CurrentPerson, session: ReadSession, runtime: RuntimeDep
+) -> Response:
+    role = Role(person.role)
+    if role is Role.SMT_READER:
+        return RedirectResponse("/reports", status_code=303)
+    assert person.id is not None
+    now = datetime.now(UTC)
+    board = queries.dashboard(session, person.id, role, now)
+    ladder = runtime.ladders.current
+    return render(
+        request,
+        "home/dashboard.html",
+        {
+            "board": board,
+            "now": now,
+            "role": role,
+            "oversight": role in queries.SEE_ALL_ROLES,
+            "stage_name": lambda key: stage_name(ladder, key),
+            "tag": state_tag_class,
+        },
+    )

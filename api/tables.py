@@ -1,0 +1,59 @@
+"""Tables of the web service: sign-in credentials, API tokens and the access log.
+
+Secrets are never stored: passwords as argon2id hashes, API tokens as SHA-256
+digests (they are long random values, so a fast hash is enough).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from workflow.tables import UTCDateTime
+
+
+class PasswordCredential(SQLModel, table=True):
+    __tablename__ = "password_credential"
+
+    person_id: int = Field(
+        primary_key=True, foreign_key="person.id", sa_column_kwargs={"autoincrement": False}
+    )
+    password_hash: str = Field(max_length=255)
+    failed_attempts: int = 0
+    locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    changed_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class ApiToken(SQLModel, table=True):
+    __tablename__ = "api_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    label: str = Field(max_length=200)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class AccessLogEntry(SQLModel, table=True):
+    """Who viewed which child's challenge, when, and through which door (page, api, csv)."""
+
+    __tablename__ = "access_log"
+    __table_args__ = (
+        sa.Index("ix_access_log_viewed_at", "viewed_at"),
+        sa.Index("ix_access_log_challenge", "challenge_id", "viewed_at"),
+        sa.Index("ix_access_log_person", "person_id", "viewed_at"),
+    )
+
+    id: int | None = Field(
+        default=None, primary_key=True, sa_type=sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+    )
+    person_id: int = Field(foreign_key="person.id")
+    challenge_id: int | None = Field(default=None, foreign_key="challenge.id")
+    child_id: int | None = Field(default=None, foreign_key="child.id")
+    viewed_at: datetime = Field(sa_type=UTCDateTime)
+    via: str = Field(max_length=20)
+    what: str = Field(default="", max_length=200)

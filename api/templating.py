@@ -1,0 +1,190 @@
+"""Jinja2 for every page: our templates beside the GOV.UK Frontend macros.
+
+`render(request, name, context)` adds what every page needs: the signed-in
+person, the CSRF token, the council's name and colour, the navigation for the
+person's role and any flash messages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import (
+    ChainableUndefined,
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    PackageLoader,
+    PrefixLoader,
+    select_autoescape,
+)
+
+from api.web_settings import WebSettings, get_web_settings
+from escalation_rules.model import Role
+from workflow.states import Action, State
+from workflow.tables import Person
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+LONDON = ZoneInfo("Europe/London")
+FLASH_KEY = "_flash"
+
+
+@lru_cache
+def environment() -> Environment:
+    env = Environment(
+        loader=ChoiceLoader(
+            [
+                FileSystemLoader(TEMPLATES_DIR),
+                PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja")}),
+            ]
+        ),
+        autoescape=select_autoescape(["html", "htm", "xml", "njk"], default_for_string=True),
+        # The GOV.UK macros read optional keys of optional dicts.
+        undefined=ChainableUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(
+        london=london_time,
+        day=long_date,
+        state_label=state_label,
+        role_label=role_label,
+        action_label=action_label,
+    )
+    return env
+
+
+def london_time(value: datetime | None) -> str:
+    """Such as "2 December 2026 at 5:00pm", in London time."""
+    if value is None:
+        return ""
+    local = value.astimezone(LONDON)
+    hour = local.strftime("%I").lstrip("0")
+    return f"{local.day} {local:%B %Y} at {hour}:{local:%M}{local.strftime('%p').lower()}"
+
+
+def long_date(value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = value.astimezone(LONDON).date()
+    return f"{value.day} {value:%B %Y}"
+
+
+def state_label(value: str) -> str:
+    try:
+        return State(value).label
+    except ValueError:
+        return value
+
+
+def role_label(value: str) -> str:
+    try:
+        return Role(value).label
+    except ValueError:
+        return value
+
+
+ACTION_LABELS = {
+    Action.ACCEPT: "Accept the response",
+    Action.REJECT: "Reject and escalate",
+    Action.ESCALATE: "Escalate to a stage",
+    Action.EXTEND: "Extend the deadline",
+    Action.PAUSE: "Pause",
+    Action.RESUME: "Resume",
+    Action.WITHDRAW: "Withdraw",
+    Action.CLOSE: "Close",
+    Action.REFER_CAFCASS: "Refer to CAFCASS",
+    Action.RECORD_GOOD_PRACTICE: "Record a good-practice alert",
+    Action.RESPOND: "Answer the challenge",
+    Action.RAISE_FORMAL: "Raise formally",
+    Action.RAISE_INFORMAL: "Record informal resolution",
+    Action.TIME_OUT: "Timed out",
+}
+
+
+def action_label(value: str) -> str:
+    try:
+        return ACTION_LABELS[Action(value)]
+    except ValueError:
+        return value.replace("_", " ").capitalize()
+
+
+def navigation(person: Person | None, path: str) -> list[dict[str, Any]]:
+    """The service navigation links for a role, with the current one marked."""
+    if person is None:
+        return []
+    role = Role(person.role)
+    links: list[tuple[str, str]] = []
+    if role is Role.IRO:
+        links += [("Your challenges", "/"), ("Raise a challenge", "/challenges/new")]
+    elif role is Role.SMT_READER:
+        links += [("Reports", "/reports")]
+    else:
+        links += [("Your challenges", "/")]
+    if role in (Role.HEAD_OF_SERVICE, Role.SENIOR_MANAGER, Role.ADMIN):
+        links += [("Challenge log", "/log")]
+    if role in (Role.HEAD_OF_SERVICE, Role.SENIOR_MANAGER, Role.ADMIN):
+        links += [("Reports", "/reports")]
+    if role is Role.ADMIN:
+        links += [("Admin", "/admin")]
+    return [
+        {
+            "text": text,
+            "href": href,
+            "active": path == href or (href != "/" and path.startswith(href)),
+        }
+        for text, href in links
+    ]
+
+
+def flash(request: Request, message: str, heading: str = "Success") -> None:
+    """Show a notification banner on the next page this person sees."""
+    request.session.setdefault(FLASH_KEY, []).append({"heading": heading, "message": message})
+    request.session[FLASH_KEY] = list(request.session[FLASH_KEY])
+
+
+def _pop_flashes(request: Request) -> list[dict[str, str]]:
+    if "session" not in request.scope:
+        return []
+    messages: list[dict[str, str]] = request.session.pop(FLASH_KEY, [])
+    return messages
+
+
+def csrf_token(request: Request) -> str:
+    getter = request.scope.get("csrftoken")
+    return str(getter()) if callable(getter) else ""
+
+
+def page_context(request: Request, settings: WebSettings | None = None) -> dict[str, Any]:
+    settings = settings or getattr(request.app.state, "web_settings", None) or get_web_settings()
+    person = getattr(request.state, "person", None)
+    return {
+        "request": request,
+        "current_person": person,
+        "current_role": Role(person.role) if person is not None else None,
+        "csrf_token": csrf_token(request),
+        "council_name": settings.council_name,
+        "council_colour": settings.council_colour,
+        "service_name": settings.service_name,
+        "navigation": navigation(person, request.url.path),
+        "flashes": _pop_flashes(request),
+    }
+
+
+def render(
+    request: Request,
+    template_name: str,
+    context: Mapping[str, Any] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    template = environment().get_template(template_name)
+    html = template.render({**page_context(request), **(context or {})})
+    return HTMLResponse(html, status_code=status_code)

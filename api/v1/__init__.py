@@ -1,0 +1,1 @@
+"""The JSON API under /api/v1. Every module here with a `router` is included."""

@@ -1,0 +1,81 @@
+"""What several page and API routes share: finding a challenge the person may see,
+recording that they saw it, and the actions they may take on it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import Session
+
+from api.auth import reader_engine, record_access
+from escalation_rules.model import Role
+from workflow import queries
+from workflow.errors import NotFound
+from workflow.runtime import Runtime
+from workflow.services import allowed_actions
+from workflow.states import Action
+from workflow.tables import Person
+from workflow.unit_of_work import UnitOfWork
+
+
+def viewable(session: Session, person: Person, reference: str) -> queries.ChallengeRow:
+    """The challenge, if this person may see it. Hidden ones are 'not found', not
+    'forbidden', so nobody learns which references exist."""
+    assert person.id is not None
+    if not queries.may_view(session, person.id, Role(person.role), reference):
+        raise NotFound("challenge", reference)
+    row = queries.challenge_row(session, reference)
+    if row is None:
+        raise NotFound("challenge", reference)
+    return row
+
+
+def view_and_record(
+    runtime: Runtime, session: Session, person: Person, reference: str, via: str
+) -> queries.ChallengeRow:
+    row = viewable(session, person, reference)
+    assert person.id is not None
+    record_access(runtime.engine, person.id, via, row.id, row.child_id, f"challenge {reference}")
+    return row
+
+
+@dataclass(frozen=True)
+class Offered:
+    """The actions the machine allows now, split by who may take them."""
+
+    iro: list[Action]
+    responder: list[Action]
+
+    def for_person(
+        self, person: Person, row: queries.ChallengeRow, runtime: Runtime
+    ) -> list[Action]:
+        if person.id in (row.raised_by_id, row.child_iro_id):
+            return self.iro
+        if row.responder_id is not None and _may_answer(runtime, person, row.responder_id):
+            return self.responder
+        return []
+
+
+def reading_uow(runtime: Runtime) -> UnitOfWork:
+    """A unit of work that only reads (no write lock on SQLite); it never commits."""
+    return UnitOfWork(reader_engine(runtime.engine), runtime.ladders)
+
+
+def _may_answer(runtime: Runtime, person: Person, responder_id: int) -> bool:
+    assert person.id is not None
+    with reading_uow(runtime) as uow:
+        return uow.directory.may_answer_for(person.id, responder_id)
+
+
+def offered_actions(runtime: Runtime, reference: str) -> Offered:
+    """Exactly `workflow.services.allowed_actions`, split into the IRO's and the responder's."""
+    with reading_uow(runtime) as uow:
+        challenge = uow.challenges.get(reference)
+        actions = allowed_actions(uow, challenge)
+    iro: list[Action] = [a for a in actions if a is not Action.RESPOND]
+    responder: list[Action] = [a for a in actions if a is Action.RESPOND]
+    return Offered(iro, responder)
+
+
+def actions_for(runtime: Runtime, person: Person, row: queries.ChallengeRow) -> list[Action]:
+    return offered_actions(runtime, row.reference).for_person(person, row, runtime)

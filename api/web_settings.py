@@ -1,0 +1,90 @@
+"""Settings for the web service: the council's branding, secrets and sign-in options.
+
+Read from the environment (or `.env`). Outside development the secret must be a
+real one: the placeholders below are refused, so nobody ships a guessable key.
+In development a random secret is made once and kept in the data folder.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "secret", "dev", "development"})
+_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+class WebSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    environment: str = Field(default="development", validation_alias="IRO_DISPUTES_ENV")
+    secret_key: str = Field(default="", validation_alias="IRO_DISPUTES_SECRET_KEY")
+    data_dir: Path = Field(
+        default=Path("data"), validation_alias=AliasChoices("IRO_DISPUTES_DATA_DIR")
+    )
+    council_name: str = Field(
+        default="Example Council", validation_alias="IRO_DISPUTES_COUNCIL_NAME"
+    )
+    council_colour: str = Field(default="#1d70b8", validation_alias="IRO_DISPUTES_COUNCIL_COLOUR")
+    service_name: str = Field(
+        default="Challenges and escalations", validation_alias="IRO_DISPUTES_SERVICE_NAME"
+    )
+    max_failed_sign_ins: int = Field(default=5, validation_alias="IRO_DISPUTES_MAX_FAILED_SIGN_INS")
+    lockout_minutes: int = Field(default=15, validation_alias="IRO_DISPUTES_LOCKOUT_MINUTES")
+    session_hours: int = Field(default=10, validation_alias="IRO_DISPUTES_SESSION_HOURS")
+    oidc_metadata_url: str = Field(default="", validation_alias="IRO_DISPUTES_OIDC_METADATA_URL")
+    oidc_client_id: str = Field(default="", validation_alias="IRO_DISPUTES_OIDC_CLIENT_ID")
+    oidc_client_secret: str = Field(default="", validation_alias="IRO_DISPUTES_OIDC_CLIENT_SECRET")
+    oidc_label: str = Field(
+        default="Sign in with your council account", validation_alias="IRO_DISPUTES_OIDC_LABEL"
+    )
+
+    @field_validator("council_colour")
+    @classmethod
+    def _hex_colour(cls, value: str) -> str:
+        if not _COLOUR.match(value):
+            raise ValueError("IRO_DISPUTES_COUNCIL_COLOUR must look like #1d70b8")
+        return value.lower()
+
+    @model_validator(mode="after")
+    def _real_secret_outside_development(self) -> WebSettings:
+        if self.is_development:
+            return self
+        if self.secret_key.strip().lower() in PLACEHOLDER_SECRETS or len(self.secret_key) < 32:
+            raise ValueError(
+                "IRO_DISPUTES_SECRET_KEY must be a random value of at least 32 characters "
+                "outside development (for example: python -c 'import secrets; "
+                "print(secrets.token_urlsafe(48))')"
+            )
+        return self
+
+    @property
+    def is_development(self) -> bool:
+        return self.environment.lower() in {"development", "dev", "test"}
+
+    @property
+    def oidc_enabled(self) -> bool:
+        return bool(self.oidc_metadata_url and self.oidc_client_id)
+
+    def signing_secret(self) -> str:
+        """The configured secret, or in development one made once and kept on disk."""
+        if self.secret_key.strip().lower() not in PLACEHOLDER_SECRETS:
+            return self.secret_key
+        path = self.data_dir / "web-secret.txt"
+        if path.exists():
+            return path.read_text(encoding="utf-8").strip()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        value = secrets.token_urlsafe(48)
+        path.write_text(value, encoding="utf-8")
+        path.chmod(0o600)
+        return value
+
+
+@lru_cache
+def get_web_settings() -> WebSettings:
+    return WebSettings()

@@ -1,0 +1,125 @@
+"""The challenge log: each filter returns the right rows, sorting, pagination and the CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlmodel import Session
+
+from tests.factories import new_challenge
+from workflow.services import raise_challenge, take_action
+from workflow.tables import Child, Person, Team
+
+
+@pytest.fixture
+def log_data(runtime, people):
+    """Four challenges: overdue at social worker; new at team manager on another theme;
+    an old informal one in another team; a withdrawn one."""
+    c = people.council
+    with Session(runtime.engine) as s:
+        team = Team(name="Leaving Care Team")
+        s.add(team)
+        s.flush()
+        sw2 = Person(
+            email="sw2@council.test",
+            name="Lee Worker",
+            role="social_worker",
+            team_id=team.id,
+            manager_id=c.team_manager,
+        )
+        s.add(sw2)
+        s.flush()
+        s.add(
+            Child(
+                case_reference="LL2001",
+                display_name="Child LL2001",
+                legal_status="care_leaver",
+                social_worker_id=sw2.id,
+                iro_id=c.other_iro,
+            )
+        )
+        s.commit()
+        team_id = team.id
+    now = datetime.now(UTC)
+    refs = {}
+
+    def make(name, at, **kw):
+        iro = kw.pop("iro", c.iro)
+        with runtime.uow() as uow:
+            refs[name] = raise_challenge(uow, replace(new_challenge(at), **kw), iro, at).reference
+
+    make("overdue", now - timedelta(days=20), stage="social_worker")
+    make("new", now, stage="team_manager", child_reference="LL1002", theme_key="drift_and_delay")
+    make("old", now - timedelta(days=60), formal=False, child_reference="LL2001", iro=c.other_iro)
+    make("gone", now - timedelta(days=2), stage="social_worker")
+    with runtime.uow() as uow:
+        take_action(uow, refs["gone"], "withdraw", c.iro, {"reason": "Resolved at review"}, now)
+    return refs, team_id
+
+
+def _refs(html: str) -> list[str]:
+    return re.findall(r'<a class="govuk-link" href="/challenges/(IRO-[^"]+)"', html)
+
+
+def test_filters_return_the_right_rows(login, log_data, people):
+    refs, team_id = log_data
+    hos = login("hos@council.test")
+    c = people.council
+    cases = {
+        "": {"overdue", "new", "old", "gone"},
+        "status=withdrawn": {"gone"},
+        "status=open": {"overdue", "new", "old"},
+        "stage=team_manager": {"new"},
+        "theme=drift_and_delay": {"new"},
+        f"team={team_id}": {"old"},
+        f"iro={c.other_iro}": {"old"},
+        f"responder={c.team_manager}": {"new"},
+        "overdue=yes": {"overdue", "old"},  # the informal one is past its agreed date too
+        "child=ll2": {"old"},
+        f"from={(datetime.now(UTC) - timedelta(days=30)).date()}": {"overdue", "new", "gone"},
+        f"to={(datetime.now(UTC) - timedelta(days=30)).date()}": {"old"},
+    }
+    for query, expected in cases.items():
+        shown = set(_refs(hos.get(f"/log?{query}").text))
+        assert shown == {refs[n] for n in expected}, query
+
+
+def test_sorting_and_pagination(login, log_data):
+    refs, _ = log_data
+    hos = login("hos@council.test")
+    newest_first = _refs(hos.get("/log").text)
+    assert newest_first == [refs[n] for n in ("new", "gone", "overdue", "old")]
+    assert _refs(hos.get("/log?sort=raised&order=asc").text) == newest_first[::-1]
+    page_two = hos.get("/log?per_page=3&page=2").text
+    assert _refs(page_two) == [refs["old"]]
+    assert "4 challenges" in page_two
+
+
+def test_csv_export_has_the_same_filters(login, log_data):
+    refs, _ = log_data
+    response = login("hos@council.test").get("/log.csv?status=open&sort=reference&order=asc")
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert [r["reference"] for r in rows] == sorted(refs[n] for n in ("overdue", "new", "old"))
+    assert {r["reference"]: r["overdue"] for r in rows}[refs["new"]] == "no"
+    assert {r["reference"]: r["overdue"] for r in rows}[refs["overdue"]] == "yes"
+
+
+def test_the_api_list_uses_the_same_filters(anonymous, log_data, token_for, people):
+    refs, _ = log_data
+    headers = token_for(people.council.head_of_service)
+    body = anonymous.get(
+        "/api/v1/challenges?status=open&theme=drift_and_delay", headers=headers
+    ).json()
+    assert body["total"] == 1 and body["items"][0]["reference"] == refs["new"]
+    iro_body = anonymous.get(
+        "/api/v1/challenges?per_page=10", headers=token_for(people.council.iro)
+    ).json()
+    assert {i["reference"] for i in iro_body["items"]} == {
+        refs[n] for n in ("overdue", "new", "gone")
+    }

@@ -1,0 +1,133 @@
+"""Single sign-on with OpenID Connect against a tiny fake provider on 127.0.0.1."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+import uuid
+import warnings
+from collections.abc import Iterator
+from urllib.parse import parse_qs, urlencode, urlparse
+
+import authlib.deprecate
+import httpx
+import pytest
+import uvicorn
+from joserfc import jwt
+from joserfc.jwk import RSAKey
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse
+from starlette.routing import Route
+
+from api.app import create_app
+from tests.web.conftest import TestClient, web_settings
+
+with warnings.catch_warnings():
+    # authlib 1.9 warns at import that its httpx integration moves to httpx2; it works.
+    warnings.simplefilter("ignore")
+    import authlib.integrations.starlette_client  # noqa: F401
+
+CLIENT_ID = "iro-disputes-test"
+
+
+class FakeProvider:
+    """Just enough of an OpenID provider: discovery, authorize, token, JWKS."""
+
+    def __init__(self, email: str) -> None:
+        self.email = email
+        self.key = RSAKey.generate_key(2048, parameters={"kid": "k1"})
+        self.nonces: dict[str, str] = {}
+        self.base = ""
+
+    def app(self) -> Starlette:
+        return Starlette(routes=[
+            Route("/.well-known/openid-configuration", self.discovery),
+            Route("/authorize", self.authorize),
+            Route("/token", self.token, methods=["POST"]),
+            Route("/jwks", self.jwks),
+        ])  # fmt: skip
+
+    async def discovery(self, request: Request) -> JSONResponse:
+        b = self.base
+        return JSONResponse({"issuer": b, "authorization_endpoint": f"{b}/authorize", "token_endpoint": f"{b}/token",
+                             "jwks_uri": f"{b}/jwks", "response_types_supported": ["code"],
+                             "subject_types_supported": ["public"], "id_token_signing_alg_values_supported": ["RS256"]})  # fmt: skip
+
+    async def authorize(self, request: Request) -> RedirectResponse:
+        code = uuid.uuid4().hex
+        self.nonces[code] = request.query_params.get("nonce", "")
+        target = (
+            request.query_params["redirect_uri"]
+            + "?"
+            + urlencode({"code": code, "state": request.query_params["state"]})
+        )
+        return RedirectResponse(target, status_code=302)
+
+    async def token(self, request: Request) -> JSONResponse:
+        form = await request.form()
+        code = str(form.get("code"))
+        now = int(time.time())
+        claims = {"iss": self.base, "sub": "u-1", "aud": CLIENT_ID, "iat": now, "exp": now + 300,
+                  "nonce": self.nonces.pop(code, ""), "email": self.email}  # fmt: skip
+        id_token = jwt.encode({"alg": "RS256", "kid": "k1"}, claims, self.key)
+        return JSONResponse(
+            {"access_token": "at", "token_type": "Bearer", "id_token": id_token, "expires_in": 300}
+        )
+
+    async def jwks(self, request: Request) -> JSONResponse:
+        return JSONResponse({"keys": [self.key.as_dict(private=False)]})
+
+
+def _serve(app: Starlette) -> Iterator[str]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def provider() -> Iterator[FakeProvider]:
+    fake = FakeProvider("IRO@council.test")
+    for base in _serve(fake.app()):
+        fake.base = base
+        yield fake
+
+
+def _sso(runtime, tmp_path, provider: FakeProvider) -> tuple[TestClient, httpx.Response]:
+    app = create_app(runtime, web_settings(tmp_path, IRO_DISPUTES_OIDC_METADATA_URL=f"{provider.base}/.well-known/openid-configuration",
+                                           IRO_DISPUTES_OIDC_CLIENT_ID=CLIENT_ID, IRO_DISPUTES_OIDC_CLIENT_SECRET="s3cret"))  # fmt: skip
+    client = TestClient(app)
+    assert "Sign in with your council account" in client.get("/sign-in").text
+    start = client.get("/sign-in/oidc", follow_redirects=False)
+    assert start.status_code == 302 and start.headers["location"].startswith(
+        f"{provider.base}/authorize"
+    )
+    back = httpx.get(start.headers["location"], follow_redirects=False).headers["location"]
+    query = parse_qs(urlparse(back).query)
+    done = client.get("/sign-in/oidc/callback", params={"code": query["code"][0], "state": query["state"][0]},
+                      follow_redirects=False)  # fmt: skip
+    return client, done
+
+
+def test_single_sign_on_matches_the_person_by_email(runtime, people, provider, tmp_path):
+    client, done = _sso(runtime, tmp_path, provider)
+    assert done.status_code == 303 and done.headers["location"] == "/"
+    assert "Imogen Reviewer" in client.get("/").text
+
+
+def test_single_sign_on_refuses_someone_not_set_up(runtime, people, provider, tmp_path):
+    provider.email = "stranger@elsewhere.test"
+    client, done = _sso(runtime, tmp_path, provider)
+    assert done.status_code == 403 and "not set up for this service" in done.text
+    assert client.get("/", follow_redirects=False).status_code == 303

@@ -1,0 +1,459 @@
+"""Read-side queries for the pages and the API: who may see what, dashboards, the log.
+
+Everything is filtered, sorted, counted and paginated in SQL; nothing loads every row.
+The visibility rule lives here once (`visible_to`) so pages, the API and the CSV
+export cannot disagree about who sees which challenge.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.orm import aliased
+from sqlmodel import Session
+
+from escalation_rules.model import Role
+from workflow.states import CLOCK_RUNNING_STATES, OPEN_STATES, State
+from workflow.tables import ChallengeEvent, ChallengeRecord, Child, Person, Team, Theme
+
+LONDON = ZoneInfo("Europe/London")
+SEE_ALL_ROLES = frozenset({Role.HEAD_OF_SERVICE, Role.SENIOR_MANAGER, Role.ADMIN})
+_C = ChallengeRecord.__table__  # type: ignore[attr-defined]
+_E = ChallengeEvent.__table__  # type: ignore[attr-defined]
+_CH = Child.__table__  # type: ignore[attr-defined]
+_P = Person.__table__  # type: ignore[attr-defined]
+_T = Team.__table__  # type: ignore[attr-defined]
+_TH = Theme.__table__  # type: ignore[attr-defined]
+_OPEN = sorted(s.value for s in OPEN_STATES)
+_RUNNING = sorted(s.value for s in CLOCK_RUNNING_STATES)
+# Events that address a challenge to someone (details.responder_id names them).
+_ADDRESSING = ("raise_formal", "escalate", "reject", "time_out")
+
+
+# -- who may see what ------------------------------------------------------------------
+
+
+def visible_to(person_id: int, role: Role) -> sa.ColumnElement[bool]:
+    """The SQL condition on `challenge` for the challenges a person may see.
+
+    IROs: those they raised and those of children they are IRO for. Responders:
+    those addressed to them now or earlier, and those they deputise on now.
+    Head of Service, senior managers and admins: all. SMT readers: none (reports only).
+    """
+    if role in SEE_ALL_ROLES:
+        return sa.true()
+    if role is Role.SMT_READER:
+        return sa.false()
+    if role is Role.IRO:
+        return sa.or_(
+            _C.c.raised_by_id == person_id,
+            _C.c.child_id.in_(sa.select(_CH.c.id).where(_CH.c.iro_id == person_id)),
+        )
+    addressed = sa.select(_E.c.challenge_id).where(
+        _E.c.kind.in_(_ADDRESSING), _E.c.details["responder_id"].as_integer() == person_id
+    )
+    deputising = sa.select(_P.c.id).where(_P.c.deputy_id == person_id)
+    return sa.or_(
+        _C.c.responder_id == person_id,
+        _C.c.responder_id.in_(deputising),
+        _C.c.id.in_(addressed),
+    )
+
+
+def may_view(session: Session, person_id: int, role: Role, reference: str) -> bool:
+    found = session.execute(
+        sa.select(_C.c.id).where(_C.c.reference == reference, visible_to(person_id, role))
+    ).first()
+    return found is not None
+
+
+# -- one challenge -------------------------------------------------------------------
+
+
+_IRO = aliased(_P, name="iro")
+_RESP = aliased(_P, name="responder")
+_SW = aliased(_P, name="sw")
+
+_ROW_COLUMNS = (
+    _C.c.id,
+    _C.c.reference,
+    _C.c.state,
+    _C.c.stage_key,
+    _C.c.theme_key,
+    _TH.c.label.label("theme"),
+    _C.c.raised_at,
+    _C.c.due_at,
+    _C.c.cap_due_at,
+    _C.c.resolved_at,
+    _C.c.version,
+    _C.c.raised_by_id,
+    _C.c.responder_id,
+    _C.c.child_id,
+    _CH.c.case_reference.label("child_reference"),
+    _CH.c.display_name.label("child_name"),
+    _CH.c.iro_id.label("child_iro_id"),
+    _IRO.c.name.label("iro_name"),
+    _RESP.c.name.label("responder_name"),
+    _T.c.name.label("team_name"),
+)
+
+
+def _joined() -> Any:
+    return (
+        _C.join(_CH, _CH.c.id == _C.c.child_id)
+        .join(_TH, _TH.c.key == _C.c.theme_key)
+        .join(_IRO, _IRO.c.id == _C.c.raised_by_id)
+        .outerjoin(_RESP, _RESP.c.id == _C.c.responder_id)
+        .outerjoin(_SW, _SW.c.id == _CH.c.social_worker_id)
+        .outerjoin(_T, _T.c.id == _SW.c.team_id)
+    )
+
+
+@dataclass(frozen=True)
+class ChallengeRow:
+    """One challenge as the pages and the log show it."""
+
+    id: int
+    reference: str
+    state: str
+    stage_key: str | None
+    theme_key: str
+    theme: str
+    raised_at: datetime
+    due_at: datetime | None
+    cap_due_at: datetime | None
+    resolved_at: datetime | None
+    version: int
+    raised_by_id: int
+    responder_id: int | None
+    child_id: int
+    child_reference: str
+    child_name: str
+    child_iro_id: int | None
+    iro_name: str
+    responder_name: str | None
+    team_name: str | None
+
+    def overdue(self, now: datetime) -> bool:
+        return self.state in _RUNNING and self.due_at is not None and self.due_at < now
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in _OPEN
+
+
+def _rows(result: Any) -> list[ChallengeRow]:
+    return [ChallengeRow(**row._mapping) for row in result]
+
+
+def challenge_row(session: Session, reference: str) -> ChallengeRow | None:
+    rows = _rows(
+        session.execute(
+            sa.select(*_ROW_COLUMNS).select_from(_joined()).where(_C.c.reference == reference)
+        )
+    )
+    return rows[0] if rows else None
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    seq: int
+    kind: str
+    occurred_at: datetime
+    actor_name: str | None
+    from_state: str
+    to_state: str
+    stage_key: str | None
+    details: dict[str, Any]
+
+
+def timeline(session: Session, challenge_id: int) -> list[TimelineEntry]:
+    """Everything that happened to a challenge, oldest first: its footprint."""
+    actor = aliased(_P, name="actor")
+    result = session.execute(
+        sa.select(
+            _E.c.seq,
+            _E.c.kind,
+            _E.c.occurred_at,
+            actor.c.name.label("actor_name"),
+            _E.c.from_state,
+            _E.c.to_state,
+            _E.c.stage_key,
+            _E.c.details,
+        )
+        .select_from(_E.outerjoin(actor, actor.c.id == _E.c.actor_id))
+        .where(_E.c.challenge_id == challenge_id)
+        .order_by(_E.c.seq)
+    )
+    return [TimelineEntry(**row._mapping) for row in result]
+
+
+def people_names(session: Session, ids: Sequence[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    result = session.execute(sa.select(_P.c.id, _P.c.name).where(_P.c.id.in_(sorted(set(ids)))))
+    return {row.id: row.name for row in result}
+
+
+# -- dashboards ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    awaiting_decision: list[ChallengeRow]
+    due_soon: list[ChallengeRow]
+    open: list[ChallengeRow]
+    to_answer: list[ChallengeRow]
+    answered_before: list[ChallengeRow]
+
+
+def dashboard(
+    session: Session, person_id: int, role: Role, now: datetime, limit: int = 50
+) -> Dashboard:
+    """What a person's home page lists: for IROs their open challenges; for responders what
+    waits for their answer and what was addressed to them before."""
+    base = sa.select(*_ROW_COLUMNS).select_from(_joined())
+    if role is Role.IRO:
+        mine = sa.or_(_C.c.raised_by_id == person_id, _CH.c.iro_id == person_id)
+        open_rows = _rows(
+            session.execute(
+                base.where(mine, _C.c.state.in_(_OPEN))
+                .order_by(_C.c.due_at.is_(None), _C.c.due_at, _C.c.id)
+                .limit(limit)
+            )
+        )
+        decision = [
+            r for r in open_rows if r.state in ("response_received", "awaiting_iro_decision")
+        ]
+        soon = [
+            r
+            for r in open_rows
+            if r.due_at is not None and r.due_at <= now + timedelta(days=7) and r.state in _RUNNING
+        ]
+        return Dashboard(decision, soon, open_rows, [], [])
+    if role is Role.SMT_READER:
+        return Dashboard([], [], [], [], [])
+    deputising = sa.select(_P.c.id).where(_P.c.deputy_id == person_id)
+    current = sa.or_(_C.c.responder_id == person_id, _C.c.responder_id.in_(deputising))
+    to_answer = _rows(
+        session.execute(
+            base.where(current, _C.c.state.in_(["awaiting_response", "awaiting_iro_decision"]))
+            .order_by(_C.c.due_at, _C.c.id)
+            .limit(limit)
+        )
+    )
+    waiting = {r.id for r in to_answer}
+    before = _rows(
+        session.execute(
+            base.where(visible_to(person_id, role))
+            .where(
+                sa.or_(
+                    _C.c.responder_id != person_id,
+                    _C.c.responder_id.is_(None),
+                    _C.c.state.not_in(["awaiting_response", "awaiting_iro_decision"]),
+                )
+            )
+            .order_by(_C.c.raised_at.desc(), _C.c.id.desc())
+            .limit(limit)
+        )
+    )
+    before = [r for r in before if r.id not in waiting] if role not in SEE_ALL_ROLES else []
+    return Dashboard([], [], [], to_answer, before)
+
+
+# -- the challenge log ---------------------------------------------------------------
+
+SORTS = {
+    "raised": _C.c.raised_at,
+    "due": _C.c.due_at,
+    "reference": _C.c.reference,
+    "status": _C.c.state,
+    "stage": _C.c.stage_key,
+}
+
+
+@dataclass(frozen=True)
+class LogFilters:
+    status: str | None = None  # a state, or "open"
+    stage: str | None = None
+    theme: str | None = None
+    team_id: int | None = None
+    iro_id: int | None = None
+    responder_id: int | None = None
+    overdue: bool = False
+    raised_from: date | None = None
+    raised_to: date | None = None
+    child_reference: str | None = None
+    sort: str = "raised"
+    descending: bool = True
+    page: int = 1
+    per_page: int = 50
+
+    def query_args(self, **changes: Any) -> dict[str, str]:
+        """These filters as URL query arguments (for pagination and CSV links)."""
+        f = replace(self, **changes)
+        args = {
+            "status": f.status,
+            "stage": f.stage,
+            "theme": f.theme,
+            "team": f.team_id,
+            "iro": f.iro_id,
+            "responder": f.responder_id,
+            "overdue": "yes" if f.overdue else None,
+            "from": f.raised_from.isoformat() if f.raised_from else None,
+            "to": f.raised_to.isoformat() if f.raised_to else None,
+            "child": f.child_reference,
+            "sort": f.sort,
+            "order": "desc" if f.descending else "asc",
+            "page": f.page if f.page != 1 else None,
+        }
+        return {k: str(v) for k, v in args.items() if v not in (None, "")}
+
+
+@dataclass(frozen=True)
+class LogPage:
+    rows: list[ChallengeRow]
+    total: int
+    filters: LogFilters
+    pages: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "pages", max(1, -(-self.total // self.filters.per_page)))
+
+
+def _london_midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0, 0), LONDON)
+
+
+def _column(name: str, plain: bool) -> Any:
+    """A challenge column; `plain` hides it from SQLite's index choice (unary +), see below."""
+    return sa.literal_column(f"+challenge.{name}") if plain else _C.c[name]
+
+
+def log_conditions(
+    f: LogFilters, now: datetime, plain: bool = False
+) -> list[sa.ColumnElement[bool]]:
+    """Conditions on `challenge` alone (subqueries for child and team), so counting is cheap."""
+    where: list[sa.ColumnElement[bool]] = []
+    state, due_at = _column("state", plain), _column("due_at", plain)
+    if f.status == "open":
+        where.append(state.in_(_OPEN))
+    elif f.status:
+        where.append(state == f.status)
+    if f.stage:
+        where.append(_C.c.stage_key == f.stage)
+    if f.theme:
+        where.append(_C.c.theme_key == f.theme)
+    if f.iro_id is not None:
+        where.append(_C.c.raised_by_id == f.iro_id)
+    if f.responder_id is not None:
+        where.append(_C.c.responder_id == f.responder_id)
+    if f.overdue:
+        where += [state.in_(_RUNNING), due_at < now]
+    if f.raised_from:
+        where.append(_C.c.raised_at >= _london_midnight(f.raised_from))
+    if f.raised_to:
+        where.append(_C.c.raised_at < _london_midnight(f.raised_to + timedelta(days=1)))
+    if f.child_reference:
+        ref = f.child_reference.strip().upper().replace("%", "").replace("_", "")
+        where.append(
+            _C.c.child_id.in_(
+                sa.select(_CH.c.id).where(sa.func.upper(_CH.c.case_reference).like(f"{ref}%"))
+            )
+        )
+    if f.team_id is not None:
+        workers = sa.select(_P.c.id).where(_P.c.team_id == f.team_id)
+        where.append(
+            _C.c.child_id.in_(sa.select(_CH.c.id).where(_CH.c.social_worker_id.in_(workers)))
+        )
+    return where
+
+
+def _ordered(query: Any, f: LogFilters) -> Any:
+    column = SORTS.get(f.sort, _C.c.raised_at)
+    if f.descending:
+        return query.order_by(column.desc(), _C.c.id.desc())
+    return query.order_by(column.asc(), _C.c.id.asc())
+
+
+# Above this many matches, SQLite pages faster by walking the sort column's index and
+# filtering than by using the state index and sorting every match (it has no statistics
+# to know). PostgreSQL's planner decides for itself.
+BROAD_MATCH = 2000
+
+
+def challenge_log(
+    session: Session, f: LogFilters, now: datetime, visible: sa.ColumnElement[bool] | None = None
+) -> LogPage:
+    """One page of the log: count, then the page's ids from `challenge` alone (index-backed),
+    then the joins for those rows only."""
+    allowed = visible if visible is not None else sa.true()
+    where = [*log_conditions(f, now), allowed]
+    total = session.execute(sa.select(sa.func.count()).select_from(_C).where(*where)).scalar_one()
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    if sqlite and total > BROAD_MATCH and f.sort in ("raised", "reference"):
+        where = [*log_conditions(f, now, plain=True), allowed]
+    page = max(1, f.page)
+    ids = (
+        _ordered(sa.select(_C.c.id).where(*where), f)
+        .limit(f.per_page)
+        .offset((page - 1) * f.per_page)
+        .subquery("page_ids")
+    )
+    query = sa.select(*_ROW_COLUMNS).select_from(_joined().join(ids, ids.c.id == _C.c.id))
+    rows = _rows(session.execute(_ordered(query, f)))
+    return LogPage(rows, int(total), replace(f, page=page))
+
+
+def iter_log(
+    session: Session,
+    f: LogFilters,
+    now: datetime,
+    visible: sa.ColumnElement[bool] | None = None,
+    batch: int = 1000,
+) -> Iterator[ChallengeRow]:
+    """Every row matching the filters, in order, fetched in batches (for the CSV export)."""
+    where = [*log_conditions(f, now), visible if visible is not None else sa.true()]
+    query = _ordered(sa.select(*_ROW_COLUMNS).select_from(_joined()).where(*where), f)
+    result = session.execute(query.execution_options(yield_per=batch))
+    for part in result.partitions(batch):
+        yield from _rows(part)
+
+
+@dataclass(frozen=True)
+class LogChoices:
+    """What the log's filter controls offer."""
+
+    themes: list[tuple[str, str]]
+    teams: list[tuple[int, str]]
+    iros: list[tuple[int, str]]
+    responders: list[tuple[int, str]]
+
+
+def log_choices(session: Session) -> LogChoices:
+    themes = [
+        (r.key, r.label)
+        for r in session.execute(
+            sa.select(_TH.c.key, _TH.c.label).order_by(_TH.c.position, _TH.c.label)
+        )
+    ]
+    teams = [
+        (r.id, r.name) for r in session.execute(sa.select(_T.c.id, _T.c.name).order_by(_T.c.name))
+    ]
+    people = session.execute(sa.select(_P.c.id, _P.c.name, _P.c.role).order_by(_P.c.name)).all()
+    iros = [(r.id, r.name) for r in people if r.role == Role.IRO.value]
+    responders = [
+        (r.id, r.name)
+        for r in people
+        if r.role not in (Role.IRO.value, Role.ADMIN.value, Role.SMT_READER.value)
+    ]
+    return LogChoices(themes, teams, iros, responders)
+
+
+def open_states() -> list[State]:
+    return [s for s in State if s in OPEN_STATES]
