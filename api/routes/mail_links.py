@@ -1,0 +1,108 @@
+"""Answering a challenge from the link in an email, without signing in.
+
+GET only shows: it reads through a query-only connection on SQLite, so even a
+bug could not make it write, and mail scanners that open every link change
+nothing. POST (with the CSRF field) records the answer and uses the link.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from api.action_forms import ACTION_FIELDS, field_id, read_params
+from api.auth import RuntimeDep, reader_engine
+from api.forms import rule_error
+from api.templating import render
+from notifications.links import (
+    LinkError,
+    LinkExpired,
+    LinkInvalid,
+    LinkUsed,
+    answer_via_link,
+    open_link,
+)
+from workflow.errors import ConcurrentUpdate, RuleViolation, TransitionNotAllowed
+from workflow.states import Action
+from workflow.unit_of_work import UnitOfWork
+
+router = APIRouter(include_in_schema=False)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _problem(request: Request, error: LinkError) -> Response:
+    status = 404 if isinstance(error, LinkInvalid) else 410
+    kind = (
+        "used"
+        if isinstance(error, LinkUsed)
+        else "expired"
+        if isinstance(error, LinkExpired)
+        else "invalid"
+    )
+    return render(
+        request, "mail/link_problem.html", {"detail": str(error), "kind": kind}, status_code=status
+    )
+
+
+def _form(
+    request: Request,
+    token: str,
+    view: Any,
+    values: dict[str, Any],
+    errors: dict[str, str],
+    status: int = 200,
+) -> Response:
+    return render(
+        request,
+        "mail/respond.html",
+        {
+            "token": token,
+            "view": view,
+            "fields": ACTION_FIELDS[Action.RESPOND],
+            "values": values,
+            "errors": errors,
+        },
+        status_code=status,
+    )
+
+
+@router.get("/respond/{token}")
+def respond_page(request: Request, token: str, runtime: RuntimeDep) -> Response:
+    with UnitOfWork(reader_engine(runtime.engine), runtime.ladders) as uow:
+        try:
+            view = open_link(uow, token, _now())
+        except LinkError as error:
+            return _problem(request, error)
+    return _form(request, token, view, {}, {})
+
+
+@router.post("/respond/{token}")
+async def respond_submit(request: Request, token: str, runtime: RuntimeDep) -> Response:
+    form = dict(await request.form())
+    with UnitOfWork(reader_engine(runtime.engine), runtime.ladders) as uow:
+        try:
+            view = open_link(uow, token, _now())
+        except LinkError as error:
+            return _problem(request, error)
+    params, errors = read_params(Action.RESPOND, form)
+    if errors:
+        return _form(request, token, view, form, errors, 400)
+    try:
+        with runtime.uow() as uow:
+            challenge = answer_via_link(
+                uow, token, {**params, "version": form.get("version")}, _now()
+            )
+    except LinkError as error:
+        return _problem(request, error)
+    except RuleViolation as error:
+        ids = {"target_date": field_id(Action.RESPOND, "target_date")}
+        return _form(request, token, view, form, rule_error(error, ids), 400)
+    except (ConcurrentUpdate, TransitionNotAllowed) as error:
+        return _form(request, token, view, form, {"form": str(error)}, 409)
+    return render(request, "mail/answered.html", {"reference": challenge.reference, "view": view})

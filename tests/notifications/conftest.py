@@ -1,0 +1,100 @@
+"""Fixtures for the mail tests: settings in a temporary folder, the listener
+installed, real SMTP servers on loopback ports picked beforehand."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlmodel import Session, select
+
+from api.wiring import install_extensions
+from notifications.settings import MailSettings, use_settings
+from notifications.tables import OutboxMessage
+from tests.factories import Council, new_challenge
+from workflow.domain import Challenge
+from workflow.runtime import Runtime
+from workflow.services import raise_challenge
+
+
+def free_port() -> int:
+    """aiosmtpd's Controller(port=0) fails: ask the kernel for a free port first."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def mail_settings(tmp_path: Path) -> Iterator[MailSettings]:
+    settings = MailSettings(
+        data_dir=tmp_path / "data",
+        smtp_host="127.0.0.1",
+        smtp_port=free_port(),
+        smtp_timeout_seconds=5,
+        mail_from="IRO disputes <disputes@council.test>",
+        reply_local="disputes",
+        reply_domain="council.test",
+        base_url="https://disputes.council.test",
+        imap_host="",
+    )
+    use_settings(settings)
+    install_extensions()
+    yield settings
+    use_settings(None)
+
+
+@pytest.fixture
+def raised(
+    runtime: Runtime, council: Council, now: datetime, mail_settings: MailSettings
+) -> Challenge:
+    """A formal challenge at the social worker stage, with its emails in the outbox."""
+    with runtime.uow() as uow:
+        return raise_challenge(uow, new_challenge(now, stage="social_worker"), council.iro, now)
+
+
+def outbox(runtime: Runtime, **where: Any) -> list[OutboxMessage]:
+    with Session(runtime.engine) as s:
+        query = select(OutboxMessage).order_by(OutboxMessage.id)  # type: ignore[arg-type]
+        for name, value in where.items():
+            query = query.where(getattr(OutboxMessage, name) == value)
+        return list(s.exec(query))
+
+
+@dataclass
+class Behaviour:
+    """What the test SMTP server does with the next messages."""
+
+    replies: list[str] = field(default_factory=list)  # e.g. "451 ...", "550 ...", "close"
+
+
+class RecordingHandler:
+    def __init__(self) -> None:
+        self.received: list[Any] = []
+        self.behaviour = Behaviour()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        if self.behaviour.replies:
+            reply = self.behaviour.replies.pop(0)
+            if reply == "close":
+                server.transport.close()
+                await asyncio.sleep(0)
+                return "421 closing"
+            return reply
+        self.received.append(envelope)
+        return "250 2.0.0 Ok: queued as TEST123"
+
+
+@pytest.fixture
+def smtp_server(mail_settings: MailSettings) -> Iterator[RecordingHandler]:
+    handler = RecordingHandler()
+    controller = Controller(handler, hostname="127.0.0.1", port=mail_settings.smtp_port)
+    controller.start()
+    yield handler
+    controller.stop()
