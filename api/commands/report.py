@@ -1,0 +1,64 @@
+"""`iro-disputes report`: the SMT report and a child's footprint, to a file."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from api.commands._common import reported_errors, runtime
+from api.reports.build import ReportFormat, build_report, render
+from api.reports.footprint_export import footprint_csv, footprint_pdf
+from workflow.footprint import child_footprint
+
+app = typer.Typer(help="Reports: the SMT report, a child's footprint.", no_args_is_help=True)
+
+Day = Annotated[datetime, typer.Option(formats=["%Y-%m-%d"], help="A date, YYYY-MM-DD")]
+Output = Annotated[Path, typer.Option("--output", "-o", help="The file to write")]
+
+
+@app.command()
+def smt(
+    start: Annotated[datetime, typer.Option("--from", formats=["%Y-%m-%d"],
+                                            help="First day of the period (YYYY-MM-DD)")],
+    end: Annotated[datetime, typer.Option("--to", formats=["%Y-%m-%d"],
+                                          help="Last day of the period, included")],
+    output: Output,
+    fmt: Annotated[ReportFormat, typer.Option("--format", help="json, csv, xlsx, pdf, or text "
+                                              "(the annual-report prose)")] = ReportFormat.PDF,
+) -> None:  # fmt: skip
+    """The SMT report for a period, compared with the previous period of the same length."""
+    if end < start:
+        typer.echo("Error: --to must be on or after --from", err=True)
+        raise typer.Exit(code=1)
+    rt = runtime()
+    try:
+        with reported_errors():
+            report = build_report(rt, start.date(), end.date(), rt.now())
+            output.write_bytes(render(report, fmt))
+    finally:
+        rt.engine.dispose()
+    typer.echo(f"Wrote the SMT report for {report.period.label()} to {output}")
+
+
+@app.command()
+def footprint(
+    child: Annotated[str, typer.Argument(help="The child's case-management reference")],
+    output: Output,
+    fmt: Annotated[str, typer.Option("--format", help="csv or pdf")] = "pdf",
+) -> None:
+    """A child's footprint (every challenge step and IRO activity), as CSV or PDF."""
+    if fmt not in ("csv", "pdf"):
+        typer.echo("Error: --format must be csv or pdf", err=True)
+        raise typer.Exit(code=1)
+    rt = runtime()
+    try:
+        with reported_errors():
+            fp = child_footprint(rt.engine, rt.ladders.current, child)
+            data = footprint_csv(fp).encode() if fmt == "csv" else footprint_pdf(fp, rt.now())
+            output.write_bytes(data)
+    finally:
+        rt.engine.dispose()
+    typer.echo(f"Wrote the footprint of {child} ({len(fp.entries)} entries) to {output}")

@@ -1,0 +1,73 @@
+"""Who may see reports, and whose footprint a person may see."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from api.auth import require_roles
+from escalation_rules.model import Role
+from workflow import queries
+from workflow.errors import DomainError, NotFound, NotPermitted
+from workflow.report_definitions import Period
+from workflow.report_queries import CH, CHILD
+from workflow.tables import Person
+
+REPORT_ROLES = (Role.SMT_READER, Role.HEAD_OF_SERVICE, Role.SENIOR_MANAGER, Role.ADMIN)
+ReportReader = Annotated[Person, require_roles(*REPORT_ROLES)]
+
+
+def check_may_see_child(engine: Engine, person: Person, child_reference: str) -> None:
+    """The footprint is for whoever may see that child's challenges: the child's IRO and
+    social worker, overseers (Head of Service, senior managers, admins), and anyone to whom
+    one of the child's challenges has been addressed. Others get NotPermitted."""
+    assert person.id is not None
+    with engine.connect() as conn:
+        child = conn.execute(
+            sa.select(CHILD.c.id, CHILD.c.iro_id, CHILD.c.social_worker_id).where(
+                CHILD.c.case_reference == child_reference
+            )
+        ).first()
+        if child is None:
+            raise NotFound("child", child_reference)
+        if person.id in (child.iro_id, child.social_worker_id):
+            return
+        role = Role(person.role)
+        seen = conn.execute(
+            sa.select(CH.c.id)
+            .where(CH.c.child_id == child.id, queries.visible_to(person.id, role))
+            .limit(1)
+        ).first()
+    if seen is None:
+        raise NotPermitted(person.name, "see the footprint of", f"for child {child_reference}")
+
+
+class BadPeriod(DomainError):
+    """Dates for a report that make no period."""
+
+
+def period_from(start: str | None, end: str | None, default: Period) -> Period:
+    if not start and not end:
+        return default
+    try:
+        return Period(_day(start or "", "from"), _day(end or "", "to"))
+    except ValueError as error:
+        raise BadPeriod(str(error)) from None
+
+
+def _day(text: str, name: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"'{name}' must be a date such as 2026-11-01, not '{text}'") from None
+
+
+def child_iro_id(engine: Engine, child_reference: str) -> int | None:
+    with engine.connect() as conn:
+        found = conn.execute(
+            sa.select(CHILD.c.iro_id).where(CHILD.c.case_reference == child_reference)
+        ).first()
+    return None if found is None else found.iro_id

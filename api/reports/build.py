@@ -1,0 +1,63 @@
+"""One place that turns a request for a report into bytes: used by the CLI, pages, API and job."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from enum import StrEnum
+
+from api.reports.pdf import report_pdf
+from api.reports.prose import annual_report_section
+from api.reports.tables import report_csv, report_json
+from api.reports.xlsx import report_xlsx
+from workflow.db import read_only_engine
+from workflow.report_definitions import Period
+from workflow.report_queries import SmtReport, smt_report
+from workflow.runtime import Runtime
+
+
+class ReportFormat(StrEnum):
+    JSON = "json"
+    CSV = "csv"
+    XLSX = "xlsx"
+    PDF = "pdf"
+    TEXT = "text"
+
+    @property
+    def media_type(self) -> str:
+        return _MEDIA[self]
+
+    @property
+    def suffix(self) -> str:
+        return "txt" if self is ReportFormat.TEXT else self.value
+
+
+_MEDIA = {
+    ReportFormat.JSON: "application/json",
+    ReportFormat.CSV: "text/csv; charset=utf-8",
+    ReportFormat.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ReportFormat.PDF: "application/pdf",
+    ReportFormat.TEXT: "text/plain; charset=utf-8",
+}
+
+
+def build_report(runtime: Runtime, start: date, end: date, now: datetime) -> SmtReport:
+    return smt_report(
+        read_only_engine(runtime.engine), runtime.ladders.current, Period(start, end), now
+    )
+
+
+def render(report: SmtReport, fmt: ReportFormat) -> bytes:
+    if fmt is ReportFormat.JSON:
+        return json.dumps(report_json(report), indent=2, ensure_ascii=False).encode()
+    if fmt is ReportFormat.CSV:
+        return report_csv(report).encode("utf-8")
+    if fmt is ReportFormat.XLSX:
+        return report_xlsx(report)
+    if fmt is ReportFormat.PDF:
+        return report_pdf(report)
+    return ("\n\n".join(annual_report_section(report)) + "\n").encode()
+
+
+def filename(report: SmtReport, fmt: ReportFormat) -> str:
+    return f"iro-challenge-smt-{report.period.start}-to-{report.period.end}.{fmt.suffix}"

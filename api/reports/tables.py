@@ -1,0 +1,69 @@
+"""The report as plain data: JSON, and one CSV with a section column."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from workflow.report_queries import Cell, SmtReport, Table
+
+
+def shown(value: Cell) -> str:
+    """A cell as people read it: no value is a dash, whole floats keep one decimal."""
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.1f}"
+    return str(value)
+
+
+def csv_cell(value: Cell) -> Cell:
+    """No formula injection when a CSV is opened in a spreadsheet: text that starts like a
+    formula gets a leading apostrophe. Numbers stay numbers."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def table_json(table: Table) -> dict[str, Any]:
+    return {
+        "key": table.key,
+        "title": table.title,
+        "definition": table.definition,
+        "columns": table.columns,
+        "rows": [
+            {"cells": row, "drilldown": drill}
+            for row, drill in zip(table.rows, table.drill, strict=True)
+        ],
+    }
+
+
+def report_json(report: SmtReport) -> dict[str, Any]:
+    return {
+        "period": {"from": report.period.start.isoformat(), "to": report.period.end.isoformat()},
+        "previous_period": {
+            "from": report.previous.start.isoformat(),
+            "to": report.previous.end.isoformat(),
+        },
+        "generated_at": report.generated_at.isoformat(),
+        "ladder": report.ladder_name,
+        "tables": [table_json(t) for t in report.tables],
+    }
+
+
+def report_csv(report: SmtReport) -> str:
+    """Every table in one CSV: each block is a header row then its rows, the first column
+    naming the table (`section`), so the file sorts and filters by table in a spreadsheet."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["section", "period_from", report.period.start.isoformat(),
+                     "period_to", report.period.end.isoformat()])  # fmt: skip
+    for table in report.tables:
+        writer.writerow([])
+        writer.writerow([table.key, *table.columns])
+        for row in table.rows:
+            writer.writerow([table.key, *(csv_cell(c) for c in row)])
+    return out.getvalue()

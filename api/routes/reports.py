@@ -1,0 +1,118 @@
+"""The SMT report pages: the report for any period with a chart beside every table,
+the drill-down behind each figure, and the exports (JSON, CSV, XLSX, PDF, prose)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from api.auth import RuntimeDep, record_access
+from api.reports.access import BadPeriod, ReportReader, period_from
+from api.reports.build import ReportFormat, filename
+from api.reports.build import render as render_bytes
+from api.reports.charts import table_chart
+from api.reports.monthly import last_month
+from api.reports.tables import shown
+from api.templating import render
+from workflow.db import read_only_engine
+from workflow.report_definitions import FIGURE_BY_KEY, Period
+from workflow.report_queries import drilldown, smt_report
+
+router = APIRouter(include_in_schema=False)
+PRESETS = (("month", "Last month"), ("quarter", "Last 3 months"), ("year", "Last 12 months"))
+
+
+def _preset(name: str, now: datetime) -> Period:
+    month = last_month(now)
+    if name == "quarter":
+        return Period(Period.month(*_back(month.start, 2)).start, month.end)
+    if name == "year":
+        return Period(Period.month(*_back(month.start, 11)).start, month.end)
+    return month
+
+
+def _back(first: date, months: int) -> tuple[int, int]:
+    index = first.year * 12 + first.month - 1 - months
+    return index // 12, index % 12 + 1
+
+
+def _period(request: Request, now: datetime) -> tuple[Period, dict[str, str]]:
+    q = request.query_params
+    try:
+        return period_from(q.get("from"), q.get("to"), _preset(q.get("preset", "month"), now)), {}
+    except BadPeriod as error:
+        return last_month(now), {"from": str(error).capitalize()}
+
+
+@router.get("/reports")
+def report_page(request: Request, person: ReportReader, runtime: RuntimeDep) -> Response:
+    now = datetime.now(UTC)
+    period, errors = _period(request, now)
+    report = smt_report(read_only_engine(runtime.engine), runtime.ladders.current, period, now)
+    query = urlencode({"from": period.start.isoformat(), "to": period.end.isoformat()})
+    return render(
+        request,
+        "reports/report.html",
+        {
+            "report": report,
+            "errors": errors,
+            "query": query,
+            "presets": PRESETS,
+            "charts": {t.key: table_chart(t) for t in report.tables},
+            "shown": shown,
+            "formats": [(f.value, f.suffix, f.name) for f in ReportFormat],
+        },
+    )
+
+
+@router.get("/reports/drilldown")
+def drilldown_page(request: Request, person: ReportReader, runtime: RuntimeDep) -> Response:
+    now = datetime.now(UTC)
+    period, _ = _period(request, now)
+    cell = request.query_params.get("cell", "")
+    figure = cell.partition(":")[0]
+    if figure not in FIGURE_BY_KEY and figure not in ("went_formal", "challenge"):
+        return render(
+            request,
+            "errors/error.html",
+            {"status": 404, "title": "Page not found", "detail": f"There is no figure '{figure}'"},
+            status_code=404,
+        )
+    refs = drilldown(runtime.engine, runtime.ladders.current, period, cell, now)
+    children = figure in ("contacts", "caseloads")
+    title = FIGURE_BY_KEY.get(figure)
+    return render(
+        request,
+        "reports/drilldown.html",
+        {
+            "refs": refs,
+            "children": children,
+            "period": period,
+            "cell": cell,
+            "title": title.title if title else "Challenges",
+            "back": "/reports?"
+            + urlencode({"from": period.start.isoformat(), "to": period.end.isoformat()}),
+        },
+    )
+
+
+@router.get("/reports/smt.{suffix}")
+def report_export(
+    request: Request, suffix: str, person: ReportReader, runtime: RuntimeDep
+) -> Response:
+    fmt = next((f for f in ReportFormat if f.suffix == suffix), None)
+    if fmt is None:
+        return Response(status_code=404)
+    now = datetime.now(UTC)
+    period, _ = _period(request, now)
+    assert person.id is not None
+    record_access(runtime.engine, person.id, "export", what=f"SMT report {period.label()} {suffix}")
+    report = smt_report(read_only_engine(runtime.engine), runtime.ladders.current, period, now)
+    return Response(
+        render_bytes(report, fmt),
+        media_type=fmt.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{filename(report, fmt)}"'},
+    )

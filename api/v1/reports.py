@@ -1,0 +1,100 @@
+"""The JSON API for the SMT report, its drill-downs, and a child's footprint and activity.
+
+Same rules as the pages: reports for SMT readers, the Head of Service, senior managers and
+admins; a footprint for whoever may see that child's challenges; activity by the child's IRO.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from api.auth import CurrentPerson, RuntimeDep
+from api.reports.access import ReportReader, check_may_see_child, period_from
+from api.reports.footprint_export import footprint_json
+from api.reports.monthly import last_month
+from api.reports.tables import report_json
+from workflow.activity import NewActivity, record_activity
+from workflow.activity_tables import ActivityKind
+from workflow.db import read_only_engine
+from workflow.footprint import child_footprint
+from workflow.report_queries import drilldown, smt_report
+
+router = APIRouter(tags=["reports"])
+_HELP = "YYYY-MM-DD; give both dates, or neither for last month"
+From = Annotated[str | None, Query(alias="from", description=_HELP)]
+To = Annotated[str | None, Query(alias="to", description=_HELP)]
+
+
+@router.get("/reports/smt")
+def smt(
+    person: ReportReader, runtime: RuntimeDep, start: From = None, end: To = None
+) -> dict[str, Any]:
+    """Every figure for the period and the previous one, with its definition and drill-down keys."""
+    now = datetime.now(UTC)
+    period = period_from(start, end, last_month(now))
+    return report_json(
+        smt_report(read_only_engine(runtime.engine), runtime.ladders.current, period, now)
+    )
+
+
+@router.get("/reports/smt/drilldown")
+def smt_drilldown(
+    person: ReportReader, runtime: RuntimeDep, cell: str, start: From = None, end: To = None
+) -> dict[str, Any]:
+    """The challenge references (children, for contacts and caseloads) behind one cell."""
+    now = datetime.now(UTC)
+    period = period_from(start, end, last_month(now))
+    refs = drilldown(runtime.engine, runtime.ladders.current, period, cell, now)
+    return {
+        "cell": cell,
+        "from": period.start.isoformat(),
+        "to": period.end.isoformat(),
+        "references": refs,
+    }
+
+
+@router.get("/children/{reference}/footprint")
+def footprint(reference: str, person: CurrentPerson, runtime: RuntimeDep) -> dict[str, Any]:
+    check_may_see_child(runtime.engine, person, reference)
+    return footprint_json(child_footprint(runtime.engine, runtime.ladders.current, reference))
+
+
+class ActivityCreate(BaseModel):
+    kind: ActivityKind
+    occurred_on: date
+    note: str = Field(min_length=1, max_length=10_000)
+
+
+class ActivityPublic(BaseModel):
+    id: int
+    child_reference: str
+    kind: ActivityKind
+    occurred_on: date
+    note: str
+
+
+@router.post("/children/{reference}/activities", status_code=201)
+def add_activity(
+    reference: str, body: ActivityCreate, person: CurrentPerson, runtime: RuntimeDep
+) -> ActivityPublic:
+    """Record an IRO's activity between reviews; only the child's IRO may."""
+    assert person.id is not None
+    with runtime.uow() as uow:
+        row = record_activity(
+            uow,
+            NewActivity(reference, body.kind, body.occurred_on, body.note),
+            person.id,
+            datetime.now(UTC),
+        )
+    assert row.id is not None
+    return ActivityPublic(
+        id=row.id,
+        child_reference=reference,
+        kind=ActivityKind(row.kind),
+        occurred_on=row.occurred_on,
+        note=row.note,
+    )

@@ -1,0 +1,281 @@
+"""How long the full SMT report takes over 100,000 challenges and about a million events.
+
+    .venv/bin/python -m bench.report [--challenges 100000] [--skip-postgres]
+
+Builds the data with bulk inserts (executemany on SQLite, COPY on PostgreSQL), never
+the ORM, in a scratch SQLite file and a scratch PostgreSQL database that it drops at
+the end (ANALYZE on SQLite, VACUUM ANALYZE on PostgreSQL, as autovacuum would). Then times `smt_report` for a month, a quarter and a year (median of 3 runs),
+and the drill-down of the biggest cell. Event sequences follow the lifecycle's shape,
+with reminder events of a kind the report must ignore.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from escalation_rules.loader import load_ladder_setting
+from escalation_rules.themes import default_themes
+from workflow.db import make_engine
+from workflow.report_definitions import Period
+from workflow.report_queries import ACT, CH, CHILD, EV, PERSON, TEAM, drilldown, smt_report
+from workflow.runtime import prepare_database
+from workflow.tables import LadderVersion
+
+PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+LADDER = load_ladder_setting("handbook")
+STAGES = LADDER.stage_keys
+THEMES = [t.key for t in default_themes()]
+GROUNDS = [
+    "care_plan_not_prepared",
+    "case_not_reviewed",
+    "review_decisions_not_implemented",
+    "other_breach_of_duty",
+]
+START = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
+NOW = datetime(2026, 12, 31, 12, 0, tzinfo=UTC)
+TEAMS, IROS, WORKERS, CHILDREN = 20, 40, 400, 20_000
+
+
+class Events:
+    """One challenge's event log, built step by step like the lifecycle would."""
+
+    def __init__(self, cid: int, at: datetime, rng: random.Random) -> None:
+        self.cid, self.at, self.rng = cid, at, rng
+        self.rows: list[dict[str, Any]] = []
+        self.state: str = "new"
+        self.stage: str | None = None
+
+    def add(self, kind: str, to: str | None = None, days: float = 0.0, **details: Any) -> None:
+        self.at += timedelta(days=days, minutes=self.rng.randint(1, 300))
+        to = to or self.state
+        self.rows.append({
+            "challenge_id": self.cid, "seq": len(self.rows) + 1, "kind": kind,
+            "occurred_at": self.at, "recorded_at": self.at, "actor_id": None,
+            "from_state": self.state, "to_state": to, "stage_key": self.stage,
+            "changes": {}, "details": details,
+        })  # fmt: skip
+        self.state = to
+
+    def open(self, kind: str, stage: str, days: float, **details: Any) -> None:
+        self.stage = stage
+        self.add(kind, "awaiting_response", days, stage=stage, **details)
+
+
+def _challenge(cid: int, raised: datetime, rng: random.Random) -> tuple[dict[str, Any], Events]:
+    ev = Events(cid, raised, rng)
+    formal_at: datetime | None = None
+    highest = -1
+    if rng.random() < 0.6:
+        ev.add("raise_informal", "informal")
+        if rng.random() < 0.45:
+            ev.add("accept", "resolved", rng.uniform(1, 10), outcome="Agreed", impact="Done")
+        else:
+            ev.open("escalate", STAGES[0], rng.uniform(3, 12))
+            highest, formal_at = 0, ev.at
+    else:
+        highest = rng.choice([0, 0, 0, 1, 1, 2])
+        ev.open("raise_formal", STAGES[highest], 0)
+        formal_at = ev.at
+    while ev.state == "awaiting_response":
+        for _ in range(3):  # the deadline sweep's own kinds, which the report ignores
+            ev.add("reminder_sent", days=rng.uniform(0.5, 2))
+        if rng.random() < 0.1:
+            ev.add("extend", days=0.5, working_days=3, reason="Agreed")
+        if rng.random() < 0.12 and highest + 1 < len(STAGES):
+            ev.add("time_out", days=rng.uniform(1, 4), timed_out_stage=ev.stage)
+            highest += 1
+            ev.open("escalate", STAGES[highest], 0)
+            continue
+        ev.add("respond", "response_received", rng.uniform(0.5, 6), late=rng.random() < 0.3)
+        if rng.random() < 0.65 or highest + 1 >= len(STAGES):
+            ev.add("accept", "resolved", rng.uniform(0.5, 3), outcome="Plan updated",
+                   impact="Placement secured")  # fmt: skip
+        else:
+            highest += 1
+            ev.open("reject", STAGES[highest], rng.uniform(0.5, 3), reason="Not enough")
+    if rng.random() < 0.05:
+        ev.add("refer_cafcass", days=1, ground=rng.choice(GROUNDS))
+    if rng.random() < 0.08:
+        ev.add("record_good_practice", days=1, note="Good work")
+    if ev.at < NOW - timedelta(days=60):
+        ev.add("close", "closed", 2)
+    return _row(cid, raised, ev, formal_at, highest, rng), ev
+
+
+def _row(cid: int, raised: datetime, ev: Events, formal_at: datetime | None, highest: int,
+         rng: random.Random) -> dict[str, Any]:  # fmt: skip
+    open_ = ev.state not in ("resolved", "closed")
+    return {
+        "id": cid, "reference": f"IRO-B-{cid:06d}", "child_id": rng.randint(1, CHILDREN),
+        "raised_by_id": rng.randint(1, IROS), "theme_key": rng.choice(THEMES),
+        "ladder_id": LADDER.id, "ladder_hash": LADDER.content_hash, "raised_at": raised,
+        "what_is_wrong": "x", "impact_on_child": "x", "outcome_wanted": "x",
+        "state": ev.state, "stage_key": ev.stage, "responder_id": None,
+        "due_at": ev.at + timedelta(days=7) if open_ else None, "stage_started_at": ev.at,
+        "formal_started_at": formal_at,
+        "cap_due_at": formal_at + timedelta(days=28) if formal_at else None,
+        "highest_stage_key": STAGES[highest] if highest >= 0 else None,
+        "resolved_at": None if open_ else ev.at, "outcome": None, "version": len(ev.rows),
+        "updated_at": ev.at, "informal_recorded": True,
+    }  # fmt: skip
+
+
+def _people() -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    teams = [{"id": i, "name": f"Team {i}", "service_area": f"Area {i % 4}"}
+             for i in range(1, TEAMS + 1)]  # fmt: skip
+    people = [{"id": i, "email": f"iro{i}@b.test", "name": f"IRO {i}", "role": "iro",
+               "team_id": None} for i in range(1, IROS + 1)]  # fmt: skip
+    people += [{"id": IROS + i, "email": f"sw{i}@b.test", "name": f"Worker {i}",
+                "role": "social_worker", "team_id": 1 + i % TEAMS} for i in range(1, WORKERS + 1)]  # fmt: skip
+    for p in people:
+        p.update(manager_id=None, deputy_id=None, absent=False, active=True)
+    children = [{"id": i, "case_reference": f"LL{i:06d}", "display_name": f"Child {i}",
+                 "legal_status": "looked_after", "social_worker_id": IROS + 1 + i % WORKERS,
+                 "iro_id": 1 + i % IROS} for i in range(1, CHILDREN + 1)]  # fmt: skip
+    return teams, people, children
+
+
+def generate(n: int) -> Iterator[tuple[list[dict[str, Any]], list[dict[str, Any]]]]:
+    """Challenges and their events in batches, raised evenly over two years."""
+    rng = random.Random(20261126)
+    span = (NOW - START).total_seconds()
+    batch_c: list[dict[str, Any]] = []
+    batch_e: list[dict[str, Any]] = []
+    for cid in range(1, n + 1):
+        raised = START + timedelta(seconds=span * (cid - 1) / n)
+        row, ev = _challenge(cid, raised, rng)
+        batch_c.append(row)
+        batch_e.extend(ev.rows)
+        if len(batch_c) == 5000:
+            yield batch_c, batch_e
+            batch_c, batch_e = [], []
+    if batch_c:
+        yield batch_c, batch_e
+
+
+def _activities(rng: random.Random) -> list[dict[str, Any]]:
+    kinds = ["visit", "phone_call", "video_call", "text_message", "midway_review",
+             "social_worker_consultation"]  # fmt: skip
+    return [{"child_id": c, "iro_id": 1 + c % IROS, "kind": rng.choice(kinds), "note": "n",
+             "occurred_on": date(2025, 1, 1) + timedelta(days=rng.randint(0, 729)),
+             "recorded_at": NOW} for c in range(1, CHILDREN + 1) for _ in range(3)]  # fmt: skip
+
+
+def load(engine: Engine, n: int) -> int:
+    prepare_database(engine)
+    teams, people, children = _people()
+    events = 0
+    with engine.begin() as conn:
+        conn.execute(sa.insert(LadderVersion.__table__),  # type: ignore[attr-defined]
+                     [{"content_hash": LADDER.content_hash, "ladder_id": LADDER.id,
+                       "content": "bench", "first_used_at": NOW}])  # fmt: skip
+        conn.execute(TEAM.insert(), teams)
+        conn.execute(PERSON.insert(), people)
+        conn.execute(CHILD.insert(), children)
+        conn.execute(ACT.insert(), _activities(random.Random(7)))
+    for challenges, rows in generate(n):
+        with engine.begin() as conn:
+            _bulk(conn, CH, challenges)
+            _bulk(conn, EV, rows)
+        events += len(rows)
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            for table in ("challenge", "challenge_event", "child", "person", "iro_activity"):
+                conn.exec_driver_sql(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                                     f"(SELECT max(id) FROM {table}))")  # fmt: skip
+        else:
+            conn.exec_driver_sql("ANALYZE")
+    if engine.dialect.name == "postgresql":
+        # What autovacuum does to a table after many inserts: statistics, and the visibility
+        # map, without which an index-only scan still visits the table for every row.
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM ANALYZE")
+    return events
+
+
+def _bulk(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    if conn.dialect.name != "postgresql":
+        conn.execute(table.insert(), rows)
+        return
+    columns = list(rows[0])
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    sql = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
+    with raw.cursor() as cur, cur.copy(sql) as copy:
+        for row in rows:
+            copy.write_row([json.dumps(v) if isinstance(v, dict) else v for v in row.values()])
+
+
+def timed(engine: Engine) -> dict[str, float]:
+    periods = {
+        "month (Nov 2026)": Period.month(2026, 11),
+        "quarter (Q3 2026)": Period.quarter(2026, 3),
+        "year (2026)": Period.year(2026),
+    }
+    out: dict[str, float] = {}
+    for name, period in periods.items():
+        runs = []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            smt_report(engine, LADDER, period, NOW)
+            runs.append(time.perf_counter() - t0)
+        out[name] = statistics.median(runs)
+    t0 = time.perf_counter()
+    refs = drilldown(engine, LADDER, Period.year(2026), "raised:*", NOW)
+    out[f"drill-down of 'raised, 2026' ({len(refs)} references)"] = time.perf_counter() - t0
+    return out
+
+
+def _report(name: str, load_s: float, events: int, times: dict[str, float]) -> None:
+    print(f"{name}: loaded {events:,} events in {load_s:.1f} s")
+    for label, seconds in times.items():
+        print(f"  {label:<50} {seconds:6.2f} s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--challenges", type=int, default=100_000)
+    parser.add_argument("--skip-postgres", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = make_engine(f"sqlite:///{Path(tmp) / 'bench.sqlite3'}")
+        t0 = time.perf_counter()
+        events = load(engine, args.challenges)
+        _report("SQLite", time.perf_counter() - t0, events, timed(engine))
+        engine.dispose()
+    if not args.skip_postgres:
+        _postgres(args.challenges)
+
+
+def _postgres(n: int) -> None:
+    name = f"iro_bench_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        engine = make_engine(PG_ADMIN.rsplit("/", 1)[0] + f"/{name}")
+        t0 = time.perf_counter()
+        events = load(engine, n)
+        _report("PostgreSQL", time.perf_counter() - t0, events, timed(engine))
+        engine.dispose()
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+if __name__ == "__main__":
+    main()

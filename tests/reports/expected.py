@@ -1,0 +1,168 @@
+"""Every figure of the November 2026 report, worked out by hand from the scenario in conftest.py.
+
+Letters are the scenario's challenges; each count names the ones it counts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# Raised in November: A, F, G informally; B, C, I formally. October: D, H informally; E formally.
+# Went formal: H (raised in October, escalated Mon 2 Nov).
+RAISED = [
+    ["Raised informally", 3, 2],
+    ["Raised formally", 3, 1],
+    ["Total raised", 6, 3],
+    ["Went formal after informal resolution", 1, 0],
+]
+# November: health A, F; permanence C, I; drift B; placement G. October: health D, H; drift E.
+# Sorted by this period's count, then by name.
+BY_THEME = [
+    ["Health assessments", 2, 2],
+    ["Permanence planning", 2, 0],
+    ["Drift and delay", 1, 1],
+    ["Placement stability or suitability (including out of area)", 1, 0],
+    ["Total", 6, 3],
+]
+# LL1001/LL1002 are Sam's (team 1): A, B, F now, D, E, H before; LL1003 is Sue's: C, G, I.
+BY_TEAM = [
+    ["Care Leavers Team (Leaving Care)", 3, 0],
+    ["Children in Care Team 1 (Children Looked After)", 3, 3],
+    ["Total", 6, 3],
+]
+BY_IRO = [["Imogen Reviewer", 3, 3], ["Omar Reviewer", 3, 0], ["Total", 6, 3]]
+# Raised in November: A, F, G never formal; B reached team manager; C Head of Service; I senior
+# manager. October: D informal; E social worker; H social worker (escalated in November).
+HIGHEST_STAGE = [
+    ["Informal", 3, 1],
+    ["Social worker", 0, 2],
+    ["Team manager", 1, 0],
+    ["Head of Service", 1, 0],
+    ["Senior manager", 1, 0],
+    ["Total", 6, 3],
+]
+# Accepted in November: A (informal), B (team manager), I (senior manager); October: E (SW).
+RESOLVED_AT_STAGE = [
+    ["Informal", 1, 0],
+    ["Social worker", 0, 1],
+    ["Team manager", 1, 0],
+    ["Head of Service", 0, 0],
+    ["Senior manager", 1, 0],
+    ["Total", 3, 1],
+]
+# November: A informally, B and I formally, D withdrawn; CAFCASS: B. October: E formally.
+OUTCOMES = [
+    ["Resolved informally", 1, 0],
+    ["Resolved at a formal stage", 2, 1],
+    ["Withdrawn", 1, 0],
+    ["Total ended", 4, 1],
+    ["CAFCASS referrals", 1, 0],
+]
+# Responses in November: B/social worker 3 days on time; B/team manager 7 late; C/team manager
+# 5 on time; I/senior manager 7 late (I timed out first). Median of [5, 7] = 6.0; nearest-rank
+# 90th percentile of two values is the second, 7. All stages [3, 5, 7, 7]: median 6.0, p90 7.
+# October: E/social worker 2 days on time.
+RESPONSE_TIMES: list[list[Any]] = [
+    ["Social worker", 5, 1, 1, 100.0, 3.0, 3.0, 0, 1, 100.0, 2.0],
+    ["Team manager", 5, 2, 1, 50.0, 6.0, 7.0, 0, 0, None, None],
+    ["Head of Service", 5, 0, 0, None, None, None, 0, 0, None, None],
+    ["Senior manager", 5, 1, 0, 0.0, 7.0, 7.0, 1, 0, None, None],
+    ["All formal stages", None, 4, 2, 50.0, 6.0, 7.0, 1, 1, 100.0, 2.0],
+]
+# Formal challenges ended in November: I after 8 working days, B after 12, both within 20.
+# October: E after 3. D was withdrawn but never went formal.
+CAP = [
+    ["Formal challenges ended (cap 20 working days)", 2, 1],
+    ["Ended within the cap", 2, 1],
+    ["% within the cap", 100.0, 100.0],
+    ["Median working days", 10.0, 3.0],
+    ["90th percentile working days", 12.0, 3.0],
+]
+# At Wed 2 Dec 10:00: F and G informal, C awaiting a response, H paused. Overdue: G (due Fri
+# 6 Nov) and C (due Tue 1 Dec); F is due Fri 4 Dec; H is paused.
+OPEN_NOW = [
+    ["Informal resolution", 2],
+    ["Awaiting response", 1],
+    ["Response received", 0],
+    ["Awaiting IRO decision", 0],
+    ["Paused", 1],
+    ["Total open", 4],
+    ["Overdue now", 2],
+]
+CAFCASS = [["Failed to prepare the care plan", 1, 0], ["Total", 1, 0]]
+GOOD_PRACTICE = [["Imogen Reviewer", 1, 1], ["Total", 1, 1]]
+# Imogen: LL1001 visit + phone, LL1002 text = 2 children, 3 contacts; midway review LL1002.
+# Omar: LL1003 video = 1 child, 1 contact; 1 consultation. October: Imogen visited LL1001.
+CONTACTS = [
+    ["Imogen Reviewer", 2, 3, 1, 0, 1],
+    ["Omar Reviewer", 1, 1, 0, 1, 0],
+    ["All IROs", 3, 4, 1, 1, 1],
+]
+CASELOADS = [["Imogen Reviewer", 2, "below"], ["Omar Reviewer", 1, "below"]]
+
+FIXED: dict[str, list[list[Any]]] = {
+    "raised": RAISED,
+    "by_theme": BY_THEME,
+    "by_team": BY_TEAM,
+    "by_iro": BY_IRO,
+    "highest_stage": HIGHEST_STAGE,
+    "resolved_at_stage": RESOLVED_AT_STAGE,
+    "outcomes": OUTCOMES,
+    "response_times": RESPONSE_TIMES,
+    "cap": CAP,
+    "open_now": OPEN_NOW,
+    "cafcass": CAFCASS,
+    "good_practice": GOOD_PRACTICE,
+    "contacts": CONTACTS,
+    "caseloads": CASELOADS,
+}
+
+
+def expected_tables(refs: dict[str, str]) -> dict[str, list[list[Any]]]:
+    """All tables, with the two that list challenges filled in with the real references."""
+    r = refs
+    return {
+        **FIXED,
+        # Oldest raised first: G (3 Nov, 18 working days after Fri 6 Nov), C (16 Nov, 1 day).
+        "overdue": [
+            [r["G"], "LL1003", "Informal", "2026-11-03", "2026-11-06", 18],
+            [r["C"], "LL1003", "Head of Service", "2026-11-16", "2026-12-01", 1],
+        ],
+        # Most recent resolution first: B (20 Nov), I (12 Nov), A (10 Nov).
+        "impact": [
+            [r["B"], "2026-11-20", "Team manager", "Outcome B", "Impact for the child of B"],
+            [r["I"], "2026-11-12", "Senior manager", "Outcome I", "Impact for the child of I"],
+            [r["A"], "2026-11-10", "Informal", "Outcome A", "Impact for the child of A"],
+            ["Resolved with impact recorded", 3, None, None, "previous period: 1"],
+        ],
+    }
+
+
+def drilldowns(refs: dict[str, str]) -> dict[str, list[str]]:
+    """Cells and the challenges (or children) behind them, by hand."""
+
+    def refs_of(letters: str) -> list[str]:
+        return sorted(refs[x] for x in letters)
+
+    return {
+        "raised:informal": refs_of("AFG"),
+        "raised:formal": refs_of("BCI"),
+        "raised:*": refs_of("ABCFGI"),
+        "went_formal:went_formal": refs_of("H"),
+        "by_theme:health_assessments": refs_of("AF"),
+        "highest_stage:informal": refs_of("AFG"),
+        "highest_stage:senior_manager": refs_of("I"),
+        "resolved_at_stage:team_manager": refs_of("B"),
+        "outcomes:withdrawn": refs_of("D"),
+        "outcomes:*": refs_of("ABDI"),
+        "response_times:team_manager": refs_of("BC"),
+        "response_times:*": refs_of("BCI"),
+        "cap:*": refs_of("BI"),
+        "cap:within": refs_of("BI"),
+        "cafcass:care_plan_not_prepared": refs_of("B"),
+        "impact:*": refs_of("ABI"),
+        "good_practice:*": refs_of("B"),
+        "open_now:*": [refs[x] for x in "HGCF"],  # oldest raised first
+        "open_now:overdue": [refs["G"], refs["C"]],
+        "contacts:*": ["LL1001", "LL1002", "LL1003"],
+    }
