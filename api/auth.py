@@ -26,6 +26,7 @@ from sqlmodel import Session, select
 from api.tables import AccessLogEntry, ApiToken, PasswordCredential
 from api.web_settings import WebSettings
 from escalation_rules.model import Role
+from workflow.db import read_only_engine
 from workflow.errors import NotPermitted
 from workflow.runtime import Runtime
 from workflow.tables import Person
@@ -268,29 +269,7 @@ def runtime_dependency(request: Request) -> Runtime:
     return _runtime(request)
 
 
-def reader_engine(engine: Engine) -> Engine:
-    """An engine for reads. On SQLite the main engine starts every transaction with
-    BEGIN IMMEDIATE (the write lock), so a page holding a read open would block the
-    use case it calls; plain reads on a WAL database need no lock at all."""
-    if engine.dialect.name != "sqlite":
-        return engine
-    cached = _READERS.get(id(engine))
-    if cached is not None and cached[0] is engine:
-        return cached[1]
-    reader = sa.create_engine(engine.url, connect_args={"check_same_thread": False, "timeout": 30})
-
-    @sa.event.listens_for(reader, "connect")
-    def _pragmas(dbapi_connection: Any, _record: Any) -> None:
-        cur = dbapi_connection.cursor()
-        cur.execute("PRAGMA busy_timeout=30000")
-        cur.execute("PRAGMA query_only=ON")
-        cur.close()
-
-    _READERS[id(engine)] = (engine, reader)
-    return reader
-
-
-_READERS: dict[int, tuple[Engine, Engine]] = {}
+reader_engine = read_only_engine  # the name the pages use
 
 
 def read_session(request: Request) -> Iterator[Session]:

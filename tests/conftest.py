@@ -95,6 +95,17 @@ def engine(
 
 
 @pytest.fixture
+def postgres_engine(postgres_url: str | None) -> Iterator[Engine]:
+    """For the few tests of PostgreSQL-only behaviour."""
+    require(postgres_url is not None, f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL}")
+    assert postgres_url is not None
+    eng = make_engine(postgres_url)
+    _empty_postgres(eng)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
 def runtime(engine: Engine) -> Runtime:
     return build_runtime(WorkflowSettings(IRO_DISPUTES_LADDER="handbook"), engine=engine)
 

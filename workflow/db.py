@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from weakref import WeakKeyDictionary
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -41,6 +42,35 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+def read_only_engine(engine: Engine) -> Engine:
+    """An engine for reads only: pages, reports, the log.
+
+    On SQLite the main engine starts every transaction with BEGIN IMMEDIATE (the
+    write lock), so a long read would hold writers off; on a WAL database a plain
+    read needs no lock at all. On PostgreSQL reads and writes share the engine.
+    """
+    if engine.dialect.name != "sqlite":
+        return engine
+    reader = _READERS.get(engine)
+    if reader is None:
+        reader = sa.create_engine(
+            engine.url, connect_args={"check_same_thread": False, "timeout": 30}
+        )
+
+        @sa.event.listens_for(reader, "connect")
+        def _read_only(dbapi_connection: Any, _record: Any) -> None:
+            cur = dbapi_connection.cursor()
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute("PRAGMA query_only=ON")
+            cur.close()
+
+        _READERS[engine] = reader
+    return reader
+
+
+_READERS: WeakKeyDictionary[Engine, Engine] = WeakKeyDictionary()
 
 
 def is_sqlite(engine: Engine) -> bool:

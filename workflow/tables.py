@@ -100,6 +100,10 @@ class ChallengeRecord(SQLModel, table=True):
         sa.Index("ix_challenge_state_due", "state", "due_at"),
         sa.Index("ix_challenge_responder_state", "responder_id", "state"),
         sa.Index("ix_challenge_raised_by_state", "raised_by_id", "state"),
+        # The challenge log: filtered by stage or IRO, newest first; sorted by due date.
+        sa.Index("ix_challenge_stage_raised", "stage_key", "raised_at"),
+        sa.Index("ix_challenge_raised_by_raised", "raised_by_id", "raised_at"),
+        sa.Index("ix_challenge_due_at", "due_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -139,6 +143,8 @@ class ChallengeEvent(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("challenge_id", "seq", name="uq_challenge_event_seq"),
         sa.Index("ix_challenge_event_kind_at", "kind", "occurred_at"),
+        # "Was this challenge ever addressed to me?" for responders' pages.
+        sa.Index("ix_challenge_event_challenge_kind", "challenge_id", "kind"),
     )
 
     id: int | None = Field(

@@ -1,7 +1,7 @@
 """web: sign-in credentials, API tokens, access log, indexes for the challenge log
 
 Revision ID: 0003_web
-Revises: 0001_workflow_core
+Revises: 0002_deadlines
 Create Date: 2026-11-26
 """
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 import workflow.tables
 
 revision: str = "0003_web"
-down_revision: str | None = "0001_workflow_core"
+down_revision: str | None = "0002_deadlines"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """notifications: outbox and its attachments, link tokens, inbound mail, admin alerts
 
 Revision ID: 0004_notifications
-Revises: 0001_workflow_core
+Revises: 0003_web
 Create Date: 2026-11-26
 """
 
@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql
 import workflow.tables
 
 revision: str = "0004_notifications"
-down_revision: str | None = "0001_workflow_core"
+down_revision: str | None = "0003_web"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
