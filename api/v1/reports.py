@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from api.auth import CurrentPerson, RuntimeDep
+from api.auth import CurrentPerson, RuntimeDep, record_access
 from api.reports.access import ReportReader, check_may_see_child, period_from
 from api.reports.footprint_export import footprint_json
 from api.reports.monthly import last_month
@@ -60,7 +60,10 @@ def smt_drilldown(
 @router.get("/children/{reference}/footprint")
 def footprint(reference: str, person: CurrentPerson, runtime: RuntimeDep) -> dict[str, Any]:
     check_may_see_child(runtime.engine, person, reference)
-    return footprint_json(child_footprint(runtime.engine, runtime.ladders.current, reference))
+    footprint = child_footprint(runtime.engine, runtime.ladders.current, reference)
+    assert person.id is not None
+    record_access(runtime.engine, person.id, "api", what=f"footprint of child {reference}")
+    return footprint_json(footprint)
 
 
 class ActivityCreate(BaseModel):

@@ -9,9 +9,11 @@ from html.parser import HTMLParser
 from typing import Any
 
 import sqlalchemy as sa
+from sqlmodel import Session, select
 
 from api.reports.monthly import queue_monthly_report
 from api.reports.tables import shown
+from api.tables import AccessLogEntry
 from tests.reports.conftest import Scenario
 from tests.reports.expected import FIXED, expected_tables
 from tests.web.conftest import Browser, People, error_links
@@ -164,6 +166,11 @@ def test_json_api(
     omar = token_for(scenario.council.other_iro)
     fp = anonymous.get("/api/v1/children/LL1003/footprint", headers=omar).json()
     assert [e["what"] for e in fp["entries"]][:2] == ["Challenge raised", "Informal discussion"]
+    with Session(scenario.runtime.engine) as s:  # the API's view is on the access log too
+        seen = s.exec(
+            select(AccessLogEntry).where(AccessLogEntry.person_id == scenario.council.other_iro)
+        ).all()
+    assert [(e.via, e.what) for e in seen] == [("api", "footprint of child LL1003")]
     assert anonymous.get("/api/v1/children/LL1001/footprint", headers=omar).status_code == 403
     body = {"kind": "video_call", "occurred_on": "2026-11-20", "note": "Checked in"}
     made = anonymous.post("/api/v1/children/LL1003/activities", json=body, headers=omar)
