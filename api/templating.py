@@ -110,11 +110,15 @@ ACTION_LABELS = {
 }
 
 
-def action_label(value: str) -> str:
+def action_label(value: str, state: str | None = None) -> str:
+    """The button's words; accepting only accepts a response when there is one."""
     try:
-        return ACTION_LABELS[Action(value)]
+        action = Action(value)
     except ValueError:
         return value.replace("_", " ").capitalize()
+    if action is Action.ACCEPT and state is not None and state != State.RESPONSE_RECEIVED:
+        return "Mark as resolved"
+    return ACTION_LABELS[action]
 
 
 def navigation(person: Person | None, path: str) -> list[dict[str, Any]]:

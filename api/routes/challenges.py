@@ -101,7 +101,7 @@ def _form_page(
         {
             "c": row,
             "action": action,
-            "title": action_label(action.value),
+            "title": action_label(action.value, row.state),
             "fields": ACTION_FIELDS.get(action, ()),
             "values": values,
             "errors": errors,
@@ -154,5 +154,5 @@ async def take_action_from_form(
             errors = rule_error(error, {error.field or "": field_id(action, error.field or "")})
     if errors:
         return _form_page(request, runtime, row, action, form, errors, version, status=422)
-    flash(request, f"{action_label(action.value)}: done for {reference}.", "Saved")
+    flash(request, f"{action_label(action.value, row.state)}: done for {reference}.", "Saved")
     return RedirectResponse(f"/challenges/{reference}", status_code=303)
