@@ -73,10 +73,6 @@ def read_only_engine(engine: Engine) -> Engine:
 _READERS: WeakKeyDictionary[Engine, Engine] = WeakKeyDictionary()
 
 
-def is_sqlite(engine: Engine) -> bool:
-    return engine.dialect.name == "sqlite"
-
-
 def database_reachable(engine: Engine) -> bool:
     try:
         with engine.connect() as conn:

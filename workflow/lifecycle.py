@@ -355,7 +355,6 @@ class Lifecycle:
             keys = ", ".join(self.ladder.stage_keys)
             _refuse(c, ev, f"there is no stage '{key}' in ladder '{self.ladder.id}' ({keys})",
                     "stage")  # fmt: skip
-            raise  # unreachable: _refuse raises
 
     def _cafcass_problem(self, c: Challenge, status: LegalStatus | None) -> str | None:
         guards = self.ladder.cafcass

@@ -67,8 +67,6 @@ class Action(StrEnum):
 
 # Actions the system takes by itself; people never see them as buttons.
 SYSTEM_ACTIONS = frozenset({Action.TIME_OUT, Action.REMIND, Action.ALERT_CAP})
-# Actions that record something without moving the challenge.
-RECORDING_ACTIONS = frozenset({Action.REFER_CAFCASS, Action.RECORD_GOOD_PRACTICE})
 
 
 class CafcassGround(StrEnum):

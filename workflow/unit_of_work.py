@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from workflow.directory import Directory
 from workflow.domain import Challenge, NewEvent
-from workflow.errors import ConcurrentUpdate, DomainError
+from workflow.errors import ConcurrentUpdate
 from workflow.ladders import LadderBook
 from workflow.repository import ChallengeRepository
 
@@ -72,9 +72,3 @@ class UnitOfWork:
             if "uq_challenge_event_seq" in str(error.orig):
                 raise ConcurrentUpdate("(unknown)", -1) from error
             raise
-
-    def flush(self) -> None:
-        try:
-            self.session.flush()
-        except sa.exc.IntegrityError as error:
-            raise DomainError(str(error.orig)) from error
