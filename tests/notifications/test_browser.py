@@ -75,10 +75,10 @@ def test_a_manager_answers_from_the_link_in_the_captured_email(runtime, council,
     link.click()
     page.wait_for_url("**/respond/**")
     assert "Answer the challenge" in page.inner_text("h1")
-    assert (
-        runtime.uow().__enter__().challenges.get(challenge.reference).state
-        is State.AWAITING_RESPONSE
-    )
+    # Opening the link changed nothing. Read inside a closed unit of work: a session left
+    # open would keep SQLite's write lock and block the answer below.
+    with runtime.uow() as uow:
+        assert uow.challenges.get(challenge.reference).state is State.AWAITING_RESPONSE
     target = (datetime.now(UTC) + timedelta(days=14)).date()
     page.fill("#response", "The assessment is booked.")
     page.fill("#actions", "LAC nurse to complete it; SW to attend")
