@@ -17,7 +17,12 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from api import errors
-from api.security import CsrfMiddleware, SecurityHeadersMiddleware, docs_csp
+from api.security import (
+    ClientAddressMiddleware,
+    CsrfMiddleware,
+    SecurityHeadersMiddleware,
+    docs_csp,
+)
 from api.web_settings import WebSettings, get_web_settings
 from api.wiring import build
 from workflow.db import database_reachable
@@ -72,6 +77,7 @@ def create_app(runtime: Runtime | None = None, settings: WebSettings | None = No
     )
     app.add_middleware(CsrfMiddleware, secret=settings.signing_secret(), secure=secure)
     app.add_middleware(SecurityHeadersMiddleware, docs_policy=docs_csp(_docs_html()), secure=secure)
+    app.add_middleware(ClientAddressMiddleware)
     return app
 
 

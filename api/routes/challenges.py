@@ -14,6 +14,7 @@ from api.action_forms import ACTION_FIELDS, GROUNDS, field_id, read_params
 from api.auth import CurrentPerson, ReadSession, RuntimeDep
 from api.forms import rule_error
 from api.presenters import stage_name, state_tag_class, timeline_entries
+from api.reports.access import may_see_child
 from api.templating import action_label, flash, render
 from api.views import actions_for, offered_actions, reading_uow, view_and_record, viewable
 from escalation_rules.model import Ladder
@@ -48,6 +49,7 @@ def challenge_page(
             "timeline": timeline_entries(session, row.id, ladder),
             "actions": actions_for(runtime, person, row),
             "record": _record(session, reference),
+            "may_see_footprint": may_see_child(session, person, row.child_id),
         },
     )
 

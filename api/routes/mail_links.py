@@ -12,9 +12,10 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from sqlmodel import select
 
 from api.action_forms import ACTION_FIELDS, field_id, read_params
-from api.auth import RuntimeDep, reader_engine
+from api.auth import RuntimeDep, reader_engine, record_access
 from api.forms import rule_error
 from api.templating import render
 from notifications.links import (
@@ -27,6 +28,7 @@ from notifications.links import (
 )
 from workflow.errors import ConcurrentUpdate, RuleViolation, TransitionNotAllowed
 from workflow.states import Action
+from workflow.tables import ChallengeRecord
 from workflow.unit_of_work import UnitOfWork
 
 router = APIRouter(include_in_schema=False)
@@ -79,6 +81,12 @@ def respond_page(request: Request, token: str, runtime: RuntimeDep) -> Response:
             view = open_link(uow, token, _now())
         except LinkError as error:
             return _problem(request, error)
+        record = uow.session.exec(
+            select(ChallengeRecord).where(ChallengeRecord.reference == view.reference)
+        ).one()
+    # The link stands in for signing in: the view is logged against the person it was sent to.
+    record_access(runtime.engine, view.person_id, "email link", record.id, record.child_id,
+                  f"challenge {view.reference}")  # fmt: skip
     return _form(request, token, view, {}, {})
 
 

@@ -17,7 +17,9 @@ from api.reports.charts import table_chart
 from api.reports.monthly import last_month
 from api.reports.tables import shown
 from api.templating import render
+from escalation_rules.model import Role
 from workflow.db import read_only_engine
+from workflow.queries import SEE_ALL_ROLES
 from workflow.report_definitions import FIGURE_BY_KEY, Period
 from workflow.report_queries import drilldown, smt_report
 
@@ -90,6 +92,8 @@ def drilldown_page(request: Request, person: ReportReader, runtime: RuntimeDep) 
         {
             "refs": refs,
             "children": children,
+            # SMT readers see figures, not children's records: no link they cannot open.
+            "may_open": Role(person.role) in SEE_ALL_ROLES,
             "period": period,
             "cell": cell,
             "title": title.title if title else "Challenges",

@@ -83,6 +83,10 @@ def test_report_page_shows_every_figure_with_charts_and_drilldowns(
                      page.text)  # fmt: skip
     assert link is not None
     drill = login("smt@council.test").get(link.group(1).replace("&amp;", "&"))
+    assert 'href="/challenges/' not in drill.text, "SMT readers cannot open challenges: no links"
+    refs = re.findall(r"<li>(IRO-[0-9-]+)</li>", drill.text)
+    assert refs == sorted(scenario.refs[x] for x in "AF")
+    drill = login("hos@council.test").get(link.group(1).replace("&amp;", "&"))
     refs = re.findall(r'href="/challenges/([^"]+)"', drill.text)
     assert refs == sorted(scenario.refs[x] for x in "AF")
     for fmt, marker in (("pdf", b"%PDF"), ("xlsx", b"PK"), ("csv", b"section"), ("json", b"{")):
