@@ -17,6 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from api import errors
+from api.input_guard import ControlCharacterGuard
 from api.security import (
     ClientAddressMiddleware,
     CsrfMiddleware,
@@ -76,6 +77,7 @@ def create_app(runtime: Runtime | None = None, settings: WebSettings | None = No
         https_only=secure,
     )
     app.add_middleware(CsrfMiddleware, secret=settings.signing_secret(), secure=secure)
+    app.add_middleware(ControlCharacterGuard)
     app.add_middleware(SecurityHeadersMiddleware, docs_policy=docs_csp(_docs_html()), secure=secure)
     app.add_middleware(ClientAddressMiddleware)
     return app

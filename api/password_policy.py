@@ -37,7 +37,8 @@ def check_password(password: str, personal: tuple[str, ...] = ()) -> None:
         raise WeakPassword(f"Your password must be {MAX_LENGTH} characters or fewer")
     if password.lower() in _common():
         raise WeakPassword("Your password is on a list of common passwords. Choose another")
-    verdict = zxcvbn(password[:100], user_inputs=[p for p in personal if p])
+    # zxcvbn judges at most 72 characters; a longer passphrase is judged by its start.
+    verdict = zxcvbn(password[:72], user_inputs=[p for p in personal if p])
     if verdict["score"] < MIN_SCORE:
         hint = str(verdict["feedback"].get("warning") or "It is too easy to guess").rstrip(".")
         raise WeakPassword(

@@ -100,9 +100,13 @@ def end_sessions_of(session: Session, person_id: int, now: datetime, reason: str
     return _end(session, col(UserSession.person_id) == person_id, now, reason)
 
 
-def end_session_by_id(engine: Engine, session_id: int, now: datetime, reason: str) -> None:
+def end_session_by_id(
+    engine: Engine, session_id: int, now: datetime, reason: str, person_id: int
+) -> None:
+    """End one session of `person_id` (an id that is not theirs ends nothing)."""
     with Session(engine) as session:
-        _end(session, col(UserSession.id) == session_id, now, reason)
+        where = sa.and_(col(UserSession.id) == session_id, col(UserSession.person_id) == person_id)
+        _end(session, where, now, reason)
         session.commit()
 
 

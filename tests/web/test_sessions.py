@@ -99,3 +99,21 @@ def test_the_cookie_holds_no_person_id_only_a_random_session_id(app, runtime, pe
     assert row.ip and row.user_agent
     assert browser.client.cookies.get("iro_session")
     assert PASSWORD not in str(browser.client.cookies)
+
+
+def test_the_timeout_warning_is_on_every_page_and_stay_signed_in_renews(app, runtime, people):
+    browser = sign_in(app, "iro@council.test")
+    page = browser.get("/")
+    assert 'id="app-timeout-warning" data-idle-seconds="1800"' in page.text
+    assert "You're about to be signed out" in page.text
+    _shift(runtime, last_seen_at=timedelta(minutes=28))
+    assert browser.post("/session/keep-alive").status_code == 204
+    _shift(runtime, last_seen_at=timedelta(minutes=28))
+    assert _opens_home(browser.client), "renewed: 28 more minutes are within the limit"
+    signed_out = TestClient(app).post("/session/keep-alive", follow_redirects=False)
+    assert signed_out.status_code == 303, "the page script treats anything but 204 as signed out"
+
+
+def test_sign_in_page_says_why_after_a_timeout(anonymous, people):
+    page = anonymous.get("/sign-in?timed_out=1")
+    assert "had not done anything for 30 minutes" in page.text
