@@ -19,7 +19,7 @@ def test_the_api_refuses_control_characters_in_json(app, people, token_for, bad)
             "impact_on_child": "x",
             "outcome_wanted": "x",
             "formal": True,
-        },  # fmt: skip
+        },
         headers=token_for(people.council.iro),
     )
     assert response.status_code == 400
