@@ -17,20 +17,32 @@ from workflow.report_queries import activity, counts, now, timeliness
 from workflow.report_queries.context import ReportContext, no_jit
 from workflow.report_queries.drilldown import drilldown
 from workflow.report_queries.model import Cell, SmtReport, Table
-from workflow.report_queries.now import overdue_list
+from workflow.report_queries.now import stuck_list
 from workflow.report_queries.schema import ACT, CH, CHILD, EV, PERSON, TEAM, THEME
 from workflow.report_queries.working_days import WorkingDays
 
 __all__ = [
-    "ACT", "CH", "CHILD", "EV", "PERSON", "TEAM", "THEME", "Cell", "SmtReport", "Table",
-    "WorkingDays", "drilldown", "overdue_list", "smt_report",
+    "ACT",
+    "CH",
+    "CHILD",
+    "EV",
+    "PERSON",
+    "TEAM",
+    "THEME",
+    "Cell",
+    "SmtReport",
+    "Table",
+    "WorkingDays",
+    "drilldown",
+    "smt_report",
+    "stuck_list",
 ]  # fmt: skip
 
 Builder = Callable[[Connection, ReportContext], Table]
 BUILDERS: tuple[Builder, ...] = (
     counts.raised_table, counts.theme_table, counts.team_table, counts.iro_table,
     counts.highest_table, counts.resolved_table, counts.outcomes_table,
-    timeliness.response_table, timeliness.cap_table, now.open_table, now.overdue_table,
+    timeliness.response_table, timeliness.cap_table, now.open_table, now.stuck_table,
     counts.cafcass_table, activity.impact_table, counts.good_practice_table,
     activity.contacts_table, activity.caseload_table,
 )  # fmt: skip

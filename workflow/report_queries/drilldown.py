@@ -10,11 +10,12 @@ from sqlalchemy.engine import Engine
 
 from escalation_rules.model import Ladder
 from workflow.activity_tables import CONTACT_KINDS
-from workflow.report_definitions import OPEN_STATE_VALUES, Period
+from workflow.report_definitions import Period
 from workflow.report_queries.context import no_jit
-from workflow.report_queries.now import overdue_where
+from workflow.report_queries.now import pick
 from workflow.report_queries.schema import ACT, CH, CHILD
 from workflow.report_queries.slices import CAPPED, IN_CAP, RESPONSES, SLICES, events, in_period
+from workflow.report_queries.stuck import open_at
 from workflow.states import Action
 
 
@@ -24,19 +25,15 @@ def drilldown(engine: Engine, ladder: Ladder, period: Period, cell: str,
     figure, _, key = cell.partition(":")
     with engine.connect() as conn:
         no_jit(conn)
+        if figure in ("open_now", "open_end"):
+            at = min(period.bounds()[1], now) if figure == "open_end" else now
+            return [s.reference for s in pick(open_at(conn, at), key, at)]
         return [str(r[0]) for r in conn.execute(_drill_stmt(figure, key, period, ladder, now))]
 
 
 def _drill_stmt(figure: str, key: str, period: Period, ladder: Ladder, now: datetime) -> Any:
     if figure == "challenge":
         return sa.select(CH.c.reference).where(CH.c.reference == key)
-    if figure == "open_now":
-        chosen = (
-            overdue_where(now)
-            if key == "overdue"
-            else ((CH.c.state.in_(OPEN_STATE_VALUES),) if key == "*" else (CH.c.state == key,))
-        )
-        return sa.select(CH.c.reference).where(*chosen).order_by(CH.c.raised_at, CH.c.id)
     if figure in ("contacts", "caseloads"):
         return _child_drill(figure, key, period)
     s = {"response_times": RESPONSES, "cap": CAPPED, "impact": events([Action.ACCEPT],

@@ -1,60 +1,83 @@
-"""What is open and overdue now."""
+"""What was open and stuck at the end of the period and at the report's moment."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from escalation_rules.model import Ladder
-from workflow.report_definitions import CLOCK_STATE_VALUES, INFORMAL, OPEN_STATE_VALUES, Period
-from workflow.report_queries.context import ReportContext, local_date, london_day
-from workflow.report_queries.model import Table
-from workflow.report_queries.schema import CH, CHILD
-from workflow.report_queries.working_days import WorkingDays
+from workflow.report_definitions import INFORMAL, OPEN_STATE_VALUES
+from workflow.report_queries.context import ReportContext
+from workflow.report_queries.model import Cell, Table
+from workflow.report_queries.stuck import (
+    PAST_CAP,
+    REASONS,
+    TARGET_PASSED,
+    Holder,
+    Snapshot,
+    open_at,
+    working_days_since,
+)
 from workflow.states import State
 
-OVERDUE_LISTED = 25  # overdue challenges listed in the table (the drill-down has them all)
+STUCK_LISTED = 25  # stuck challenges listed in the table (the drill-down has them all)
+_REASON_KEYS = {"out_of_time": REASONS[0], "past_cap": PAST_CAP, "target_passed": TARGET_PASSED}
+OPEN_STATES_IN_ORDER = [s for s in State if s.value in OPEN_STATE_VALUES]
+
+
+def period_end(ctx: ReportContext) -> datetime:
+    """The end of the period, or the report's moment when that comes first."""
+    return min(ctx.period.bounds()[1], ctx.now)
 
 
 def open_table(conn: Connection, ctx: ReportContext) -> Table:
-    stmt = (sa.select(CH.c.state, sa.func.count()).where(CH.c.state.in_(OPEN_STATE_VALUES))
-            .group_by(CH.c.state))  # fmt: skip
-    by_state = {str(k): int(n) for k, n in conn.execute(stmt)}
-    overdue = conn.execute(sa.select(sa.func.count()).where(*overdue_where(ctx.now))).scalar_one()
-    table = Table("open_now", ["State", "Challenges"], chart_columns=(1,))
-    for state in State:
-        if state.value in OPEN_STATE_VALUES:
-            table.add([state.label, by_state.get(state.value, 0)], f"open_now:{state.value}")
-    table.add(["Total open", sum(by_state.values())], "open_now:*")
-    table.add(["Overdue now", int(overdue)], "open_now:overdue")
+    at_end, now = open_at(conn, period_end(ctx)), open_at(conn, ctx.now)
+    table = Table("open_now", ["Measure", "At the end of the period", "At the report time"],
+                  chart_columns=(1, 2))  # fmt: skip
+    for key, label in _measures():
+        table.add([label, len(pick(at_end, key, period_end(ctx))), len(pick(now, key, ctx.now))],
+                  f"open_now:{key}")  # fmt: skip
     return table
 
 
-def overdue_where(now: datetime) -> tuple[Any, ...]:
-    return (CH.c.state.in_(CLOCK_STATE_VALUES), CH.c.due_at.is_not(None), CH.c.due_at < now)
+def _measures() -> list[tuple[str, str]]:
+    states = [(s.value, s.label) for s in OPEN_STATES_IN_ORDER]
+    return [*states, ("*", "Total open"), *_REASON_KEYS.items(), ("stuck", "Stuck (any reason)")]
 
 
-def overdue_table(conn: Connection, ctx: ReportContext) -> Table:
-    return overdue_list(conn, ctx.ladder, ctx.now)
+def pick(snaps: list[Snapshot], key: str, at: datetime) -> list[Snapshot]:
+    """The open challenges one row of the table counts."""
+    if key == "*":
+        return snaps
+    if key == "stuck":
+        return [s for s in snaps if s.reasons(at)]
+    if key in _REASON_KEYS:
+        return [s for s in snaps if any(r == _REASON_KEYS[key] for r, _ in s.reasons(at))]
+    return [s for s in snaps if s.state.value == key]
 
 
-def overdue_list(conn: Connection, ctx_ladder: Ladder, now: datetime,
-                 limit: int | None = OVERDUE_LISTED) -> Table:  # fmt: skip
-    """Overdue challenges now, oldest raised first: reference, child, stage, due, days late."""
-    stmt = (sa.select(CH.c.reference, CHILD.c.case_reference, CH.c.stage_key, CH.c.raised_at,
-                      CH.c.due_at)
-            .select_from(CH.join(CHILD, CH.c.child_id == CHILD.c.id))
-            .where(*overdue_where(now)).order_by(CH.c.raised_at, CH.c.id).limit(limit))  # fmt: skip
-    ctx = ReportContext(ctx_ladder, Period(now.date(), now.date()), now)
-    wd = WorkingDays(ctx_ladder)
-    # Day 1 of being overdue is the working day after the due day.
-    table = Table("overdue", ["Challenge", "Child", "Stage", "Raised", "Due",
-                              "Working days overdue"])  # fmt: skip
-    for ref, child, stage, raised, due in conn.execute(stmt):
-        late_by = wd.rules.calendar.working_days_between(local_date(due), local_date(now))
-        table.add([ref, child, ctx.stage_name(stage or INFORMAL), london_day(raised), london_day(due),
-                   late_by], f"challenge:{ref}")  # fmt: skip
+def stuck_table(conn: Connection, ctx: ReportContext) -> Table:
+    return stuck_list(conn, ctx, ctx.now)
+
+
+def stuck_list(conn: Connection, ctx: ReportContext, at: datetime,
+               limit: int | None = STUCK_LISTED) -> Table:  # fmt: skip
+    """Stuck challenges at `at`, stuck longest first: who holds each, for how long, why."""
+    holder = Holder.load(conn)
+    calendar = ctx.working_days.rules.calendar
+    table = Table("stuck", ["Challenge", "Child", "Child's team", "Stage", "Held by",
+                            "Stuck since", "Working days stuck", "Why"])  # fmt: skip
+    rows: list[list[Cell]] = []
+    for snap in open_at(conn, at):
+        reasons = snap.reasons(at)
+        if not reasons:
+            continue
+        since = min(d for _, d in reasons)
+        stage = ctx.stage_name(snap.fields["stage_key"] or INFORMAL)
+        rows.append([snap.reference, snap.child, holder.team(snap), stage, holder.holder(snap),
+                     since.isoformat(), working_days_since(calendar, since, at),
+                     "; ".join(r for r, _ in reasons)])  # fmt: skip
+    rows.sort(key=lambda r: (-int(str(r[6])), str(r[0])))
+    for row in rows[:limit] if limit is not None else rows:
+        table.add(row, f"challenge:{row[0]}")
     return table

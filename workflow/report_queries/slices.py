@@ -68,6 +68,7 @@ SLICES: dict[str, Slice] = {
         (EV.c.kind == Action.WITHDRAW.value, "withdrawn"),
         (EV.c.stage_key.is_(None), "resolved_informally"), else_="resolved_formally")),
     "cafcass": events([Action.REFER_CAFCASS], text_or(EV.c.details["ground"].as_string(), "none")),
+    "cap_alerts": events([Action.ALERT_CAP], sa.literal("*")),
     "good_practice": events([Action.RECORD_GOOD_PRACTICE], text_or(EV.c.actor_id, "none")),
     "went_formal": Slice(CH, CH.c.formal_started_at, sa.literal("went_formal"),
                           (CH.c.formal_started_at > CH.c.raised_at,)),

@@ -16,6 +16,7 @@ from workflow.report_queries.slices import (
     IN_CAP,
     LATE,
     RESPONSES,
+    SLICES,
     TIMEOUTS,
     in_period,
     slice_counts,
@@ -105,4 +106,6 @@ def cap_table(conn: Connection, ctx: ReportContext) -> Table:
                share(within[False], len(old))])  # fmt: skip
     table.add(["Median working days", median(cur_days), median(old)])
     table.add(["90th percentile working days", percentile(cur_days, 0.9), percentile(old, 0.9)])
+    alerts = slice_counts(conn, SLICES["cap_alerts"], ctx.period).get("*", (0, 0))
+    table.add(["Cap alerts sent", *alerts], "cap_alerts:*")
     return table
