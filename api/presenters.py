@@ -48,6 +48,7 @@ _LABELS = {
     "raised_with": "Raised with",
     "note": "Note",
     "late": "Late",
+    "no_target_date_given": "Target date",
 }
 _STATE_TAGS = {
     "informal": "govuk-tag--grey",
@@ -91,6 +92,8 @@ def _value(key: str, value: Any, names: dict[int, str], ladder: Ladder) -> str:
             return str(value)
     if key == "late":
         return "Yes" if value else "No"
+    if key == "no_target_date_given":
+        return "No target date given: ask the responder for one before accepting"
     return str(value)
 
 
