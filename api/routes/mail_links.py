@@ -15,7 +15,7 @@ from fastapi.responses import Response
 
 from api.action_forms import ACTION_FIELDS, field_id, read_params
 from api.auth import RuntimeDep, reader_engine
-from api.forms import rule_error
+from api.forms import FormFields, rule_error
 from api.templating import render
 from notifications.links import (
     LinkError,
@@ -83,8 +83,7 @@ def respond_page(request: Request, token: str, runtime: RuntimeDep) -> Response:
 
 
 @router.post("/respond/{token}")
-async def respond_submit(request: Request, token: str, runtime: RuntimeDep) -> Response:
-    form = dict(await request.form())
+def respond_submit(request: Request, token: str, runtime: RuntimeDep, form: FormFields) -> Response:
     with UnitOfWork(reader_engine(runtime.engine), runtime.ladders) as uow:
         try:
             view = open_link(uow, token, _now())
