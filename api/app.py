@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from anyio import to_thread
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -22,7 +22,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from api import errors
 from api.failures import UnexpectedErrors
 from api.idempotency import IdempotentApi
-from api.request_context import RequestContext
+from api.request_context import RequestContext, note_route
 from api.security import CsrfMiddleware, SecurityHeadersMiddleware, docs_csp
 from api.settings import OperationsSettings
 from api.web_settings import WebSettings, get_web_settings
@@ -56,6 +56,7 @@ def create_app(
     operations = operations or OperationsSettings()
     app = FastAPI(
         lifespan=_lifespan,
+        dependencies=[Depends(note_route)],
         title="iro-disputes",
         version="0.1.0",
         docs_url=None,

@@ -67,8 +67,17 @@ def configure_logging(*, json: bool, level: str = "INFO", process: str = "") -> 
         logging.getLogger(name).propagate = True
     for name in QUIET:
         logging.getLogger(name).setLevel(logging.WARNING)
+    structlog.contextvars.clear_contextvars()
+    if process:
+        structlog.contextvars.bind_contextvars(process=process)
+
+
+def _through_stdlib() -> None:
+    # Always, even before `configure_logging` (tests, library use): our lines go through
+    # the standard `logging` module, so whoever configured it decides where they go.
     structlog.configure(
         processors=[
+            structlog.stdlib.filter_by_level,
             *_SHARED,
             structlog.processors.StackInfoRenderer(),
             structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
@@ -77,9 +86,9 @@ def configure_logging(*, json: bool, level: str = "INFO", process: str = "") -> 
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
     )
-    structlog.contextvars.clear_contextvars()
-    if process:
-        structlog.contextvars.bind_contextvars(process=process)
+
+
+_through_stdlib()
 
 
 def _keep_exc_info(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> Any:

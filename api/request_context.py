@@ -12,6 +12,7 @@ import time
 import uuid
 
 import structlog
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.logs import get_logger
@@ -31,12 +32,18 @@ def request_id_from(scope: Scope) -> str:
     return uuid.uuid4().hex
 
 
+async def note_route(request: Request) -> None:
+    """An app-wide dependency: keeps the matched route's template where the middleware
+    can read it (some middleware hands a copy of the scope inward, but `state` is shared)."""
+    route = request.scope.get("route")
+    request.state.route = str(getattr(route, "path", "unmatched"))
+
+
 def route_of(scope: Scope) -> str:
     """The route template (`/challenges/{reference}`), never the raw path: bounded labels."""
-    route = scope.get("route")
-    path = getattr(route, "path", None)
-    if isinstance(path, str):
-        return path
+    noted = scope.get("state", {}).get("route")
+    if isinstance(noted, str):
+        return noted
     return (
         "static" if str(scope.get("path", "")).startswith(("/static", "/assets")) else "unmatched"
     )

@@ -79,7 +79,13 @@ def _serve(app: FastAPI, host: str, port: int, shutdown: Shutdown) -> None:
         log.info("stop requested before serving; not starting")
         return
     config = uvicorn.Config(
-        app, host=host, port=port, proxy_headers=True, log_config=None, log_level="info"
+        app,
+        host=host,
+        port=port,
+        proxy_headers=True,
+        log_config=None,
+        access_log=False,
+        log_level="info",
     )
     shutdown.server = uvicorn.Server(config)
     shutdown.server.run()
