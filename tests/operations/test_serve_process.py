@@ -23,7 +23,7 @@ def _free_port() -> int:
 
 def _answers(port: int) -> bool:
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as r:  # noqa: S310
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as r:
             return bool(r.status == 200)
     except OSError:
         return False
@@ -60,10 +60,10 @@ def test_serving_logs_json_with_request_ids_and_the_worker_lines(tmp_path, sqlit
     try:
         wait_for(lambda: _answers(port), 60, "the server to answer")
         wait_for(lambda: "deadline-sweep" in log.read_text(), 30, "the worker to start")
-        request = urllib.request.Request(  # noqa: S310
+        request = urllib.request.Request(
             f"http://127.0.0.1:{port}/sign-in", headers={"X-Request-ID": "drill-request-0001"}
         )
-        with urllib.request.urlopen(request, timeout=10) as r:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=10) as r:
             assert r.headers["X-Request-ID"] == "drill-request-0001"
         time.sleep(0.3)
     finally:
