@@ -58,8 +58,8 @@ def where_it_goes(
     """
     if not new.formal or new.stage is None:
         informal = new.informal
-        due = f"End of {long_date(informal.agreed_by)}" if informal else "Not given"
-        return [("Route", "Informal resolution", "route"), ("Actions due", due, None)], None
+        by = f"End of {long_date(informal.agreed_by)}" if informal else "Not given"
+        return [("Route", "Informal resolution", "route"), ("Actions due", by, None)], None
     stage = ladder.stage(new.stage)
     responder = Directory(session).responder(stage.responder, child, iro_id)
     due = DeadlineRules(ladder).stage_deadline(stage, now).due_at
