@@ -18,7 +18,11 @@ app = typer.Typer(help="Tamper evidence: hash chains over the logs.", no_args_is
 @app.command("seal")
 def seal_command() -> None:
     """Link every row written since the last seal into its log's chain."""
-    added = seal(runtime().engine, datetime.now(UTC))
+    engine = runtime().engine
+    try:
+        added = seal(engine, datetime.now(UTC))
+    finally:
+        engine.dispose()
     for log, count in added.items():
         typer.echo(f"{log}: {count} row(s) sealed")
 
@@ -30,9 +34,12 @@ def verify_command(
 ) -> None:
     """Recompute both chains from the rows; exit 1 and name the first broken link if any."""
     engine = runtime().engine
-    if not no_seal:
-        seal(engine, datetime.now(UTC))
-    verdict = verify(engine)
+    try:
+        if not no_seal:
+            seal(engine, datetime.now(UTC))
+        verdict = verify(engine)
+    finally:
+        engine.dispose()
     if as_json:
         typer.echo(json.dumps([vars(v) for v in verdict.logs], indent=2))
     for v in verdict.logs if not as_json else []:

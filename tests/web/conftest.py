@@ -8,6 +8,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from html import unescape as html_unescape
 from pathlib import Path
 
 import pytest
@@ -148,3 +149,17 @@ def error_links(html: str) -> list[tuple[str, str]]:
     return [
         (a, m.strip()) for a, m in re.findall(r'<a href="#([^"]+)"[^>]*>\s*([^<]+?)\s*</a>', html)
     ]
+
+
+def summary_rows(html: str) -> dict[str, str]:
+    """A page's GOV.UK summary list rows as {key: value text}."""
+    rows = re.findall(
+        r'<dt class="govuk-summary-list__key">\s*(.*?)\s*</dt>\s*'
+        r'<dd class="govuk-summary-list__value">(.*?)</dd>',
+        html,
+        re.S,
+    )
+    return {
+        html_unescape(k): html_unescape(" ".join(re.sub(r"<[^>]+>", " ", v).split()))
+        for k, v in rows
+    }

@@ -21,6 +21,7 @@ TABLE_MODULES = (
     "workflow.access_tables",
     "api.tables",
     "api.account_tables",
+    "api.ops_tables",
 )
 for _name in TABLE_MODULES:
     try:

@@ -1,8 +1,8 @@
 """security: server-side sessions, account links, second factors, IRO cover, audit chain,
 service tokens, the access log made append-only, and no REPLACE over an event
 
-Revision ID: 0006_security
-Revises: 0005_footprint
+Revision ID: 0007_security
+Revises: 0006_operations
 Create Date: 2026-11-30
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 import workflow.tables
 
-revision: str = "0006_security"
-down_revision: str | None = "0005_footprint"
+revision: str = "0007_security"
+down_revision: str | None = "0006_operations"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
