@@ -71,7 +71,7 @@ def test_a_restored_backup_has_every_challenge_and_event(live, tmp_path):
 
 
 def test_a_backup_taken_while_challenges_are_raised_is_consistent(live, tmp_path):
-    url, runtime, council = live
+    _, runtime, council = live
     _raise(runtime, council, 3)
     writer = threading.Thread(target=_raise, args=(runtime, council, 15))
     writer.start()
