@@ -26,7 +26,7 @@ install: $(INSTALLED) ## Create the virtual environment and install everything
 
 run: $(INSTALLED) ## Set up a local SQLite database with demo data and serve on http://127.0.0.1:8000
 	$(BIN)/iro-disputes db upgrade
-	$(BIN)/iro-disputes demo --if-empty
+	$(BIN)/iro-disputes demo --if-empty --open-at http://127.0.0.1:8000
 	$(BIN)/iro-disputes serve --host 127.0.0.1 --port 8000
 
 test: $(INSTALLED) services lint typecheck imports deps ## Lint, type-check, check the arrows and run every test
