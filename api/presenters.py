@@ -51,6 +51,7 @@ _LABELS = {
     "raised_with": "Raised with",
     "note": "Note",
     "late": "Answered after the due time",
+    "no_target_date_given": "Target date",
     "reminder": "Reminder",
     "stage_due_at": "Response due",
     "cap_due_at": "Whole process was due",
@@ -123,6 +124,8 @@ def _value(key: str, value: Any, names: dict[int, str], ladder: Ladder) -> str:
         return _ISO_DAY.sub(_in_words, str(value))
     if key == "late":
         return "Yes" if value else "No"
+    if key == "no_target_date_given":
+        return "No target date given: ask the responder for one before accepting"
     return str(value)
 
 

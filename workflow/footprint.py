@@ -170,7 +170,8 @@ _DETAILS: dict[Action, Describe] = {
     Action.ESCALATE: lambda s, d, t, w: f"To {s.opened(d)}. {_g(d, 'reason')}".strip(),
     Action.REJECT: lambda s, d, t, w: f"{_g(d, 'reason')} Escalated to {s.opened(d)}.",
     Action.RESPOND: lambda s, d, t, w: (
-        f"{_g(d, 'response')} Actions: {_g(d, 'actions')} by {_day(d, 'target_date')}."
+        f"{_g(d, 'response')} Actions: {_g(d, 'actions')} "
+        + (f"by {_day(d, 'target_date')}." if d.get("target_date") else "(no target date given).")
         + (" (after the due time)" if d.get("late") else "")),
     Action.ACCEPT: lambda s, d, t, w: (
         f"Outcome: {_g(d, 'outcome')} Impact for the child: {_g(d, 'impact')}"),
