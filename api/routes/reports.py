@@ -8,8 +8,10 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from sqlmodel import Session
 
 from api.auth import RuntimeDep, record_access
+from api.presenters import stage_name
 from api.reports.access import BadPeriod, ReportReader, as_at_from, period_from
 from api.reports.build import ReportFormat, filename
 from api.reports.build import render as render_bytes
@@ -17,11 +19,16 @@ from api.reports.charts import table_chart
 from api.reports.monthly import last_month
 from api.reports.tables import shown
 from api.templating import render
+from escalation_rules.model import Role
 from workflow.db import read_only_engine
+from workflow.page_queries import challenge_rows, child_rows
+from workflow.queries import SEE_ALL_ROLES
 from workflow.report_definitions import FIGURE_BY_KEY, LONDON, Period
 from workflow.report_queries import drilldown, smt_report
 
 router = APIRouter(include_in_schema=False)
+# Drill-down keys that are one row of another figure's table: that figure's title.
+DRILL_PARTS = {"went_formal": "raised", "open_end": "open_now", "cap_alerts": "cap"}
 PRESETS = (("month", "Last month"), ("quarter", "Last 3 months"), ("year", "Last 12 months"))
 
 
@@ -92,7 +99,7 @@ def drilldown_page(request: Request, person: ReportReader, runtime: RuntimeDep) 
     period, _ = _period(request, now)
     cell = request.query_params.get("cell", "")
     figure = cell.partition(":")[0]
-    if figure not in FIGURE_BY_KEY and figure not in ("went_formal", "challenge"):
+    if figure not in FIGURE_BY_KEY and figure not in (*DRILL_PARTS, "challenge"):
         return render(
             request,
             "errors/error.html",
@@ -103,12 +110,20 @@ def drilldown_page(request: Request, person: ReportReader, runtime: RuntimeDep) 
     refs = drilldown(runtime.engine, runtime.ladders.current, period, cell, as_at or now,
                      rebuilt=as_at is not None and as_at < now)  # fmt: skip
     children = figure in ("contacts", "caseloads")
-    title = FIGURE_BY_KEY.get(figure)
+    title = FIGURE_BY_KEY.get(DRILL_PARTS.get(figure, figure))
+    with Session(read_only_engine(runtime.engine)) as session:
+        rows = child_rows(session, refs) if children else challenge_rows(session, refs)
+    ladder = runtime.ladders.current
     return render(
         request,
         "reports/drilldown.html",
         {
             "refs": refs,
+            "rows": rows,
+            # SMT readers see reports only: the rows are shown, without links or children's
+            # references; everyone else who reads reports may open every challenge and child.
+            "may_open": Role(person.role) in SEE_ALL_ROLES,
+            "stage_name": lambda key: stage_name(ladder, key),
             "children": children,
             "period": period,
             "cell": cell,

@@ -87,5 +87,9 @@ def test_as_at_on_the_page_the_api_and_its_refusals(
     page = login("smt@council.test").get(f"/reports?{NOV}&as_at=2026-11-10T09:00")
     assert page.status_code == 200
     assert "as the record stood at" in page.text
+    for cell in ("open_end:stuck", "cap_alerts:*", "open_now:stuck"):
+        drill = login("smt@council.test").get(f"/reports/drilldown?cell={cell}&{NOV}")
+        assert drill.status_code == 200, cell
+        assert "Open and stuck" in drill.text or cell == "cap_alerts:*", cell
     wrong = login("smt@council.test").get(f"/reports?{NOV}&as_at=yesterday")
     assert wrong.status_code == 200 and "&#39;as_at&#39; must be a date" in wrong.text
