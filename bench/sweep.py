@@ -1,7 +1,7 @@
 """The deadline sweep against 100,000 open challenges with 10% due, on SQLite and PostgreSQL.
 
     .venv/bin/python -m bench.sweep [--challenges 100000] [--due 0.1] [--batch 500]
-                                    [--db sqlite,postgres] [--all-listeners]
+                                    [--db sqlite,postgres] [--no-mail]
 
 Each database is a scratch one (temporary SQLite files; PostgreSQL databases created
 and dropped here). The data are inserted with bulk SQL, not the ORM, twice: one copy for
@@ -38,7 +38,7 @@ from workflow.runtime import Runtime, build_runtime, prepare_database
 from workflow.settings import WorkflowSettings
 from workflow.sweep import claim, fire_batch
 from workflow.tables import utc_now
-from workflow.unit_of_work import listen_for_events
+from workflow.unit_of_work import EventListener
 
 NOW = datetime(2027, 1, 15, 17, 5, tzinfo=UTC)
 ADMIN_URL = os.environ.get(
@@ -269,7 +269,9 @@ def check(runtime: Runtime, expected: int) -> None:
                          f"{doubled} doubled")  # fmt: skip
 
 
-def one_database(kind: str, challenges: int, due: float, batch: int) -> dict[str, float]:
+def one_database(
+    kind: str, challenges: int, due: float, batch: int, listeners: tuple[EventListener, ...]
+) -> dict[str, float]:
     """Seed two identical scratch databases, then alternate one batch of the sweep on one
     with one batch of bare SQL on the other, so both see the same machine load."""
     with scratch(kind) as sweep_engine, scratch(kind) as bare_engine:
@@ -278,7 +280,8 @@ def one_database(kind: str, challenges: int, due: float, batch: int) -> dict[str
         for label, engine, runner in (("sweep", sweep_engine, SweepRunner),
                                       ("bare SQL", bare_engine, BareSqlRunner)):  # fmt: skip
             prepare_database(engine)
-            runtime = build_runtime(WorkflowSettings(IRO_DISPUTES_LADDER="handbook"), engine)
+            settings = WorkflowSettings(IRO_DISPUTES_LADDER="handbook")
+            runtime = build_runtime(settings, engine, listeners)
             t0 = time.perf_counter()
             expected = seed(runtime, challenges, due)
             print(f"  {kind:<8} seeded {challenges} challenges for {label} in "
@@ -313,18 +316,17 @@ def main() -> None:
     parser.add_argument("--due", type=float, default=0.1)
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--db", default="sqlite,postgres")
-    parser.add_argument("--all-listeners", action="store_true",
-                        help="install every part's listeners (mail too), as the worker does")  # fmt: skip
+    parser.add_argument("--no-mail", action="store_true",
+                        help="plan deadlines only; by default mail is queued as the worker does")  # fmt: skip
     args = parser.parse_args()
-    if args.all_listeners:
-        from api.wiring import install_extensions
+    listeners: tuple[EventListener, ...] = (plan_deadlines,)
+    if not args.no_mail:
+        from api.wiring import LISTENERS
 
-        install_extensions()
-    else:
-        listen_for_events(plan_deadlines)
+        listeners = LISTENERS
     print(f"Sweep: {args.challenges} open challenges, {args.due:.0%} due, batches of {args.batch}")
     for kind in args.db.split(","):
-        one_database(kind, args.challenges, args.due, args.batch)
+        one_database(kind, args.challenges, args.due, args.batch, listeners)
 
 
 if __name__ == "__main__":

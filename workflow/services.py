@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import select
 
 from escalation_rules.model import LegalStatus, Role
-from workflow.domain import Challenge
+from workflow.domain import Challenge, NewEvent
 from workflow.errors import ConcurrentUpdate, NoResponder, NotFound, NotPermitted, RuleViolation
 from workflow.lifecycle import ActionContext, Lifecycle, lifecycle_for
 from workflow.states import SYSTEM_ACTIONS, Action
@@ -101,12 +101,35 @@ def take_action(
         raise ConcurrentUpdate(reference, expected_version)
     child = uow.session.get(Child, challenge.child_id)
     assert child is not None
-    _check_permission(uow, challenge, child, action, actor_id)
-    ctx = _context(uow, challenge, child, actor_id, now, params)
-    lifecycle(uow, challenge).apply(challenge, action, ctx)
-    uow.challenges.save(challenge)
+    act(uow, challenge, child, action, actor_id, params, now)
     uow.commit()
     return challenge
+
+
+def act(
+    uow: UnitOfWork,
+    challenge: Challenge,
+    child: Child,
+    action: Action,
+    actor_id: int | None,
+    params: Mapping[str, Any],
+    now: datetime,
+    details: Mapping[str, Any] | None = None,
+) -> NewEvent:
+    """The one path of every action on an existing challenge, whoever takes it.
+
+    Checks who may act, applies the transition and saves the challenge with its version
+    check, in `uow`'s transaction; the listeners write their rows when the caller
+    publishes or commits. `take_action` commits one action; the deadline sweep fires a
+    batch in one transaction (passing the challenge and child it read for the whole
+    batch, and the deadline's `details` for the event) and publishes each once it has
+    closed the deadline's row.
+    """
+    _check_permission(uow, challenge, child, action, actor_id)
+    ctx = _context(uow, challenge, child, actor_id, now, params, details)
+    event = lifecycle(uow, challenge).apply(challenge, action, ctx)
+    uow.challenges.save(challenge)
+    return event
 
 
 def lifecycle(uow: UnitOfWork, challenge: Challenge) -> Lifecycle:
@@ -131,6 +154,7 @@ def _context(
     actor_id: int | None,
     now: datetime,
     params: Mapping[str, Any],
+    details: Mapping[str, Any] | None = None,
 ) -> ActionContext:
     def find_responder(role: Role) -> int:
         person = uow.directory.responder(role, child, challenge.raised_by_id)
@@ -144,6 +168,7 @@ def _context(
         params=params,
         find_responder=find_responder,
         child_legal_status=LegalStatus(child.legal_status),
+        details=dict(details or {}),
     )
 
 

@@ -15,7 +15,6 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlmodel import Session, select
 
-from api.wiring import install_extensions
 from notifications.settings import MailSettings, use_settings
 from notifications.tables import OutboxMessage
 from tests.factories import Council, new_challenge
@@ -45,7 +44,6 @@ def mail_settings(tmp_path: Path) -> Iterator[MailSettings]:
         imap_host="",
     )
     use_settings(settings)
-    install_extensions()
     yield settings
     use_settings(None)
 

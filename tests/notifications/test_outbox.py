@@ -6,12 +6,12 @@ from datetime import timedelta
 
 from sqlmodel import Session, select
 
+from api.wiring import build
 from notifications.messages import on_events
 from notifications.settings import use_settings
 from notifications.tables import LinkToken, MailAlert
 from tests.factories import new_challenge
 from tests.notifications.conftest import outbox
-from workflow.runtime import build_runtime
 from workflow.services import raise_challenge, take_action
 from workflow.settings import WorkflowSettings
 from workflow.states import Action
@@ -118,7 +118,7 @@ def test_resolved_goes_to_everyone_involved(runtime, raised, council, now):
 
 
 def test_the_ladder_copies_the_roles_it_names(engine, council, now, mail_settings):
-    runtime = build_runtime(WorkflowSettings(IRO_DISPUTES_LADDER="darlington"), engine=engine)
+    runtime = build(WorkflowSettings(IRO_DISPUTES_LADDER="darlington"), engine=engine)
     with runtime.uow() as uow:
         challenge = raise_challenge(uow, new_challenge(now, stage="team_manager"), council.iro, now)
     rows = outbox(runtime)
