@@ -12,6 +12,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from sqlmodel import select
 
 from escalation_rules.model import LegalStatus, Role
@@ -99,9 +100,7 @@ def take_action(
     challenge = uow.challenges.get(reference)
     if expected_version is not None and expected_version != challenge.version:
         raise ConcurrentUpdate(reference, expected_version)
-    child = uow.session.get(Child, challenge.child_id)
-    assert child is not None
-    act(uow, challenge, child, action, actor_id, params, now)
+    act(uow, challenge, _child_by_id(uow, challenge.child_id), action, actor_id, params, now)
     uow.commit()
     return challenge
 
@@ -223,6 +222,16 @@ def _child(uow: UnitOfWork, case_reference: str) -> Child:
     if child is None:
         raise NotFound("child", case_reference)
     return child
+
+
+_CHILD: sa.Table = Child.__table__  # type: ignore[attr-defined]
+_CHILD_BY_ID = sa.select(_CHILD).where(_CHILD.c.id == sa.bindparam("id"))
+
+
+def _child_by_id(uow: UnitOfWork, child_id: int) -> Child:
+    """A plain row read, not an ORM load: the action only reads the child."""
+    row = uow.session.connection().execute(_CHILD_BY_ID, {"id": child_id}).one()
+    return Child(**row._mapping)
 
 
 def _check_theme(uow: UnitOfWork, key: str) -> None:

@@ -27,11 +27,12 @@ import sqlalchemy as sa
 from sqlmodel import SQLModel
 
 from escalation_rules.model import Role
-from workflow.deadline_planner import DEADLINE, challenge_from_row
+from workflow.deadline_planner import DEADLINE
 from workflow.deadline_settings import DeadlineSettings, get_deadline_settings
 from workflow.deadline_tables import DeadlineKind, DeadlineStatus
 from workflow.domain import Challenge
 from workflow.errors import ConcurrentUpdate, NoResponder
+from workflow.repository import challenge_from_row
 from workflow.runtime import Runtime
 from workflow.services import act, lifecycle
 from workflow.states import CLOCK_RUNNING_STATES, OPEN_STATES, Action, State
@@ -192,22 +193,48 @@ class _Batch:
         self.settings, self.wall_clock = settings, wall_clock
         self.challenges: dict[int, Challenge] = {}
         self.children: dict[int, Child] = {}
+        # The fast path holds its writes and makes them once per batch, one executemany
+        # per statement: closing the rows, saving the challenges, then the listeners.
+        self.held = False
+        self._finishes: list[dict[str, Any]] = []
+        self._touched: set[int] = set()
 
     def fire(self, claims: list[Claim], isolated: bool) -> list[Fired]:
         with self.runtime.uow() as uow:
             self._prefetch(uow, claims)
-            fire = self._isolated if isolated else self._fast
-            results = [fire(uow, item) for item in claims]
+            if isolated:
+                results = [self._isolated(uow, item) for item in claims]
+            else:
+                self.held = uow.challenges.hold_writes = True
+                results = [self._fast(uow, item) for item in claims]
+                self._write_held(uow)
             uow.session.commit()
         return results
 
     def _fast(self, uow: UnitOfWork, item: Claim) -> Fired:
         late, reason = self._lateness(item)
+        if item.challenge_id in self._touched:  # publish its first event as it left it
+            self._write_held(uow)
+        self._touched.add(item.challenge_id)
         try:
             status, outcome = self._act(uow, item, late, reason)
         except Exception as error:
             raise _FastPathFailed from error
         return self._fired(item, status, outcome, late, reason)
+
+    def _write_held(self, uow: UnitOfWork) -> None:
+        """Close the held rows (all still ours, or the batch is redone one by one), then
+        save the challenges and run the listeners for the whole batch."""
+        finishes, self._finishes = self._finishes, []
+        self._touched.clear()
+        try:
+            if finishes:
+                closed = uow.session.connection().execute(_FINISH, finishes).rowcount
+                if closed != len(finishes):
+                    raise _Gone
+            uow.publish()
+        except Exception as error:
+            raise _FastPathFailed from error
 
     def _isolated(self, uow: UnitOfWork, item: Claim) -> Fired:
         late, reason = self._lateness(item)
@@ -257,26 +284,27 @@ class _Batch:
             raise
         outcome = _describe(challenge, item)
         self._finish(uow, item, DeadlineStatus.DONE, late, outcome)
-        uow.publish()  # after closing the row: the planner cancels what is still pending
+        if not self.held:
+            uow.publish()  # after closing the row: the planner cancels what is still pending
         return DeadlineStatus.DONE.value, outcome
 
     def _finish(
         self, uow: UnitOfWork, item: Claim, status: DeadlineStatus, late: int, outcome: str
     ) -> None:
         """Close the row, only if it is still pending and still ours: the exactly-once check."""
-        result = uow.session.connection().execute(
-            _FINISH,
-            {
-                "deadline": item.id,
-                "worker": self.worker,
-                "status": status.value,
-                "now": self.now,
-                "late": late,
-                "outcome": outcome,
-                "wall": self.wall_clock(),
-            },
-        )
-        if result.rowcount != 1:
+        values = {
+            "deadline": item.id,
+            "worker": self.worker,
+            "status": status.value,
+            "now": self.now,
+            "late": late,
+            "outcome": outcome,
+            "wall": self.wall_clock(),
+        }
+        if self.held:
+            self._finishes.append(values)
+            return
+        if uow.session.connection().execute(_FINISH, values).rowcount != 1:
             raise _Gone
 
     def _prefetch(self, uow: UnitOfWork, claims: list[Claim]) -> None:

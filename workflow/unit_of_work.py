@@ -54,11 +54,14 @@ class UnitOfWork:
         self.session.close()
 
     def publish(self) -> None:
-        """Let the listeners write their rows for what was appended, without committing.
+        """Write any held saves, then let the listeners write their rows for what was
+        appended, without committing.
 
-        `commit` does this itself; a use case that commits several challenges in one
-        transaction (the deadline sweep's batches) calls it per challenge.
+        `commit` does this itself; the deadline sweep, which fires a batch of deadlines
+        in one transaction, calls it once per batch (or sooner when a challenge comes
+        up twice in one batch, so each event is published as it left the challenge).
         """
+        self.challenges.write_held()
         appended, self.challenges.appended = self.challenges.appended, []
         if not appended:
             return
