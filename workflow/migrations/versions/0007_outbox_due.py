@@ -1,7 +1,7 @@
 """Outbox rows that record an email is due; the sender composes it
 
-Revision ID: 0006_outbox_due
-Revises: 0005_footprint
+Revision ID: 0007_outbox_due
+Revises: 0006_operations
 Create Date: 2026-11-30
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
-revision: str = "0006_outbox_due"
-down_revision: str | None = "0005_footprint"
+revision: str = "0007_outbox_due"
+down_revision: str | None = "0006_operations"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
