@@ -66,20 +66,28 @@ def plan_deadlines(session: Session, appended: list[tuple[Challenge, list[NewEve
         for challenge, events in appended
         if any(WATCHED_FIELDS & e.changes.keys() for e in events)
     ]
+    # A challenge raised in this transaction has no rows yet: nothing to cancel.
+    new = {c.id for c, events in appended if events[0].from_state == State.NEW.value}
     if moved:
-        replan_many(session, moved)
+        replan_many(session, moved, skip_cancel=new)
 
 
 def replan(session: Session, challenge: Challenge, at: datetime, because: str) -> None:
     replan_many(session, [(challenge, at, because)])
 
 
-def replan_many(session: Session, moved: list[tuple[Challenge, datetime, str]]) -> None:
+def replan_many(
+    session: Session,
+    moved: list[tuple[Challenge, datetime, str]],
+    skip_cancel: set[int | None] | frozenset[int | None] = frozenset(),
+) -> None:
     wall = utc_now()
     connection = session.connection()
     by_reason: dict[str, list[int]] = {}
     for challenge, at, because in moved:
         assert challenge.id is not None
+        if challenge.id in skip_cancel:
+            continue
         reason = f"no longer applies: the challenge moved on ({because} at {at.isoformat()})"
         by_reason.setdefault(reason, []).append(challenge.id)
     for reason, ids in by_reason.items():
