@@ -15,8 +15,9 @@ from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session, select
 
 from api.auth import ReadSession, RuntimeDep, require_roles
-from api.forms import parse_date, require_text, rule_error
-from api.templating import long_date, render
+from api.check_answers import answer_rows, child_rows, where_it_goes
+from api.forms import FormFields, parse_date, require_text, rule_error
+from api.templating import render
 from escalation_rules.model import Ladder, Role
 from workflow import queries
 from workflow.errors import NotFound, RuleViolation
@@ -144,51 +145,35 @@ def new_challenge(
 
 
 @router.post("/challenges/new")
-async def check_answers(
-    request: Request, person: Iro, session: ReadSession, runtime: RuntimeDep
+def check_answers(
+    request: Request, person: Iro, session: ReadSession, runtime: RuntimeDep, form: FormFields
 ) -> Response:
-    answers = _answers(await request.form())
+    answers = _answers(form)
     ladder = runtime.ladders.current
     new, errors = _validate(answers, session, ladder, datetime.now(UTC).date())
     if new is None or request.query_params.get("change"):
         return _form(request, session, ladder, answers, errors, 422 if errors else 200)
+    assert person.id is not None
+    child = session.exec(select(Child).where(Child.case_reference == new.child_reference)).one()
+    route, missing = where_it_goes(session, ladder, new, child, person.id, datetime.now(UTC))
     return render(
-        request, "challenges/check.html", {"a": answers, "rows": _check_rows(new, session, ladder)}
+        request,
+        "challenges/check.html",
+        {
+            "a": answers,
+            "child_rows": child_rows(session, child),
+            "route_rows": route,
+            "missing": missing,
+            "answer_rows": answer_rows(session, new),
+        },
     )
 
 
-def _check_rows(new: NewChallenge, session: Session, ladder: Ladder) -> list[tuple[str, str]]:
-    theme = session.get(Theme, new.theme_key)
-    rows = [
-        ("Child's case reference", new.child_reference),
-        (
-            "Route",
-            f"Formal, starting at {ladder.stage(new.stage).name}"
-            if new.formal and new.stage
-            else "Informal resolution",
-        ),
-        ("Theme", theme.label if theme else new.theme_key),
-        ("What is wrong", new.what_is_wrong),
-        ("Date of the review", long_date(new.review_date)),
-        ("Impact on the child", new.impact_on_child),
-        ("Outcome wanted", new.outcome_wanted),
-    ]
-    if new.informal:
-        i = new.informal
-        rows += [
-            ("Informal discussion with", i.discussed_with),
-            ("Discussed on", long_date(i.discussed_on)),
-            ("Actions agreed", i.agreed_actions),
-            ("Actions due by", long_date(i.agreed_by)),
-        ]
-    return rows
-
-
 @router.post("/challenges/new/confirm")
-async def confirm(
-    request: Request, person: Iro, session: ReadSession, runtime: RuntimeDep
+def confirm(
+    request: Request, person: Iro, session: ReadSession, runtime: RuntimeDep, form: FormFields
 ) -> Response:
-    answers = _answers(await request.form())
+    answers = _answers(form)
     ladder = runtime.ladders.current
     now = datetime.now(UTC)
     new, errors = _validate(answers, session, ladder, now.date())

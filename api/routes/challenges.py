@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 from api.action_forms import ACTION_FIELDS, GROUNDS, field_id, read_params
 from api.auth import CurrentPerson, ReadSession, RuntimeDep
-from api.forms import rule_error
+from api.forms import FormFields, rule_error
 from api.presenters import stage_name, state_tag_class, timeline_entries
 from api.templating import action_label, flash, render
 from api.views import actions_for, offered_actions, reading_uow, view_and_record, viewable
@@ -163,17 +163,17 @@ def action_form(
 
 
 @router.post("/challenges/{reference}/actions/{name}")
-async def take_action_from_form(
+def take_action_from_form(
     request: Request,
     reference: str,
     name: str,
     person: CurrentPerson,
     session: ReadSession,
     runtime: RuntimeDep,
+    form: FormFields,
 ) -> Response:
     row = viewable(session, person, reference)
     action = _action_or_404(person, row, runtime, name)
-    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     try:
         version = int(form.get("version", ""))
     except ValueError:

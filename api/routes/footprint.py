@@ -7,16 +7,18 @@ from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlmodel import Session
 
-from api.auth import CurrentPerson, RuntimeDep, record_access
-from api.forms import parse_date, require_text, rule_error
-from api.reports.access import check_may_see_child, child_iro_id
+from api.auth import CurrentPerson, RuntimeDep, reader_engine, record_access
+from api.forms import FormFields, parse_date, require_text, rule_error
+from api.reports.access import as_at_from, check_may_see_child, child_iro_id
 from api.reports.footprint_export import footprint_csv, footprint_pdf
 from api.templating import flash, render
 from escalation_rules.model import Role
 from workflow.activity import ActivityRefused, NewActivity, record_activity
 from workflow.activity_tables import ActivityKind
 from workflow.footprint import Footprint, child_footprint
+from workflow.page_queries import visible_references
 from workflow.runtime import Runtime
 from workflow.tables import Person
 
@@ -24,9 +26,12 @@ router = APIRouter(include_in_schema=False)
 FIELD_IDS = {"occurred_on": "occurred_on-day", "kind": "kind", "note": "note"}
 
 
-def _footprint(runtime: Runtime, person: Person, reference: str, via: str) -> Footprint:
+def _footprint(runtime: Runtime, person: Person, reference: str, via: str,
+               request: Request | None = None) -> Footprint:  # fmt: skip
+    """The footprint; `?as_at=` on the request: only what had happened by then."""
     check_may_see_child(runtime.engine, person, reference)
-    fp = child_footprint(runtime.engine, runtime.ladders.current, reference)
+    as_at = as_at_from(request.query_params.get("as_at"), datetime.now(UTC)) if request else None
+    fp = child_footprint(runtime.engine, runtime.ladders.current, reference, as_at)
     assert person.id is not None
     record_access(runtime.engine, person.id, via, what=f"footprint of child {reference}")
     return fp
@@ -34,6 +39,14 @@ def _footprint(runtime: Runtime, person: Person, reference: str, via: str) -> Fo
 
 def _may_record(runtime: Runtime, person: Person, reference: str) -> bool:
     return person.role == Role.IRO.value and child_iro_id(runtime.engine, reference) == person.id
+
+
+def _linkable(runtime: Runtime, person: Person, fp: Footprint) -> set[str]:
+    """The footprint's challenges this person may open: only those are links."""
+    assert person.id is not None
+    references = {e.challenge for e in fp.entries if e.challenge}
+    with Session(reader_engine(runtime.engine)) as session:
+        return visible_references(session, person.id, Role(person.role), references)
 
 
 def _page(
@@ -54,6 +67,7 @@ def _page(
             "errors": errors,
             "kinds": [(k.value, k.label) for k in ActivityKind],
             "may_record": _may_record(runtime, person, fp.child_reference),
+            "linkable": _linkable(runtime, person, fp),
         },
         status_code=status,
     )
@@ -63,15 +77,14 @@ def _page(
 def footprint_page(
     request: Request, reference: str, person: CurrentPerson, runtime: RuntimeDep
 ) -> Response:
-    fp = _footprint(runtime, person, reference, "page")
+    fp = _footprint(runtime, person, reference, "page", request)
     return _page(request, runtime, person, fp, {}, {})
 
 
 @router.post("/children/{reference}/activity")
-async def record_activity_form(
-    request: Request, reference: str, person: CurrentPerson, runtime: RuntimeDep
+def record_activity_form(
+    request: Request, reference: str, person: CurrentPerson, runtime: RuntimeDep, form: FormFields
 ) -> Response:
-    form = {k: str(v) for k, v in (await request.form()).items()}
     errors: dict[str, str] = {}
     on = parse_date(form, "occurred_on", "the date of the activity", errors)
     kind = form.get("kind", "")
@@ -100,7 +113,7 @@ def footprint_export(
 ) -> Response:
     if suffix not in ("csv", "pdf"):
         return Response(status_code=404)
-    fp = _footprint(runtime, person, reference, suffix)
+    fp = _footprint(runtime, person, reference, suffix, request)
     if suffix == "csv":
         body, media = footprint_csv(fp).encode(), "text/csv; charset=utf-8"
     else:

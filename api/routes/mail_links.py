@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 
 from api.action_forms import ACTION_FIELDS, field_id, read_params
 from api.auth import RuntimeDep, reader_engine
-from api.forms import rule_error
+from api.forms import FormFields, rule_error
 from api.presenters import stage_name, timeline_entries
 from api.templating import render
 from api.views import reading_uow
@@ -118,8 +118,7 @@ def respond_page(request: Request, token: str, runtime: RuntimeDep) -> Response:
 
 
 @router.post("/respond/{token}")
-async def respond_submit(request: Request, token: str, runtime: RuntimeDep) -> Response:
-    form = dict(await request.form())
+def respond_submit(request: Request, token: str, runtime: RuntimeDep, form: FormFields) -> Response:
     with UnitOfWork(reader_engine(runtime.engine), runtime.ladders) as uow:
         try:
             view = open_link(uow, token, _now())
