@@ -155,7 +155,6 @@ def test_the_log_is_a_full_width_caseworking_page_with_gov_uk_date_inputs(login,
 
 
 def test_column_headers_sort_and_say_which_way(login, log_data):
-    refs, _ = log_data
     hos = login("hos@council.test")
     page = hos.get("/log").text
     assert re.search(r'aria-sort="descending">\s*<a[^>]*>Raised', page)
