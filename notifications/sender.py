@@ -29,6 +29,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from notifications.attachments import Attachment, attachments_for
+from notifications.composing import compose_due
 from notifications.settings import MailSettings, get_mail_settings
 from notifications.tables import MailAlert, OutboxMessage, OutboxStatus
 from notifications.transport import (
@@ -156,6 +157,12 @@ def _send_one(
         row = session.get(OutboxMessage, row_id)
         if row is None or row.claim != claim or row.status != OutboxStatus.SENDING.value:
             return
+        if row.due is not None:  # recorded as due by the event; composed here, once
+            composed = compose_due(session, row, settings, now)
+            session.commit()
+            if not composed:
+                report.failed += 1
+                return
         message = build_email(row, settings, attachments_for(session, row_id))
     try:
         reply = connection.send(message)

@@ -8,11 +8,13 @@ deduplicated by its hash, the digest by its ISO week).
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 
 from api.jobs import JobContext, JobRegistry
 from notifications.digest import queue_weekly_digests
 from notifications.imap_poller import ImapError, poll
 from notifications.quarantine import queue_admin_digest
+from notifications.schedule import weekly_moment
 from notifications.sender import send_pending
 from notifications.settings import get_mail_settings
 from notifications.sink import ensure_sink_running
@@ -26,8 +28,10 @@ def register(registry: JobRegistry) -> None:
                    run_at_start=True)  # fmt: skip
     if settings.imap_host:
         registry.every("mail-poll-imap", seconds=settings.imap_poll_seconds, run=poll_imap)
-    registry.cron("mail-weekly-digest", run=weekly_digest,
-                  day_of_week=settings.digest_day_of_week, hour=settings.digest_hour)  # fmt: skip
+    # Checked on start and every quarter of an hour, not a cron job: APScheduler's cron does
+    # not catch up a moment missed while the worker was down (notifications/schedule.py).
+    weekly_moment(datetime.now(UTC), settings.digest_day_of_week, settings.digest_hour)
+    registry.every("mail-weekly-digest", seconds=900, run=weekly_digest, run_at_start=True)
     # Checked every quarter of an hour; the digest itself goes at most once an hour.
     registry.every("mail-quarantine-digest", seconds=900, run=quarantine_digest)
 
@@ -51,6 +55,9 @@ def poll_imap(ctx: JobContext) -> None:
 
 
 def weekly_digest(ctx: JobContext) -> None:
+    settings = get_mail_settings()
+    if ctx.now < weekly_moment(ctx.now, settings.digest_day_of_week, settings.digest_hour):
+        return  # not yet this week: last week's went (or was missed long enough ago)
     with ctx.runtime.uow() as uow:
         added = queue_weekly_digests(uow, ctx.now)
     log.info("mail: %s weekly digest(s) queued", added)

@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from api.wiring import install_extensions
-from notifications.settings import MailSettings, use_settings
+from notifications.composing import compose_due
+from notifications.settings import MailSettings, get_mail_settings, use_settings
 from notifications.tables import OutboxMessage
 from tests.factories import Council, new_challenge
 from workflow.domain import Challenge
@@ -45,7 +45,6 @@ def mail_settings(tmp_path: Path) -> Iterator[MailSettings]:
         imap_host="",
     )
     use_settings(settings)
-    install_extensions()
     yield settings
     use_settings(None)
 
@@ -60,11 +59,22 @@ def raised(
 
 
 def outbox(runtime: Runtime, **where: Any) -> list[OutboxMessage]:
+    """The outbox as the sender will send it: rows still due are composed first."""
+    compose_all(runtime)
     with Session(runtime.engine) as s:
         query = select(OutboxMessage).order_by(OutboxMessage.id)  # type: ignore[arg-type]
         for name, value in where.items():
             query = query.where(getattr(OutboxMessage, name) == value)
         return list(s.exec(query))
+
+
+def compose_all(runtime: Runtime) -> None:
+    settings = get_mail_settings()
+    with Session(runtime.engine) as s:
+        due = s.exec(select(OutboxMessage).where(col(OutboxMessage.due).is_not(None)))
+        for row in list(due):
+            compose_due(s, row, settings, row.created_at)
+        s.commit()
 
 
 @dataclass

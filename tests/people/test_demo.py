@@ -16,12 +16,13 @@ from typer.testing import CliRunner
 from api.auth import authenticate
 from api.cli import cli
 from api.web_settings import WebSettings
+from api.wiring import build
 from tests.people.conftest import counts
 from workflow.db import make_engine
 from workflow.demo import SMALL, DatabaseNotEmpty, fill_demo
 from workflow.replay import replay
 from workflow.repository import ChallengeRepository
-from workflow.runtime import Runtime, build_runtime
+from workflow.runtime import Runtime
 from workflow.settings import WorkflowSettings
 from workflow.states import State
 from workflow.tables import ChallengeEvent, ChallengeRecord, Child, Person
@@ -143,7 +144,7 @@ def test_the_same_seed_gives_the_same_council_on_any_database(
     other = make_engine(f"sqlite:///{tmp_path / 'other.sqlite3'}")
     try:
         fill_demo(
-            build_runtime(WorkflowSettings(IRO_DISPUTES_LADDER="handbook"), other),
+            build(WorkflowSettings(IRO_DISPUTES_LADDER="handbook"), other),
             seed=11,
             size=SMALL,
             now=NOW,
@@ -156,7 +157,7 @@ def test_the_same_seed_gives_the_same_council_on_any_database(
     different = make_engine(f"sqlite:///{third}")
     try:
         fill_demo(
-            build_runtime(WorkflowSettings(IRO_DISPUTES_LADDER="handbook"), different),
+            build(WorkflowSettings(IRO_DISPUTES_LADDER="handbook"), different),
             seed=12,
             size=SMALL,
             now=NOW,
