@@ -58,7 +58,7 @@ class Offered:
 
 def reading_uow(runtime: Runtime) -> UnitOfWork:
     """A unit of work that only reads (no write lock on SQLite); it never commits."""
-    return UnitOfWork(reader_engine(runtime.engine), runtime.ladders)
+    return UnitOfWork(reader_engine(runtime.engine), runtime.ladders, runtime.listeners)
 
 
 def _may_answer(runtime: Runtime, person: Person, responder_id: int) -> bool:

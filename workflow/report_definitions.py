@@ -116,6 +116,12 @@ class Period:
         return cls(date(year, 1, 1), date(year, 12, 31))
 
 
+def last_day_before(moment: datetime) -> date:
+    """The last London date that had begun before `moment`: activity is dated, not timed, so
+    activity on that date counts as having happened by then (none on a day not yet begun)."""
+    return (moment.astimezone(LONDON) - timedelta(microseconds=1)).date()
+
+
 def _midnight(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=LONDON).astimezone(UTC)
 

@@ -1,8 +1,8 @@
 """security: server-side sessions, account links, second factors, IRO cover, audit chain,
 service tokens, the access log made append-only, and no REPLACE over an event
 
-Revision ID: 0007_security
-Revises: 0006_operations
+Revision ID: 0008_security
+Revises: 0007_outbox_due
 Create Date: 2026-11-30
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 import workflow.tables
 
-revision: str = "0007_security"
-down_revision: str | None = "0006_operations"
+revision: str = "0008_security"
+down_revision: str | None = "0007_outbox_due"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
