@@ -26,6 +26,7 @@ class OutboxStatus(StrEnum):
     SENDING = "sending"
     SENT = "sent"
     FAILED = "failed"
+    CANCELLED = "cancelled"  # a reminder whose stage moved on before it was sent
 
 
 class InboundStatus(StrEnum):

@@ -17,7 +17,7 @@ from notifications.quarantine import queue_admin_digest
 from notifications.schedule import weekly_moment
 from notifications.sender import send_pending
 from notifications.settings import get_mail_settings
-from notifications.sink import ensure_sink_running
+from notifications.sink import SinkPortTaken, ensure_sink_running
 
 log = logging.getLogger("iro_disputes.mail")
 
@@ -37,11 +37,16 @@ def register(registry: JobRegistry) -> None:
 
 
 def send_outbox(ctx: JobContext) -> None:
-    ensure_sink_running()
+    try:
+        ensure_sink_running()
+    except SinkPortTaken as error:
+        log.error("mail: not sending: %s", error)  # never into someone else's sink
+        return
     report = send_pending(ctx.runtime.engine, now=ctx.now)
-    if report.sent or report.retrying or report.failed:
-        log.info("mail: %s sent, %s to retry, %s failed %s", report.sent, report.retrying,
-                 report.failed, "; ".join(report.errors[:3]))  # fmt: skip
+    if report.sent or report.retrying or report.failed or report.deferred or report.cancelled:
+        log.info("mail: %s sent, %s to retry, %s failed, %s waiting for the server, "
+                 "%s stale reminders cancelled %s", report.sent, report.retrying, report.failed,
+                 report.deferred, report.cancelled, "; ".join(report.errors[:3]))  # fmt: skip
 
 
 def poll_imap(ctx: JobContext) -> None:

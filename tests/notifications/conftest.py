@@ -81,7 +81,8 @@ def compose_all(runtime: Runtime) -> None:
 class Behaviour:
     """What the test SMTP server does with the next messages."""
 
-    replies: list[str] = field(default_factory=list)  # e.g. "451 ...", "550 ...", "close"
+    # e.g. "451 ...", "550 ...", "close" (drop the line), "slow" (answer after 3 s), None (accept)
+    replies: list[str | None] = field(default_factory=list)
 
 
 class RecordingHandler:
@@ -90,12 +91,15 @@ class RecordingHandler:
         self.behaviour = Behaviour()
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
-        if self.behaviour.replies:
-            reply = self.behaviour.replies.pop(0)
-            if reply == "close":
-                server.transport.close()
-                await asyncio.sleep(0)
-                return "421 closing"
+        reply = self.behaviour.replies.pop(0) if self.behaviour.replies else None
+        if reply == "close":
+            server.transport.close()
+            await asyncio.sleep(0)
+            return "421 closing"
+        if reply == "slow":
+            await asyncio.sleep(3)
+            return "250 2.0.0 Ok: too late, the client gave up"
+        if reply is not None:
             return reply
         self.received.append(envelope)
         return "250 2.0.0 Ok: queued as TEST123"
