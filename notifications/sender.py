@@ -16,6 +16,7 @@ send; losing a challenge email is worse than a rare duplicate.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -42,6 +43,10 @@ from notifications.transport import (
     Transport,
 )
 from workflow.tables import utc_now
+
+# One line per message sent, retried or given up on (ids only: no addresses in the logs);
+# the fields go in `extra`, which the process's log set-up renders as keys.
+log = logging.getLogger("iro_disputes.mail")
 
 BACKOFF_SECONDS = (60, 300, 900, 1800, 3600, 7200, 14400)
 # Fresh connections one run may open after a connection drops under a message.
@@ -226,6 +231,7 @@ def _send_one(
         _failed(engine, row_id, claim, error, settings, report, now)
         return not isinstance(error, ConnectionLost)
     mark_sent(engine, row_id, claim, reply, now)
+    log.info("mail sent", extra={"outbox_id": row_id, "smtp_reply": reply[:80]})
     report.sent += 1
     return True
 
@@ -277,10 +283,15 @@ def _failed(
                 )
             )
             report.failed += 1
+            log.error("mail failed: given up", extra={"outbox_id": row_id, "kind": row.kind,
+                      "attempts": row.attempts, "error": str(error)[:300]})  # fmt: skip
         else:
             row.status = OutboxStatus.PENDING.value
             row.next_attempt_at = now + timedelta(seconds=backoff(row.attempts))
             report.retrying += 1
+            log.warning("mail to retry", extra={"outbox_id": row_id, "kind": row.kind,
+                        "attempts": row.attempts, "error": str(error)[:300],
+                        "next_attempt_at": row.next_attempt_at.isoformat()})  # fmt: skip
         report.errors.append(str(error))
         session.add(row)
         session.commit()
