@@ -12,6 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
 from api.auth import (
+    CurrentPerson,
     authenticate,
     optional_person,
     person_by_email,
@@ -40,7 +41,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @router.get("/sign-in")
-def sign_in_page(request: Request, next: str = "/") -> Response:
+def sign_in_page(request: Request, next: str = "/", timed_out: str = "") -> Response:
     if optional_person(request) is not None:
         return RedirectResponse(_safe_next(next), status_code=303)
     return render(
@@ -48,6 +49,7 @@ def sign_in_page(request: Request, next: str = "/") -> Response:
         "auth/sign_in.html",
         {
             "next": _safe_next(next),
+            "timed_out": _settings(request).idle_minutes if timed_out else None,
             "errors": {},
             "oidc": _settings(request).oidc_enabled,
             "oidc_label": _settings(request).oidc_label,
@@ -89,6 +91,12 @@ def sign_in(
         "oidc_label": settings.oidc_label,
     }
     return render(request, "auth/sign_in.html", context, status_code=400)
+
+
+@router.post("/session/keep-alive")
+def keep_alive(person: CurrentPerson) -> Response:
+    """'Stay signed in' on the timeout warning: the request itself renews the session."""
+    return Response(status_code=204)
 
 
 @router.post("/sign-out")
