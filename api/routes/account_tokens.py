@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
@@ -49,7 +50,10 @@ def create(
 
 @router.post("/account/tokens/{token_id}/revoke")
 def revoke_own(
-    request: Request, token_id: int, person: CurrentPerson, runtime: RuntimeDep
+    request: Request,
+    token_id: Annotated[int, Path(ge=1, le=2_147_483_647)],
+    person: CurrentPerson,
+    runtime: RuntimeDep,
 ) -> Response:
     assert person.id is not None
     revoke(runtime.engine, token_id, datetime.now(UTC), owner_id=person.id)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Annotated
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Path, Response
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
@@ -13,6 +14,7 @@ from api.tokens import DEFAULT_DAYS, MAX_DAYS, create_own_token, own_tokens, rev
 from workflow.errors import NotPermitted
 
 router = APIRouter(tags=["tokens"])
+TokenId = Annotated[int, Path(ge=1, le=2_147_483_647, description="The token's id")]
 
 
 class TokenPublic(BaseModel):
@@ -58,6 +60,6 @@ def create_token(body: TokenCreate, person: CurrentPerson, runtime: RuntimeDep) 
 
 
 @router.delete("/tokens/{token_id}", status_code=204)
-def revoke_token(token_id: int, person: CurrentPerson, runtime: RuntimeDep) -> Response:
+def revoke_token(token_id: TokenId, person: CurrentPerson, runtime: RuntimeDep) -> Response:
     revoke(runtime.engine, token_id, datetime.now(UTC), owner_id=_owner(person))
     return Response(status_code=204)
