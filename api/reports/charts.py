@@ -61,7 +61,22 @@ def table_chart(table: Table) -> str | None:
     svg = svg[svg.index("<svg") :]  # inline: drop the XML prolog and doctype
     # Scale to the column it sits in: keep the viewBox, drop the fixed size in points.
     svg = re.sub(r'^<svg([^>]*?) width="[^"]+" height="[^"]+"', r"<svg\1", svg, count=1)
-    return presentational(svg)
+    return presentational(unique_ids(svg, f"chart-{table.key}-"))
+
+
+_ID = re.compile(r'\bid="([^"]+)"')
+
+
+def unique_ids(svg: str, prefix: str) -> str:
+    """Prefix every id in one chart, and every reference to it, so the many charts inline
+    on one page never share an id (matplotlib names glyphs, clips and patches the same in
+    every figure)."""
+    ids = set(_ID.findall(svg))
+    if not ids:
+        return svg
+    svg = _ID.sub(lambda m: f'id="{prefix}{m.group(1)}"', svg)
+    names = "|".join(re.escape(i) for i in sorted(ids, key=len, reverse=True))
+    return re.sub(rf"#({names})(?=[\"')])", lambda m: f"#{prefix}{m.group(1)}", svg)
 
 
 _STYLE_ATTR = re.compile(r'style="([^"]*)"')
