@@ -13,6 +13,7 @@ COPY pyproject.toml README.md ./
 COPY escalation_rules escalation_rules
 COPY workflow workflow
 COPY notifications notifications
+COPY council_data council_data
 COPY api api
 RUN /opt/iro-disputes/bin/pip install --no-deps . \
  && /opt/iro-disputes/bin/python -m compileall -q /opt/iro-disputes/lib

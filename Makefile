@@ -37,9 +37,9 @@ lint: $(INSTALLED) ## ruff lint and format check
 	$(BIN)/ruff format --check .
 
 typecheck: $(INSTALLED) ## mypy
-	$(BIN)/mypy escalation_rules workflow notifications api
+	$(BIN)/mypy escalation_rules workflow notifications council_data api
 
-imports: $(INSTALLED) ## import-linter: api -> notifications -> workflow -> escalation_rules
+imports: $(INSTALLED) ## import-linter: api -> notifications | council_data -> workflow -> escalation_rules
 	$(BIN)/lint-imports
 
 deps: $(INSTALLED) ## deptry: every import declared, every dependency used

@@ -31,14 +31,21 @@ class UnitOfWork:
     directory: Directory
 
     def __init__(
-        self, engine: Engine, ladders: LadderBook, listeners: Sequence[EventListener] = ()
+        self,
+        engine: Engine,
+        ladders: LadderBook,
+        listeners: Sequence[EventListener] = (),
+        session: Session | None = None,
     ) -> None:
+        """`session`: read through a session the caller owns (a page's one session per
+        request) instead of opening one; such a unit of work leaves it open."""
         self.engine = engine
         self.ladders = ladders
         self.listeners = tuple(listeners)
+        self._given = session
 
     def __enter__(self) -> UnitOfWork:
-        self.session = Session(self.engine, expire_on_commit=False)
+        self.session = self._given or Session(self.engine, expire_on_commit=False)
         self.challenges = ChallengeRepository(self.session)
         self.directory = Directory(self.session)
         return self
@@ -51,7 +58,8 @@ class UnitOfWork:
     ) -> None:
         # close() rolls back anything uncommitted without expiring loaded rows,
         # so callers may read what they fetched after the unit of work ends.
-        self.session.close()
+        if self._given is None:
+            self.session.close()
 
     def publish(self) -> None:
         """Write any held saves, then let the listeners write their rows for what was

@@ -13,7 +13,7 @@ import typer
 from sqlmodel import Session
 
 from api.commands._common import reported_errors, runtime
-from workflow.demo import COUNCIL, FULL, SMALL, DemoReport, fill_demo, is_empty
+from council_data.demo import COUNCIL, FULL, SMALL, DemoReport, fill_demo, is_empty
 from workflow.runtime import Runtime, prepare_database
 
 DEFAULT_PASSWORD = "northmoor-demo-2026"  # noqa: S105 - published on purpose: local demo only

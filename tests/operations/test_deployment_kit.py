@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import configparser
 import re
+import tomllib
 from pathlib import Path
 
 import yaml
@@ -39,6 +40,10 @@ def test_the_image_is_multi_stage_locked_and_runs_as_nobody_in_particular():
     assert "--require-hashes -r requirements/app.lock" in dockerfile
     assert re.search(r"^USER 10001", dockerfile, re.M)
     assert (ROOT / "requirements" / "app.lock").read_text().count("--hash=sha256:") > 50
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    for pattern in project["tool"]["setuptools"]["packages"]["find"]["include"]:
+        package = pattern.rstrip("*")
+        assert f"COPY {package} {package}" in dockerfile, f"the image lacks {package}"
 
 
 def test_systemd_units_start_real_commands_and_stop_with_sigterm():

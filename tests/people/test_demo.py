@@ -17,9 +17,9 @@ from api.auth import authenticate
 from api.cli import cli
 from api.web_settings import WebSettings
 from api.wiring import build
+from council_data.demo import SMALL, DatabaseNotEmpty, fill_demo
 from tests.people.conftest import counts
 from workflow.db import make_engine
-from workflow.demo import SMALL, DatabaseNotEmpty, fill_demo
 from workflow.replay import replay
 from workflow.repository import ChallengeRepository
 from workflow.runtime import Runtime
