@@ -31,7 +31,7 @@ from sqlmodel import Session, col, select
 
 from notifications.attachments import Attachment, attachments_for
 from notifications.composing import compose_due
-from notifications.settings import MailSettings, get_mail_settings
+from notifications.settings import MailSettings, MailTransport, get_mail_settings
 from notifications.staleness import cancel_stale
 from notifications.tables import MailAlert, OutboxMessage, OutboxStatus
 from notifications.transport import (
@@ -151,7 +151,7 @@ def send_pending(
     fresh connection. Rows never tried (the relay cannot be reached at all) go back
     uncharged and due, for the next run."""
     settings = settings or get_mail_settings()
-    transport = transport or SmtpTransport(settings)
+    transport = transport or transport_for(settings)
     now = now or utc_now()
     report = SendReport()
     lease = timedelta(seconds=settings.mail_lease_seconds)
@@ -175,6 +175,14 @@ def send_pending(
             break
     report.deferred += release(engine, remaining, claim)
     return report
+
+
+def transport_for(settings: MailSettings) -> Transport:
+    if settings.mail_transport is MailTransport.NOTIFY:
+        from notifications.notify import NotifyTransport
+
+        return NotifyTransport(settings)
+    return SmtpTransport(settings)
 
 
 def release(engine: Engine, ids: list[int], claim: str) -> int:
