@@ -52,9 +52,9 @@ def test_report_smt_json_csv_xlsx(cli_scenario: Scenario, tmp_path: Path) -> Non
     raised = [r for r in csv.reader(io.StringIO(text)) if r and r[0] == name]
     assert raised[1:] == [[name, str(a), str(b), str(c)] for a, b, c in FIXED["raised"]]
     book = load_workbook(_smt(tmp_path, "xlsx"))
-    assert [list(r) for r in book["Challenges raised, by IRO"].iter_rows(min_row=5, values_only=True)] == (
-        FIXED["by_iro"]
-    )
+    assert [
+        list(r) for r in book["Challenges raised, by IRO"].iter_rows(min_row=5, values_only=True)
+    ] == (FIXED["by_iro"])
     impact = expected_tables(cli_scenario.refs)["impact"]
     assert tables["impact"] == impact
 
