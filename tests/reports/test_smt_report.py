@@ -167,6 +167,11 @@ def test_charts_are_svg_with_one_bar_per_row_and_period(report: SmtReport) -> No
     svg = table_chart(report.table("by_iro"))
     assert svg is not None and svg.startswith("<svg")
     # Two IROs (rows 0 and 1) by two periods (columns 1 and 2): four bars; no bar for the total.
-    bars = sorted(re.findall(r'<g id="(bar-\d+-\d+)">', svg))
+    bars = sorted(re.findall(r'<g id="chart-by_iro-(bar-\d+-\d+)">', svg))
     assert bars == ["bar-0-1", "bar-0-2", "bar-1-1", "bar-1-2"]
+    # Every id is the chart's own, and every reference points at one of them.
+    ids = re.findall(r'\bid="([^"]+)"', svg)
+    assert ids and all(i.startswith("chart-by_iro-") for i in ids) and len(ids) == len(set(ids))
+    refs = re.findall(r'(?:href="|url\()#([^"\)]+)', svg)
+    assert set(refs) <= set(ids)
     assert table_chart(report.table("cap")) is None  # measures, not categories: table only
