@@ -14,6 +14,7 @@ from api.account_tables import SecondFactor
 from api.accounts import INVITE, RESET, deactivate, issue_link, reactivate, unlock
 from api.auth import ReadSession, RuntimeDep, require_roles
 from api.forms import parse_date, rule_error
+from api.second_factor import remove as remove_second_factor
 from api.sessions import end_session_by_id, end_sessions_of, live_sessions
 from api.tables import PasswordCredential
 from api.templating import flash, render
@@ -81,6 +82,9 @@ def account_action(
     if action == "reactivate":
         reactivate(engine, person_id)
         return _back(request, person_id, f"{target.name} is active again.")
+    if action == "remove-second-factor":
+        remove_second_factor(engine, person_id)
+        return _back(request, person_id, f"{target.name} will set up an authenticator again.")
     if action == "end-sessions":
         with Session(engine) as session:
             ended = end_sessions_of(session, person_id, now, "ended by an admin")

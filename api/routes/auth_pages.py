@@ -19,6 +19,8 @@ from api.auth import (
     sign_in_session,
     sign_out_session,
 )
+from api.routes.second_factor_pages import start_pending
+from api.second_factor import has_second_factor
 from api.templating import flash, long_date, render
 from api.web_settings import WebSettings
 
@@ -73,7 +75,10 @@ def sign_in(
     if not errors:
         now = datetime.now(UTC)
         result = authenticate(request.app.state.runtime.engine, settings, email, password, now)
-        if result.ok and result.person is not None:
+        if result.ok and result.person is not None and result.person.id is not None:
+            engine = request.app.state.runtime.engine
+            if settings.require_second_factor or has_second_factor(engine, result.person.id):
+                return start_pending(request, result.person.id, _safe_next(next))
             sign_in_session(request, result.person)
             return RedirectResponse(_safe_next(next), status_code=303)
         if result.locked_until is not None:
