@@ -10,7 +10,6 @@ them with other rows.
 from __future__ import annotations
 
 import hashlib
-import secrets
 from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from api.sessions import (
     start_session,
 )
 from api.tables import AccessLogEntry, ApiToken, PasswordCredential
+from api.tokens import create_own_token, holder_of, in_scope
 from api.web_settings import WebSettings
 from escalation_rules.model import Role
 from workflow.db import read_only_engine
@@ -137,18 +137,8 @@ def _digest(token: str) -> str:
 
 
 def create_api_token(session: Session, person_id: int, label: str) -> str:
-    """Issue a personal API token; only its digest is stored. The caller commits."""
-    token = "iro_" + secrets.token_urlsafe(32)
-    session.add(
-        ApiToken(
-            person_id=person_id,
-            label=label.strip() or "API token",
-            token_hash=_digest(token),
-            created_at=datetime.now(UTC),
-        )
-    )
-    session.flush()
-    return token
+    """Issue a personal API token (90 days); only its digest is stored. The caller commits."""
+    return create_own_token(session, person_id, label or "API token", datetime.now(UTC))
 
 
 def revoke_api_token(engine: Engine, token_id: int, now: datetime) -> None:
@@ -161,15 +151,9 @@ def revoke_api_token(engine: Engine, token_id: int, now: datetime) -> None:
 
 
 def person_for_token(engine: Engine, token: str) -> Person | None:
-    with Session(reader_engine(engine), expire_on_commit=False) as session:
-        row = session.exec(
-            select(Person)
-            .join(ApiToken, ApiToken.person_id == Person.id)  # type: ignore[arg-type]
-            .where(ApiToken.token_hash == _digest(token))
-            .where(ApiToken.revoked_at.is_(None))  # type: ignore[union-attr]
-            .where(Person.active == True)  # noqa: E712
-        ).first()
-        return row
+    """The person a personal token acts as (service tokens act as nobody: None)."""
+    holder = holder_of(engine, token, datetime.now(UTC))
+    return holder.person if holder is not None and not holder.scope else None
 
 
 # -- the access log ----------------------------------------------------------------
@@ -229,7 +213,15 @@ def current_person(request: Request) -> Person:
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() == "bearer" and token.strip():
-            person = person_for_token(engine, token.strip())
+            holder = holder_of(engine, token.strip(), datetime.now(UTC))
+            out_of_scope = (
+                holder is not None
+                and holder.scope
+                and not in_scope(holder.scope, request.method, request.url.path)
+            )
+            if holder is not None and out_of_scope:
+                raise NotPermitted(holder.person.name, f"use scope {holder.scope} for", "this")
+            person = holder.person if holder is not None else None
     else:
         sid = request.session.get(SESSION_KEY)
         if isinstance(sid, str):

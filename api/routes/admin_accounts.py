@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session, col, select
 
@@ -27,6 +27,7 @@ from workflow.tables import Person
 
 router = APIRouter(include_in_schema=False, prefix="/admin")
 Admin = Annotated[Person, require_roles(Role.ADMIN)]
+RowId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 
 
 def _now() -> datetime:
@@ -42,7 +43,7 @@ def _target(session: Session, person_id: int) -> Person:
 
 @router.get("/people/{person_id}/account")
 def account(
-    request: Request, person_id: int, admin: Admin, session: ReadSession, runtime: RuntimeDep
+    request: Request, person_id: RowId, admin: Admin, session: ReadSession, runtime: RuntimeDep
 ) -> Response:
     target = _target(session, person_id)
     cred = session.get(PasswordCredential, person_id)
@@ -64,7 +65,7 @@ def _back(request: Request, person_id: int, message: str) -> Response:
 
 @router.post("/people/{person_id}/account/{action}")
 def account_action(
-    request: Request, person_id: int, action: str, admin: Admin, runtime: RuntimeDep
+    request: Request, person_id: RowId, action: str, admin: Admin, runtime: RuntimeDep
 ) -> Response:
     engine, now = runtime.engine, _now()
     with Session(engine) as session:
@@ -95,7 +96,7 @@ def account_action(
 
 @router.post("/people/{person_id}/sessions/{session_id}/end")
 def end_one_session(
-    request: Request, person_id: int, session_id: int, admin: Admin, runtime: RuntimeDep
+    request: Request, person_id: RowId, session_id: RowId, admin: Admin, runtime: RuntimeDep
 ) -> Response:
     end_session_by_id(runtime.engine, session_id, _now(), "ended by an admin", person_id)
     return _back(request, person_id, "The session has ended.")
