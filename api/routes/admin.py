@@ -12,6 +12,7 @@ from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session, select
 
+from api.admin_needs import admin_needs
 from api.auth import ReadSession, RuntimeDep, require_roles, revoke_api_token
 from api.forms import FormFields, rule_error
 from api.security import check_form_csrf
@@ -33,8 +34,8 @@ def _table(model: Any) -> sa.Table:
 
 
 @router.get("")
-def admin_home(request: Request, person: Admin) -> Response:
-    return render(request, "admin/index.html")
+def admin_home(request: Request, person: Admin, session: ReadSession) -> Response:
+    return render(request, "admin/index.html", {"needs": admin_needs(session)})
 
 
 @router.get("/people")
