@@ -18,7 +18,7 @@ from workflow.states import Action, CafcassGround
 class FieldSpec:
     name: str
     label: str
-    kind: str  # textarea, text, date, number, stage, ground
+    kind: str  # textarea, text, date, number, stage, ground, outcome_kind
     required: bool = True
     hint: str = ""
     message: str = ""  # the error when a required field is empty ("Enter ...")
@@ -41,6 +41,12 @@ ACTION_FIELDS: dict[Action, tuple[FieldSpec, ...]] = {
         ),
     ),
     Action.ACCEPT: (
+        FieldSpec(
+            "outcome_kind",
+            "What changed for the child",
+            "outcome_kind",
+            message="Select what changed for the child",
+        ),
         _text("outcome", "Outcome", "Enter the outcome", "What was agreed or put right"),
         _text("impact", "Impact on the child", "Enter the impact on the child"),
     ),

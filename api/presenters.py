@@ -11,6 +11,7 @@ from sqlmodel import Session
 from api.templating import london_time, long_date
 from escalation_rules.model import Ladder
 from workflow import queries
+from workflow.outcome_kinds import outcome_kind_labels
 from workflow.states import CafcassGround
 
 _TITLES = {
@@ -38,6 +39,7 @@ _LABELS = {
     "response": "Response",
     "actions": "Actions committed to",
     "target_date": "Target date",
+    "outcome_kind": "What changed for the child",
     "outcome": "Outcome",
     "impact": "Impact on the child",
     "working_days": "Extra working days",
@@ -134,10 +136,11 @@ def timeline_entries(session: Session, challenge_id: int, ladder: Ladder) -> lis
     events = queries.timeline(session, challenge_id)
     ids = [int(e.details[k]) for e in events for k in _PEOPLE if e.details.get(k)]
     names = queries.people_names(session, ids)
+    kinds = outcome_kind_labels(session) if any("outcome_kind" in e.details for e in events) else {}
     entries = []
     for e in events:
         lines = [
-            (_LABELS[k], _value(k, v, names, ladder))
+            (_LABELS[k], kinds.get(v, v) if k == "outcome_kind" else _value(k, v, names, ladder))
             for k, v in e.details.items()
             if k in _LABELS and v not in (None, "") and not (k == "late" and not v)
         ]

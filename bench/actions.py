@@ -85,7 +85,7 @@ class Project:
             ("respond", Action.RESPOND, self.ids["team_manager"],
              {"response": "Booked.", "actions": "Plan", "target_date": "2026-12-20"}),
             ("accept", Action.ACCEPT, self.ids["iro"],
-             {"outcome": "Plan agreed", "impact": "Settled"}),
+             {"outcome_kind": "plan_updated", "outcome": "Plan agreed", "impact": "Settled"}),
         ]  # fmt: skip
         for name, action, actor, params in steps:
             with _Timed(times, name), self.rt.uow() as uow:

@@ -81,7 +81,8 @@ def _challenge(cid: int, raised: datetime, rng: random.Random) -> tuple[dict[str
     if rng.random() < 0.6:
         ev.add("raise_informal", "informal")
         if rng.random() < 0.45:
-            ev.add("accept", "resolved", rng.uniform(1, 10), outcome="Agreed", impact="Done")
+            ev.add("accept", "resolved", rng.uniform(1, 10), outcome_kind="no_change",
+                   outcome="Agreed", impact="Done")  # fmt: skip
         else:
             ev.open("escalate", STAGES[0], rng.uniform(3, 12))
             highest, formal_at = 0, ev.at
@@ -101,8 +102,8 @@ def _challenge(cid: int, raised: datetime, rng: random.Random) -> tuple[dict[str
             continue
         ev.add("respond", "response_received", rng.uniform(0.5, 6), late=rng.random() < 0.3)
         if rng.random() < 0.65 or highest + 1 >= len(STAGES):
-            ev.add("accept", "resolved", rng.uniform(0.5, 3), outcome="Plan updated",
-                   impact="Placement secured")  # fmt: skip
+            ev.add("accept", "resolved", rng.uniform(0.5, 3), outcome_kind="plan_updated",
+                   outcome="Plan updated", impact="Placement secured")  # fmt: skip
         else:
             highest += 1
             ev.open("reject", STAGES[highest], rng.uniform(0.5, 3), reason="Not enough")

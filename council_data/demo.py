@@ -507,7 +507,11 @@ class _Walk:
                 return (
                     Action.ACCEPT,
                     iro,
-                    {"outcome": rng.choice(_OUTCOMES), "impact": rng.choice(_IMPACTS)},
+                    {
+                        "outcome_kind": rng.choice(_OUTCOME_KINDS),
+                        "outcome": rng.choice(_OUTCOMES),
+                        "impact": rng.choice(_IMPACTS),
+                    },
                 )
             case "reject" | "escalate" | "escalate_top":
                 if run.at_top(self.ladder):
@@ -642,6 +646,9 @@ _OUTCOMES = (
     "Plan updated; the next review will check progress.",
     "Resolved after the team manager's intervention.",
 )
+# Keys of the seeded list (workflow.outcome_kinds), mostly real change, sometimes none.
+_OUTCOME_KINDS = ("plan_updated", "plan_updated", "decision_made", "service_provided",
+                  "contact_arranged", "no_change")  # fmt: skip
 _IMPACTS = (
     "The child's health needs are now monitored.",
     "The child knows the plan and has seen their sibling.",

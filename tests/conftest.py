@@ -72,7 +72,9 @@ def postgres_url() -> Iterator[str | None]:
 
 def _empty_postgres(engine: Engine) -> None:
     tables = [
-        t for t in sa.inspect(engine).get_table_names() if t not in {"alembic_version", "theme"}
+        t
+        for t in sa.inspect(engine).get_table_names()
+        if t not in {"alembic_version", "theme", "outcome_kind"}
     ]
     with engine.begin() as conn:
         conn.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))

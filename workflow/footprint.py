@@ -21,6 +21,7 @@ from workflow.activity_tables import ActivityKind
 from workflow.errors import NotFound
 from workflow.report_definitions import LONDON, last_day_before
 from workflow.report_queries import ACT, CH, CHILD, EV, PERSON, THEME
+from workflow.report_queries.schema import OUTCOME_KIND
 from workflow.states import Action, CafcassGround
 
 KIND_LABELS = {
@@ -87,6 +88,8 @@ def child_footprint(engine: Engine, ladder: Ladder, child_reference: str,
             raise NotFound("child", child_reference)
         names = {int(i): str(n) for i, n in conn.execute(sa.select(PERSON.c.id, PERSON.c.name))}
         themes = {str(k): str(v) for k, v in conn.execute(sa.select(THEME.c.key, THEME.c.label))}
+        kinds = {str(k): str(v)
+                 for k, v in conn.execute(sa.select(OUTCOME_KIND.c.key, OUTCOME_KIND.c.label))}  # fmt: skip
         events = conn.execute(
             sa.select(EV.c.kind, EV.c.occurred_at, EV.c.actor_id, EV.c.stage_key, EV.c.details,
                       CH.c.reference, CH.c.theme_key, CH.c.what_is_wrong)
@@ -99,7 +102,7 @@ def child_footprint(engine: Engine, ladder: Ladder, child_reference: str,
             .where(ACT.c.child_id == child.id, *dated)
             .order_by(ACT.c.occurred_on, ACT.c.id)
         ).all()
-    describe = _Describer(ladder, names, themes)
+    describe = _Describer(ladder, names, themes, kinds)
     entries = [describe.event(*row) for row in events]
     entries += [describe.activity(*row) for row in activities]
     entries.sort(key=lambda e: e.sort_key)  # stable: same-moment rows keep their order
@@ -108,8 +111,14 @@ def child_footprint(engine: Engine, ladder: Ladder, child_reference: str,
 
 
 class _Describer:
-    def __init__(self, ladder: Ladder, names: dict[int, str], themes: Mapping[str, str]):
-        self.ladder, self.names, self.themes = ladder, names, themes
+    def __init__(self, ladder: Ladder, names: dict[int, str], themes: Mapping[str, str],
+                 kinds: Mapping[str, str]):  # fmt: skip
+        self.ladder, self.names, self.themes, self.kinds = ladder, names, themes, kinds
+
+    def outcome_kind(self, details: dict[str, Any]) -> str:
+        """The kind of outcome as a sentence start ("Care plan updated. "); none before kinds."""
+        key = details.get("outcome_kind")
+        return f"{self.kinds.get(str(key), str(key))}. " if key else ""
 
     def person(self, person_id: Any) -> str:
         return self.names.get(int(person_id), f"person {person_id}") if person_id else "The system"
@@ -174,7 +183,7 @@ _DETAILS: dict[Action, Describe] = {
         + (f"by {_day(d, 'target_date')}." if d.get("target_date") else "(no target date given).")
         + (" (after the due time)" if d.get("late") else "")),
     Action.ACCEPT: lambda s, d, t, w: (
-        f"Outcome: {_g(d, 'outcome')} Impact for the child: {_g(d, 'impact')}"),
+        f"{s.outcome_kind(d)}Outcome: {_g(d, 'outcome')} Impact for the child: {_g(d, 'impact')}"),
     Action.EXTEND: lambda s, d, t, w: (
         f"{_g(d, 'working_days')} working days: {_g(d, 'reason')}"),
     Action.PAUSE: lambda s, d, t, w: _g(d, "reason"),

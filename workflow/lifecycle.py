@@ -230,7 +230,11 @@ class Lifecycle:
     def _accept(self, ev: EventData) -> None:
         c, ctx = _unpack(ev)
         outcome = required_text(c, ev, ctx.params, "outcome")
-        ctx.details.update(outcome=outcome, impact=required_text(c, ev, ctx.params, "impact"))
+        ctx.details.update(
+            outcome_kind=required_text(c, ev, ctx.params, "outcome_kind"),
+            outcome=outcome,
+            impact=required_text(c, ev, ctx.params, "impact"),
+        )
         c.outcome, c.resolved_at, c.due_at = outcome, ctx.at, None
 
     def _extend(self, ev: EventData) -> None:

@@ -204,9 +204,16 @@ FIGURES: tuple[Figure, ...] = (
            "including today. The first 25 are listed; the drill-down gives them all."),
     Figure("cafcass", "CAFCASS referrals, by ground",
            "Referrals to CAFCASS recorded in the period, by the reg 45 ground given."),
+    Figure("outcome_kinds", "What changed for children, by kind of outcome",
+           "Challenges the IRO accepted as resolved in the period, by the kind of outcome the "
+           "IRO picked when accepting, from the council's list (for example care plan updated "
+           "or contact arranged); 'Not recorded' for resolutions accepted before the kind was "
+           "asked for. Examples in the IRO's own words follow under 'Impact recorded at "
+           "resolution'."),
     Figure("impact", "Impact recorded at resolution",
            "Challenges resolved in the period with the impact for the child recorded when the "
-           "IRO accepted the response; the most recent examples are shown."),
+           "IRO accepted the response; the most recent examples are shown, each with the kind "
+           "of outcome the IRO picked."),
     Figure("good_practice", "Good-practice alerts",
            "Good-practice alerts recorded in the period, by the IRO who recorded them."),
     Figure("contacts", "IRO contact with children between reviews",

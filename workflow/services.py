@@ -20,6 +20,7 @@ from workflow.child_access import check_may_raise_for
 from workflow.domain import Challenge, NewEvent
 from workflow.errors import ConcurrentUpdate, NoResponder, NotFound, NotPermitted, RuleViolation
 from workflow.lifecycle import ActionContext, Lifecycle, lifecycle_for
+from workflow.outcome_kinds import check_outcome_kind
 from workflow.states import SYSTEM_ACTIONS, Action
 from workflow.tables import Child, Person, Theme
 from workflow.unit_of_work import UnitOfWork
@@ -127,6 +128,8 @@ def act(
     closed the deadline's row.
     """
     _check_permission(uow, challenge, child, action, actor_id)
+    if action is Action.ACCEPT:
+        check_outcome_kind(uow.session, challenge.reference, params.get("outcome_kind"))
     ctx = _context(uow, challenge, child, actor_id, now, params, details)
     event = lifecycle(uow, challenge).apply(challenge, action, ctx)
     uow.challenges.save(challenge)

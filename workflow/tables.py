@@ -77,6 +77,16 @@ class Theme(SQLModel, table=True):
     active: bool = True
 
 
+class OutcomeKind(SQLModel, table=True):
+    """The kinds of outcome an IRO picks from when accepting a response (editable)."""
+
+    __tablename__ = "outcome_kind"
+    key: str = Field(primary_key=True, max_length=60)
+    label: str = Field(max_length=200)
+    position: int = 0
+    active: bool = True
+
+
 class LadderVersion(SQLModel, table=True):
     """Every ladder a challenge has started under, kept so its deadlines never move."""
 

@@ -28,6 +28,7 @@ from notifications.quarantine import replies_with_files, waiting_for_challenge
 from notifications.tables import InboundMail, InboundStatus
 from workflow import queries
 from workflow.errors import NotFound, NotPermitted, RuleViolation, TransitionNotAllowed
+from workflow.outcome_kinds import offered_outcome_kinds
 from workflow.runtime import Runtime
 from workflow.services import lifecycle, take_action
 from workflow.states import Action
@@ -117,6 +118,11 @@ def _action_or_404(
     return action
 
 
+def _outcome_kinds(runtime: Runtime) -> list[tuple[str, str]]:
+    with reading_uow(runtime) as uow:
+        return offered_outcome_kinds(uow.session)
+
+
 def _form_page(
     request: Request,
     runtime: Runtime,
@@ -139,6 +145,7 @@ def _form_page(
             "errors": errors,
             "version": version,
             "grounds": GROUNDS,
+            "outcome_kinds": _outcome_kinds(runtime) if action is Action.ACCEPT else [],
             "stages": _stages(runtime, row.reference)
             if action in (Action.ESCALATE, Action.REJECT)
             else [],

@@ -182,7 +182,7 @@ def test_a_challenge_resolved_one_second_before_its_deadline_fires_nothing(
         take_action(uow, c.reference, "respond", council.social_worker, answer, DUE - 2 * SECOND)
     with runtime.uow() as uow:
         take_action(uow, c.reference, "accept", council.iro,
-                    {"outcome": "Booked", "impact": "Asthma reviewed"}, DUE - SECOND)  # fmt: skip
+                    {"outcome_kind": "plan_updated", "outcome": "Booked", "impact": "Asthma reviewed"}, DUE - SECOND)  # fmt: skip
     before = [e.kind for e in events(runtime, c)]
     assert run_sweep(runtime, DUE) == []
     assert run_sweep(runtime, CAP + timedelta(days=1)) == []

@@ -142,6 +142,6 @@ def _scalars(engine: Engine, query: str) -> list[Any]:
 
 
 def _empty(engine: Engine) -> None:
-    keep = {"alembic_version", "theme"}
+    keep = {"alembic_version", "theme", "outcome_kind"}
     tables = [t for t in sa.inspect(engine).get_table_names() if t not in keep]
     _sql(engine, f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")

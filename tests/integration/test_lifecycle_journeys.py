@@ -95,7 +95,14 @@ def test_a_full_journey_through_the_database(
 
     t2 = t1 + timedelta(days=1)
     _act(runtime, ref, "respond", council.team_manager, ANSWER, t2)
-    _act(runtime, ref, "accept", council.iro, {"outcome": "Booked", "impact": "Monitored"}, t2)
+    _act(
+        runtime,
+        ref,
+        "accept",
+        council.iro,
+        {"outcome_kind": "plan_updated", "outcome": "Booked", "impact": "Monitored"},
+        t2,
+    )
     _act(runtime, ref, "close", council.iro, {}, t2 + timedelta(hours=1))
 
     c, events = _stored(runtime, ref)

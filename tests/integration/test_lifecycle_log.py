@@ -81,7 +81,7 @@ def test_a_running_challenge_keeps_the_ladder_version_it_started_under(
 # -- random journeys: the log replays to the row -------------------------------------
 
 _GOOD: dict[Action, dict[str, Any]] = {
-    Action.ACCEPT: {"outcome": "Booked", "impact": "Monitored"},
+    Action.ACCEPT: {"outcome_kind": "plan_updated", "outcome": "Booked", "impact": "Monitored"},
     Action.REJECT: {"reason": "Not enough"},
     Action.EXTEND: {"working_days": 3, "reason": "Asked for"},
     Action.PAUSE: {"reason": "Child in hospital"},

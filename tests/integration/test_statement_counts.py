@@ -46,7 +46,7 @@ def _lifecycle(runtime: Runtime, council: Council, at: datetime) -> dict[str, li
         ("escalate", Action.ESCALATE, council.iro, {"reason": "No answer."}),
         ("respond", Action.RESPOND, council.team_manager,
          {"response": "Booked.", "actions": "Plan", "target_date": "2026-12-20"}),
-        ("accept", Action.ACCEPT, council.iro, {"outcome": "Agreed", "impact": "Settled"}),
+        ("accept", Action.ACCEPT, council.iro, {"outcome_kind": "plan_updated", "outcome": "Agreed", "impact": "Settled"}),
     ]  # fmt: skip
     for name, action, actor, params in steps:
         with counted(runtime.engine) as seen, runtime.uow() as uow:

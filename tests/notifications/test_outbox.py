@@ -107,7 +107,7 @@ def test_resolved_goes_to_everyone_involved(runtime, raised, council, now):
     with runtime.uow() as uow:
         take_action(
             uow, raised.reference, Action.ACCEPT, council.iro,
-            {"outcome": "Assessment booked", "impact": "Asthma monitored"}, later,
+            {"outcome_kind": "plan_updated", "outcome": "Assessment booked", "impact": "Asthma monitored"}, later,
         )  # fmt: skip
     rows = outbox(runtime, kind="resolved")
     assert sorted(r.to_address for r in rows) == [

@@ -69,6 +69,11 @@ NOVEMBER = Period.month(2026, 11)
 REPORT_AT = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)
 
 
+# The kind of outcome each accepted challenge records (A, B, I in November; E in October).
+OUTCOME_KIND = {"A": "service_provided", "B": "plan_updated", "E": "decision_made",
+                "I": "plan_updated"}  # fmt: skip
+
+
 def at(month: int, day: int, hour: int = 10) -> datetime:
     return datetime(2026, month, day, hour, 0, tzinfo=UTC)
 
@@ -144,8 +149,8 @@ class Builder:
                  actions="Book it", target_date=when.date())  # fmt: skip
 
     def accept(self, name: str, actor: int, when: datetime) -> None:
-        self.act(name, "accept", actor, when, outcome=f"Outcome {name}",
-                 impact=f"Impact for the child of {name}")  # fmt: skip
+        self.act(name, "accept", actor, when, outcome_kind=OUTCOME_KIND[name],
+                 outcome=f"Outcome {name}", impact=f"Impact for the child of {name}")  # fmt: skip
 
     def activity(self, child: str, kind: str, on: date, iro: int) -> None:
         with self.s.runtime.uow() as uow:

@@ -98,6 +98,7 @@ RATES = [
 # One quarter has challenges: October to December 2026 (everything in the fixture). Raised:
 # A-I (9); resolved A, B, E, I; withdrawn D; one CAFCASS referral (B).
 TREND = [["October to December 2026", 9, 4, 1, 1]]
+PLAN = "Care plan updated"
 LEAVING_CARE = "Care Leavers Team (Leaving Care)"
 OPEN_NOW = [
     ["Informal resolution", 2, 2],
@@ -112,6 +113,16 @@ OPEN_NOW = [
     ["Stuck (any reason)", 1, 2],
 ]
 CAFCASS = [["Failed to prepare the care plan", 1, 0], ["Total", 1, 0]]
+# Accepted in November: B and I "plan updated", A "service provided"; October: E "decision
+# made". Every kind on the council's list is shown, in the list's order.
+OUTCOME_KINDS = [
+    ["Care plan updated", 2, 0],
+    ["Decision made", 0, 1],
+    ["Service or placement provided", 1, 0],
+    ["Contact arranged", 0, 0],
+    ["No change", 0, 0],
+    ["Total", 3, 1],
+]
 GOOD_PRACTICE = [["Imogen Reviewer", 1, 1], ["Total", 1, 1]]
 # Imogen: LL1001 visit + phone, LL1002 text = 2 children, 3 contacts; midway review LL1002.
 # Omar: LL1003 video = 1 child, 1 contact; 1 consultation. October: Imogen visited LL1001.
@@ -136,6 +147,7 @@ FIXED: dict[str, list[list[Any]]] = {
     "trend": TREND,
     "open_now": OPEN_NOW,
     "cafcass": CAFCASS,
+    "outcome_kinds": OUTCOME_KINDS,
     "good_practice": GOOD_PRACTICE,
     "contacts": CONTACTS,
     "caseloads": CASELOADS,
@@ -172,10 +184,24 @@ def expected_tables(refs: dict[str, str]) -> dict[str, list[list[Any]]]:
         ],
         # Most recent resolution first: B (20 Nov), I (12 Nov), A (10 Nov).
         "impact": [
-            [r["B"], "2026-11-20", "Team manager", "Outcome B", "Impact for the child of B"],
-            [r["I"], "2026-11-12", "Senior manager", "Outcome I", "Impact for the child of I"],
-            [r["A"], "2026-11-10", "Informal", "Outcome A", "Impact for the child of A"],
-            ["Resolved with impact recorded", 3, None, None, "previous period: 1"],
+            [r["B"], "2026-11-20", "Team manager", PLAN, "Outcome B", "Impact for the child of B"],
+            [
+                r["I"],
+                "2026-11-12",
+                "Senior manager",
+                PLAN,
+                "Outcome I",
+                "Impact for the child of I",
+            ],
+            [
+                r["A"],
+                "2026-11-10",
+                "Informal",
+                "Service or placement provided",
+                "Outcome A",
+                "Impact for the child of A",
+            ],
+            ["Resolved with impact recorded", 3, None, None, None, "previous period: 1"],
         ],
     }
 
@@ -202,6 +228,8 @@ def drilldowns(refs: dict[str, str]) -> dict[str, list[str]]:
         "cap:*": refs_of("BI"),
         "cap:within": refs_of("BI"),
         "cafcass:care_plan_not_prepared": refs_of("B"),
+        "outcome_kinds:plan_updated": refs_of("BI"),
+        "outcome_kinds:*": refs_of("ABI"),
         "impact:*": refs_of("ABI"),
         "good_practice:*": refs_of("B"),
         "open_now:*": [refs[x] for x in "HGCF"],  # oldest raised first

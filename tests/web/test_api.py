@@ -57,7 +57,9 @@ def test_raise_read_and_act_through_the_api(anonymous, people, token_for):
     accepted = anonymous.post(
         f"/api/v1/challenges/{ref}/actions/accept",
         headers=iro,
-        json={"params": {"outcome": "Booked", "impact": "Monitored"}},
+        json={
+            "params": {"outcome_kind": "plan_updated", "outcome": "Booked", "impact": "Monitored"}
+        },
     )
     assert accepted.json()["state"] == "resolved"
     assert [e["kind"] for e in accepted.json()["events"]] == ["raise_formal", "respond", "accept"]

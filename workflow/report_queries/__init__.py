@@ -45,7 +45,7 @@ BUILDERS: tuple[Builder, ...] = (
     timeliness.response_table, timeliness.cap_table, rates.rates_table, trend.trend_table,
     now.open_table,
     now.stuck_table,
-    counts.cafcass_table, activity.impact_table, counts.good_practice_table,
+    counts.cafcass_table, activity.outcome_kinds_table, activity.impact_table, counts.good_practice_table,
     activity.contacts_table, activity.caseload_table,
 )  # fmt: skip
 

@@ -11,13 +11,31 @@ from sqlalchemy.engine import Connection
 from escalation_rules.model import Role
 from workflow.activity_tables import CONTACT_KINDS, ActivityKind
 from workflow.report_definitions import INFORMAL, Period, caseload_band, last_day_before
-from workflow.report_queries.context import ReportContext, london_day, person_names
+from workflow.report_queries.context import (
+    ReportContext,
+    grouped,
+    london_day,
+    names_of,
+    person_names,
+)
 from workflow.report_queries.model import Table
-from workflow.report_queries.schema import ACT, CH, CHILD, EV, PERSON
-from workflow.report_queries.slices import events, in_period, slice_counts
+from workflow.report_queries.schema import ACT, CH, CHILD, EV, OUTCOME_KIND, PERSON
+from workflow.report_queries.slices import NOT_RECORDED, events, in_period, slice_counts
 from workflow.states import Action
 
 EXAMPLES = 5  # impact examples shown
+
+
+def outcome_kinds_table(conn: Connection, ctx: ReportContext) -> Table:
+    """What changed for children: resolutions by the kind of outcome the IRO picked."""
+    rows = list(conn.execute(sa.select(OUTCOME_KIND.c.key, OUTCOME_KIND.c.label,
+                                       OUTCOME_KIND.c.position, OUTCOME_KIND.c.active)))  # fmt: skip
+    names = {str(k): str(label) for k, label, _, _ in rows}
+    names[NOT_RECORDED] = "Not recorded"
+    position = {str(k): int(p) for k, _, p, _ in rows}
+    offered = [str(k) for k, _, _, active in rows if active]
+    return grouped(conn, ctx, "outcome_kinds", "What changed for the child", names,
+                   order=lambda k: (position.get(k, len(position)), k), every=offered)  # fmt: skip
 
 
 def impact_table(conn: Connection, ctx: ReportContext) -> Table:
@@ -26,14 +44,16 @@ def impact_table(conn: Connection, ctx: ReportContext) -> Table:
     stmt = (sa.select(CH.c.reference, EV.c.occurred_at, EV.c.stage_key, EV.c.details)
             .select_from(s.source).where(in_period(s.when, ctx.period, ctx.until), *s.where)
             .order_by(EV.c.occurred_at.desc(), EV.c.id.desc()).limit(EXAMPLES))  # fmt: skip
-    table = Table(
-        "impact", ["Challenge", "Resolved on", "Stage", "Outcome", "Impact for the child"]
-    )
+    kinds = names_of(conn, sa.select(OUTCOME_KIND.c.key, OUTCOME_KIND.c.label))
+    table = Table("impact", ["Challenge", "Resolved on", "Stage", "What changed for the child",
+                             "Outcome", "Impact for the child"])  # fmt: skip
     for ref, at, stage, details in conn.execute(stmt):
-        table.add([ref, london_day(at), ctx.stage_name(stage or INFORMAL), details.get("outcome"),
+        kind = details.get("outcome_kind")
+        table.add([ref, london_day(at), ctx.stage_name(stage or INFORMAL),
+                   kinds.get(kind, kind) if kind else "Not recorded", details.get("outcome"),
                    details.get("impact")], f"challenge:{ref}")  # fmt: skip
-    table.add(["Resolved with impact recorded", total[0], None, None, f"previous period: {total[1]}"],
-              "impact:*")  # fmt: skip
+    table.add(["Resolved with impact recorded", total[0], None, None, None,
+               f"previous period: {total[1]}"], "impact:*")  # fmt: skip
     return table
 
 

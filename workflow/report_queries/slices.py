@@ -49,6 +49,7 @@ def text_or(value: Any, default: str) -> Any:
     return sa.func.coalesce(sa.cast(value, sa.String), default)
 
 
+NOT_RECORDED = "not_recorded"  # an accept event from before kinds of outcome were asked for
 _FORMAL_AT_RAISE = sa.and_(CH.c.formal_started_at.is_not(None),
                            CH.c.formal_started_at == CH.c.raised_at)  # fmt: skip
 _SW = PERSON.alias("sw")
@@ -68,6 +69,8 @@ SLICES: dict[str, Slice] = {
     "outcomes": events(ENDING_KINDS, sa.case(
         (EV.c.kind == Action.WITHDRAW.value, "withdrawn"),
         (EV.c.stage_key.is_(None), "resolved_informally"), else_="resolved_formally")),
+    "outcome_kinds": events([Action.ACCEPT], text_or(EV.c.details["outcome_kind"].as_string(),
+                                                      NOT_RECORDED)),
     "cafcass": events([Action.REFER_CAFCASS], text_or(EV.c.details["ground"].as_string(), "none")),
     "cap_alerts": events([Action.ALERT_CAP], sa.literal("*")),
     "good_practice": events([Action.RECORD_GOOD_PRACTICE], text_or(EV.c.actor_id, "none")),

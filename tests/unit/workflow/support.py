@@ -158,7 +158,11 @@ def respond_params(at: datetime, days: int = 5) -> dict[str, Any]:
     }
 
 
-ACCEPT = {"outcome": "Assessment booked", "impact": "Asthma now monitored"}
+ACCEPT = {
+    "outcome_kind": "plan_updated",
+    "outcome": "Assessment booked",
+    "impact": "Asthma now monitored",
+}
 CAFCASS = {"ground": "review_decisions_not_implemented"}
 
 

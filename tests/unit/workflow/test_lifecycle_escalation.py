@@ -158,15 +158,17 @@ def test_a_response_needs_each_of_its_parts(field: str) -> None:
     assert c.tracked() == before
 
 
-@pytest.mark.parametrize("missing", ["outcome", "impact"])
-def test_accepting_needs_the_outcome_and_the_impact(missing: str) -> None:
+@pytest.mark.parametrize("missing", ["outcome_kind", "outcome", "impact"])
+def test_accepting_needs_the_kind_of_outcome_the_outcome_and_the_impact(missing: str) -> None:
     lc, c = raised_formal("handbook")
     lc.apply(c, Action.RESPOND, ctx(LATER, respond_params(LATER)))
     before = c.tracked()
     with pytest.raises(RuleViolation) as caught:
         lc.apply(c, Action.ACCEPT, ctx(LATER, ACCEPT | {missing: " "}))
     assert caught.value.field == missing
-    assert str(caught.value) == f"Challenge {REFERENCE}: cannot accept: enter the {missing}"
+    assert str(caught.value) == (
+        f"Challenge {REFERENCE}: cannot accept: enter the {missing.replace('_', ' ')}"
+    )
     assert c.tracked() == before
 
 
@@ -176,7 +178,11 @@ def test_accepting_resolves_and_stops_the_clock() -> None:
     event = lc.apply(c, Action.ACCEPT, ctx(LATER, ACCEPT))
     assert c.state is State.RESOLVED
     assert (c.outcome, c.resolved_at, c.due_at) == ("Assessment booked", LATER, None)
-    assert event.details == {"outcome": "Assessment booked", "impact": "Asthma now monitored"}
+    assert event.details == {
+        "outcome_kind": "plan_updated",
+        "outcome": "Assessment booked",
+        "impact": "Asthma now monitored",
+    }
     assert c.cap_due_at is not None  # kept: the report measures against it
 
 

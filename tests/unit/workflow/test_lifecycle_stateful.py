@@ -272,7 +272,7 @@ class LifecycleJourney(RuleBasedStateMachine):
             A.RESPOND: st.fixed_dictionaries({
                 "response": st.just("Done"), "actions": st.just("Booked"), "target_date": day(0, 20),
             }),
-            A.ACCEPT: st.just({"outcome": "Booked", "impact": "Monitored"}),
+            A.ACCEPT: st.just({"outcome_kind": "plan_updated", "outcome": "Booked", "impact": "Monitored"}),
             A.EXTEND: st.fixed_dictionaries({"working_days": st.integers(1, 15), "reason": st.just("r")}),
             A.REFER_CAFCASS: st.fixed_dictionaries({
                 "ground": st.sampled_from([g.value for g in CafcassGround]), "referred_on": day(-5, 0),
@@ -305,7 +305,7 @@ class LifecycleJourney(RuleBasedStateMachine):
             A.RESPOND: st.fixed_dictionaries({
                 "response": TEXT, "actions": TEXT, "target_date": day(-3, 20),
             }),
-            A.ACCEPT: st.fixed_dictionaries({"outcome": TEXT, "impact": TEXT}),
+            A.ACCEPT: st.fixed_dictionaries({"outcome_kind": TEXT, "outcome": TEXT, "impact": TEXT}),
             A.REJECT: st.fixed_dictionaries({"stage": stages, "reason": TEXT}),
             A.EXTEND: st.fixed_dictionaries({
                 "working_days": st.one_of(st.integers(-1, 65), st.sampled_from(["3", "x", None])),
