@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 import sqlalchemy as sa
@@ -19,10 +21,21 @@ app = typer.Typer(
 _SLUG = re.compile(r"^[a-z][a-z0-9_]{1,59}$")
 
 
+@contextmanager
+def _session() -> Iterator[Session]:
+    """A session on a fresh engine, disposed after: a command leaves no connection open."""
+    engine = runtime().engine
+    try:
+        with Session(engine) as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
 @app.command("list")
 def list_kinds() -> None:
     """Every kind of outcome in the order offered, retired ones marked."""
-    with Session(runtime().engine) as session:
+    with _session() as session:
         for kind in session.exec(select(OutcomeKind).order_by(sa.text("position"))):
             mark = "" if kind.active else "  (retired)"
             typer.echo(f"{kind.key:<36} {kind.label}{mark}")
@@ -40,7 +53,7 @@ def add(
     if not label.strip():
         typer.echo("Error: enter the label IROs see", err=True)
         raise typer.Exit(code=1)
-    with Session(runtime().engine) as session:
+    with _session() as session:
         kind = session.get(OutcomeKind, key)
         if kind is None:
             last = session.exec(select(sa.func.max(OutcomeKind.position))).one()
@@ -54,7 +67,7 @@ def add(
 @app.command()
 def retire(key: Annotated[str, typer.Argument()]) -> None:
     """Stop offering a kind of outcome; resolutions already recorded keep it."""
-    with Session(runtime().engine) as session:
+    with _session() as session:
         kind = session.get(OutcomeKind, key)
         if kind is None:
             typer.echo(f"Error: there is no kind of outcome '{key}'", err=True)
