@@ -133,25 +133,41 @@ def _stage_opened(session: Session, c: Challenge, event: NewEvent) -> Outgoing |
     outgoing = _to_responder(session, c, event, "stage_opened")
     if outgoing is None:
         return None
-    ladder = ladder_for(session, c.ladder_hash)
-    child = session.get(Child, c.child_id)
-    if ladder is not None and child is not None and c.stage_key is not None:
-        directory = Directory(session)
-        for role in ladder.stage(c.stage_key).copy:
-            holder = directory.holder(Role(role), child, c.raised_by_id)
-            for person in _people(session, [holder]):
-                outgoing.recipients.append(Recipient(person.person, copied=True))
+    outgoing.recipients += _copied(session, c, notify=True)
     outgoing.extra["escalated"] = event.kind != Action.RAISE_FORMAL.value
     outgoing.extra["reason"] = str(event.details.get("reason") or "")
     return outgoing
 
 
+def _copied(session: Session, c: Challenge, notify: bool) -> list[Recipient]:
+    """The stage's copies (every message), and its notices (told once it opened)."""
+    ladder = ladder_for(session, c.ladder_hash)
+    child = session.get(Child, c.child_id)
+    if ladder is None or child is None or c.stage_key is None:
+        return []
+    stage = ladder.stage(c.stage_key)
+    directory = Directory(session)
+    found = []
+    for who in (*stage.copy, *(stage.notify if notify else ())):
+        holder = directory.holder_of(ladder, who, child, c.raised_by_id)
+        found += [Recipient(r.person, copied=True) for r in _people(session, [holder])]
+    return found
+
+
 def _to_responder(session: Session, c: Challenge, event: NewEvent, kind: str) -> Outgoing | None:
     responder = event.details.get("responder_id") or c.responder_id
-    people = _people(session, [responder])
+    # While the responder is away their deputy acts: both hear, the deputy can answer.
+    acting = Directory(session).acting_for(int(responder)) if responder else None
+    people = _people(session, [acting, responder])
     if not people:
         return None
-    people[0].answers = c.state in (State.AWAITING_RESPONSE, State.AWAITING_IRO_DECISION)
+    answering = acting or responder
+    for person in people:
+        person.answers = c.state in (State.AWAITING_RESPONSE, State.AWAITING_IRO_DECISION) and (
+            person.person.id == answering
+        )
+    if kind == "reminder":
+        people += _copied(session, c, notify=False)
     return Outgoing(kind, people)
 
 

@@ -16,8 +16,9 @@ from sqlmodel import select
 
 from escalation_rules.model import LegalStatus, Role
 from workflow.domain import Challenge
-from workflow.errors import ConcurrentUpdate, NoResponder, NotFound, NotPermitted, RuleViolation
+from workflow.errors import ConcurrentUpdate, NotFound, NotPermitted, RuleViolation
 from workflow.lifecycle import ActionContext, Lifecycle, lifecycle_for
+from workflow.routing import raiser_check, responder_finder
 from workflow.states import SYSTEM_ACTIONS, Action
 from workflow.tables import Child, Person, Theme
 from workflow.unit_of_work import UnitOfWork
@@ -115,6 +116,13 @@ def lifecycle(uow: UnitOfWork, challenge: Challenge) -> Lifecycle:
     return lifecycle_for(ladder)
 
 
+def may_raise_above(uow: UnitOfWork, challenge: Challenge, person_id: int) -> bool:
+    """Whether the person holds a post the ladder lets raise a stage above the current one."""
+    ladder = lifecycle(uow, challenge).ladder
+    posts = {p for s in ladder.higher_stages(challenge.stage_key) for p in s.raised_by}
+    return any(uow.directory.holds(person_id, p) for p in posts - {"iro"})
+
+
 def allowed_actions(uow: UnitOfWork, challenge: Challenge) -> list[Action]:
     child = uow.session.get(Child, challenge.child_id)
     status = LegalStatus(child.legal_status) if child else None
@@ -132,17 +140,16 @@ def _context(
     now: datetime,
     params: Mapping[str, Any],
 ) -> ActionContext:
-    def find_responder(role: Role) -> int:
-        person = uow.directory.responder(role, child, challenge.raised_by_id)
-        if person is None:
-            raise NoResponder(challenge.reference, role.value)
-        return person
-
+    ladder = lifecycle(uow, challenge).ladder
+    iros = (challenge.raised_by_id, child.iro_id)
     return ActionContext(
         at=now,
         actor_id=actor_id,
         params=params,
-        find_responder=find_responder,
+        find_responder=responder_finder(
+            uow.directory, ladder, challenge.reference, child, challenge.raised_by_id
+        ),
+        may_raise=raiser_check(uow.directory, ladder, child, iros, actor_id),
         child_legal_status=LegalStatus(child.legal_status),
     )
 
@@ -162,6 +169,8 @@ def _check_permission(
             return
     elif actor_id in (challenge.raised_by_id, child.iro_id):
         return
+    elif action is Action.ESCALATE and may_raise_above(uow, challenge, actor_id):
+        return  # the ladder's `raised_by` post holders; the lifecycle checks the stage
     raise NotPermitted(_person(uow, actor_id).name, action.value, challenge.reference)
 
 

@@ -33,6 +33,7 @@ from workflow.deadline_tables import DeadlineKind, DeadlineStatus
 from workflow.domain import Challenge
 from workflow.errors import ConcurrentUpdate, NoResponder
 from workflow.lifecycle import ActionContext
+from workflow.routing import responder_finder
 from workflow.runtime import Runtime
 from workflow.services import lifecycle
 from workflow.states import CLOCK_RUNNING_STATES, OPEN_STATES, Action, State
@@ -325,12 +326,10 @@ def _context(
     late: int,
     reason: str,
 ) -> ActionContext:
-    def find_responder(role: Role) -> int:
-        person = uow.directory.responder(role, child, challenge.raised_by_id)
-        if person is None:
-            raise NoResponder(challenge.reference, role.value)
-        return person
-
+    ladder = lifecycle(uow, challenge).ladder
+    find_responder = responder_finder(
+        uow.directory, ladder, challenge.reference, child, challenge.raised_by_id
+    )
     details = {
         "deadline_id": item.id,
         "deadline": item.label,
@@ -360,11 +359,11 @@ def _action_for(
             "reminder": item.label,
             "stage_due_at": item.applies_to_due_at.isoformat(),
             "responder_id": challenge.responder_id,
-            "copy": [role.value for role in copy],
+            "copy": [who.label for who in copy],
         }
     head = uow.directory.responder(Role.HEAD_OF_SERVICE, child, challenge.raised_by_id)
     if head is None:
-        raise NoResponder(challenge.reference, Role.HEAD_OF_SERVICE.value)
+        raise NoResponder(challenge.reference, "cap", "the overall cap", ("head of service",))
     return Action.ALERT_CAP, {
         "cap_due_at": item.applies_to_due_at.isoformat(),
         "cap_working_days": ladder.overall_cap_working_days,

@@ -8,12 +8,12 @@ from escalation_rules import (
     DayOne,
     LadderError,
     LegalStatus,
-    Role,
     TimeoutAction,
     load_ladder,
     load_ladder_setting,
     parse_ladder,
 )
+from escalation_rules.model import Who
 
 GOOD = """
 id = "test"
@@ -102,7 +102,7 @@ def test_copy_list_keeps_order_and_drops_repeats():
         'responder = "social_worker"',
         'responder = "social_worker"\ncopy = ["team_manager", "iro", "team_manager"]',
     )
-    assert parse(text).stages[0].copy == (Role.TEAM_MANAGER, Role.IRO)
+    assert parse(text).stages[0].copy == (Who(("team_manager",)), Who(("iro",)))
 
 
 def test_content_hash_is_sha256_of_the_bytes(tmp_path):
@@ -132,8 +132,8 @@ def test_missing_file_names_the_file(tmp_path):
 def test_the_example_message_format():
     text = GOOD.replace('responder = "team_manager"', 'responder = "head_of_servce"')
     assert problems(text).startswith(
-        "test.toml: stages[1].responder: unknown role 'head_of_servce' "
-        "(expected one of: iro, social_worker, team_manager,"
+        "test.toml: stages[1].responder: unknown role or post 'head_of_servce' "
+        "(expected one of: social_worker, team_manager,"
     )
 
 
@@ -162,7 +162,7 @@ BAD = [
         "unknown role",
         ('responder = "social_worker"', 'responder = "boss"'),
         "stages[0].responder",
-        "unknown role 'boss'",
+        "unknown role or post 'boss'",
     ),
     (
         "role that cannot respond",
@@ -232,7 +232,7 @@ BAD = [
         "copy names an unknown role",
         ('responder = "social_worker"', 'responder = "social_worker"\ncopy = ["team_manger"]'),
         "stages[0].copy[0]",
-        "unknown role 'team_manger'",
+        "unknown role or post 'team_manger'",
     ),
     (
         "copy not a list",

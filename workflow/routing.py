@@ -1,0 +1,101 @@
+"""Routing a challenge to people: the responder at a stage, who may raise it, a preview.
+
+One place for the rules every way in uses: the pages, the API, email links and the
+deadline sweep all build their `ActionContext` lookups here, so a stage goes to the same
+person whoever opens it. `preview` answers "who will it go to, and when is it due"
+before anything is written, for the check-your-answers page and the API.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from escalation_rules.model import Ladder, Route, Stage, Who
+from workflow.directory import Directory
+from workflow.errors import NoResponder
+from workflow.lifecycle import lifecycle_for
+from workflow.tables import Child
+
+_WHERE = {
+    Route.SOCIAL_WORKER_LINE: "in the line management of the child's social worker",
+    Route.IRO_LINE: "in the IRO's line management",
+    Route.CHILD_TEAM: "in the child's team",
+    Route.SERVICE_AREA: "in the child's service area",
+    Route.COUNCIL: "in the council",
+}
+
+
+def responder_finder(
+    directory: Directory, ladder: Ladder, reference: str, child: Child, iro_id: int
+) -> Callable[[Stage], int]:
+    """The lookup `Lifecycle` calls to open a stage; raises `NoResponder` naming who is missing."""
+
+    def find(stage: Stage) -> int:
+        found = directory.route(ladder, stage, child, iro_id)
+        if found is None:
+            raise NoResponder(reference, stage.key, stage.name, missing(ladder, stage, child))
+        return found.responder_id
+
+    return find
+
+
+def raiser_check(
+    directory: Directory, ladder: Ladder, child: Child, iro_ids: tuple[int | None, ...],
+    actor_id: int | None,
+) -> Callable[[Stage], bool]:  # fmt: skip
+    """Whether the actor may move a challenge into a stage (the stage's `raised_by`)."""
+
+    def may_raise(stage: Stage) -> bool:
+        if actor_id is None:  # the deadline sweep: a timeout escalates on the ladder's terms
+            return True
+        for post in stage.raised_by:
+            if post == "iro" and actor_id in iro_ids:
+                return True
+            if post != "iro" and directory.holds(actor_id, post):
+                return True
+        return False
+
+    return may_raise
+
+
+def missing(ladder: Ladder, stage: Stage, child: Child) -> tuple[str, ...]:
+    """Who was looked for, in the council's words, for the error an IRO reads."""
+    return tuple(_describe(ladder, who, child) for who in stage.finders)
+
+
+def _describe(ladder: Ladder, who: Who, child: Child) -> str:
+    parts = []
+    for post in who.posts:
+        route = who.route or ladder.post(post).route
+        where = _WHERE[route]
+        if route is Route.SOCIAL_WORKER_LINE and child.social_worker_id is None:
+            where = "(the child has no allocated social worker)"
+        parts.append(f"{ladder.post_name(post).lower()} {where}")
+    return " or ".join(parts)
+
+
+@dataclass(frozen=True)
+class Preview:
+    """Where a new formal challenge would go: the stage, who answers, when it is due."""
+
+    stage: Stage
+    responder_id: int | None  # None: nobody can be found, see `problem`
+    acting_id: int | None
+    due_at: datetime | None  # None: a stage with no timescale
+    fallback_used: bool
+    problem: NoResponder | None
+
+
+def preview(
+    directory: Directory, ladder: Ladder, stage: Stage, child: Child, iro_id: int, at: datetime
+) -> Preview:
+    """Who a challenge raised at `stage` now would go to, or who is missing; writes nothing."""
+    found = directory.route(ladder, stage, child, iro_id)
+    deadline = lifecycle_for(ladder).rules.stage_deadline(stage, at)
+    due = deadline.due_at if deadline else None
+    if found is None:
+        problem = NoResponder("(new)", stage.key, stage.name, missing(ladder, stage, child))
+        return Preview(stage, None, None, due, False, problem)
+    return Preview(stage, found.responder_id, found.acting_id, due, found.fallback > 0, None)
