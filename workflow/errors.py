@@ -45,11 +45,11 @@ class NoResponder(DomainError):
         self.reference, self.stage, self.stage_name = reference, stage, stage_name or stage
         self.missing = missing or (stage,)
         self.role = self.missing[0]  # the first post looked for, as before posts existed
+        on = "" if reference == "(new)" else f" on challenge {reference}"
         super().__init__(
-            f"Nobody can answer at '{self.stage_name}' for challenge {reference}: "
-            f"no {' nor '.join(self.missing)} could be found for this child (nor a deputy "
-            "for one who is away). Ask an administrator to allocate the child a social "
-            "worker or fill the post, or start at another stage."
+            f"Nobody can answer at {self.stage_name}{on}: no {' nor '.join(self.missing)} "
+            "could be found (nor a deputy for one who is away). Ask an administrator to "
+            "allocate the child a social worker or fill the post, or start at another stage."
         )
 
 

@@ -99,3 +99,12 @@ def preview(
         problem = NoResponder("(new)", stage.key, stage.name, missing(ladder, stage, child))
         return Preview(stage, None, None, due, False, problem)
     return Preview(stage, found.responder_id, found.acting_id, due, found.fallback > 0, None)
+
+
+def preview_new(
+    directory: Directory, ladder: Ladder, stage_key: str | None, child: Child, iro_id: int,
+    at: datetime,
+) -> Preview:  # fmt: skip
+    """`preview` for a challenge about to be raised at `stage_key` (the first stage if None)."""
+    stage = ladder.stage(stage_key) if stage_key else ladder.starting_stages[0]
+    return preview(directory, ladder, stage, child, iro_id, at)

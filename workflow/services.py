@@ -52,6 +52,8 @@ class NewChallenge:
     formal: bool = False
     stage: str | None = None
     informal: InformalDiscussion | None = None
+    # Why informal resolution is skipped, where the ladder allows it for high risk.
+    high_risk_reason: str | None = None
 
 
 def raise_challenge(uow: UnitOfWork, new: NewChallenge, iro_id: int, now: datetime) -> Challenge:
@@ -177,7 +179,11 @@ def _check_permission(
 def _raise_params(new: NewChallenge) -> dict[str, Any]:
     if new.formal:
         held = new.informal.summary() if new.informal else None
-        return {"stage": new.stage, "informal_discussion": held}
+        return {
+            "stage": new.stage,
+            "informal_discussion": held,
+            "high_risk_reason": new.high_risk_reason,
+        }
     if new.informal is None:
         raise RuleViolation("(new)", "raise_informal", "record the informal discussion", "informal")
     return {

@@ -16,10 +16,12 @@ from sqlmodel import Session, select
 
 from api.auth import ReadSession, RuntimeDep, require_roles
 from api.forms import parse_date, require_text, rule_error
-from api.templating import long_date, render
+from api.templating import london_time, long_date, render
 from escalation_rules.model import Ladder, Role
 from workflow import queries
-from workflow.errors import NotFound, RuleViolation
+from workflow.directory import Directory
+from workflow.errors import NoResponder, NotFound, RuleViolation
+from workflow.routing import preview_new
 from workflow.runtime import Runtime
 from workflow.services import InformalDiscussion, NewChallenge, raise_challenge
 from workflow.tables import Child, Person, Theme
@@ -36,6 +38,7 @@ FIELDS = (
     "outcome_wanted",
     "discussed_with",
     "agreed_actions",
+    "high_risk_reason",
 )
 DATES = ("review_date", "discussed_on", "agreed_by")
 
@@ -72,8 +75,10 @@ def _validate(
         errors["review_date-day"] = "The date of the review must be today or in the past"
     impact = require_text(answers, "impact_on_child", "Enter the impact on the child", errors)
     outcome = require_text(answers, "outcome_wanted", "Enter the outcome wanted", errors)
+    high_risk = answers.get("high_risk_reason", "") if ladder.high_risk_may_skip_informal else ""
+    skips = route == "formal" and bool(high_risk)
     informal = _informal(
-        answers, errors, today, needed=route == "informal" or ladder.informal_first
+        answers, errors, today, needed=route == "informal" or (ladder.informal_first and not skips)
     )
     if errors:
         return None, errors
@@ -87,6 +92,7 @@ def _validate(
         formal=route == "formal",
         stage=answers.get("stage") if route == "formal" else None,
         informal=informal,
+        high_risk_reason=high_risk if skips else None,
     ), {}
 
 
@@ -131,6 +137,7 @@ def _form(
             "themes": _themes(session),
             "stages": [(s.key, s.name) for s in ladder.starting_stages],
             "informal_first": ladder.informal_first,
+            "high_risk": ladder.high_risk_may_skip_informal,
         },
         status_code=status,
     )
@@ -149,12 +156,35 @@ async def check_answers(
 ) -> Response:
     answers = _answers(await request.form())
     ladder = runtime.ladders.current
-    new, errors = _validate(answers, session, ladder, datetime.now(UTC).date())
+    now = datetime.now(UTC)
+    new, errors = _validate(answers, session, ladder, now.date())
     if new is None or request.query_params.get("change"):
         return _form(request, session, ladder, answers, errors, 422 if errors else 200)
-    return render(
-        request, "challenges/check.html", {"a": answers, "rows": _check_rows(new, session, ladder)}
-    )
+    goes_to = _goes_to(new, session, ladder, person, now)
+    if isinstance(goes_to, dict):
+        return _form(request, session, ladder, answers, goes_to, 422)
+    rows = _check_rows(new, session, ladder) + goes_to
+    return render(request, "challenges/check.html", {"a": answers, "rows": rows})
+
+
+def _goes_to(
+    new: NewChallenge, session: Session, ladder: Ladder, person: Person, now: datetime
+) -> list[tuple[str, str]] | dict[str, str]:
+    """Who a formal challenge will go to and when it is due, or the error naming who is missing."""
+    child = session.exec(select(Child).where(Child.case_reference == new.child_reference)).one()
+    if not new.formal:
+        return []
+    assert person.id is not None
+    seen = preview_new(Directory(session), ladder, new.stage, child, person.id, now)
+    if seen.problem is not None:
+        return {"stage": str(seen.problem)}
+    who = session.get(Person, seen.acting_id) if seen.acting_id else None
+    holder = session.get(Person, seen.responder_id) if seen.responder_id else None
+    name = who.name if who else ""
+    if holder is not None and who is not None and holder.id != who.id:
+        name = f"{who.name} (deputy for {holder.name}, who is away)"
+    due = london_time(seen.due_at) if seen.due_at else "No timescale: reported to this level"
+    return [("Goes to", name), ("Response due", due)]
 
 
 def _check_rows(new: NewChallenge, session: Session, ladder: Ladder) -> list[tuple[str, str]]:
@@ -173,6 +203,8 @@ def _check_rows(new: NewChallenge, session: Session, ladder: Ladder) -> list[tup
         ("Impact on the child", new.impact_on_child),
         ("Outcome wanted", new.outcome_wanted),
     ]
+    if new.high_risk_reason:
+        rows.append(("Informal resolution skipped because", new.high_risk_reason))
     if new.informal:
         i = new.informal
         rows += [
@@ -200,6 +232,8 @@ async def confirm(
             errors = rule_error(
                 error, {"informal": "discussed_with", "informal_discussion": "discussed_with"}
             )
+        except NoResponder as error:
+            errors = {"stage": str(error)}
     return _form(request, session, ladder, answers, errors, 422)
 
 
