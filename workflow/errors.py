@@ -40,11 +40,16 @@ class NoResponder(DomainError):
     """Nobody can answer at a stage: no holder of the posts, nor a fallback, nor a deputy."""
 
     def __init__(
-        self, reference: str, stage: str, stage_name: str = "", missing: tuple[str, ...] = ()
+        self,
+        reference: str,
+        stage: str,
+        stage_name: str = "",
+        missing: tuple[str, ...] = (),
+        role: str = "",
     ) -> None:
         self.reference, self.stage, self.stage_name = reference, stage, stage_name or stage
         self.missing = missing or (stage,)
-        self.role = self.missing[0]  # the first post looked for, as before posts existed
+        self.role = role or stage  # the stage's first post, as before posts existed
         on = "" if reference == "(new)" else f" on challenge {reference}"
         super().__init__(
             f"Nobody can answer at {self.stage_name}{on}: no {' nor '.join(self.missing)} "

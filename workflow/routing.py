@@ -35,7 +35,8 @@ def responder_finder(
     def find(stage: Stage) -> int:
         found = directory.route(ladder, stage, child, iro_id)
         if found is None:
-            raise NoResponder(reference, stage.key, stage.name, missing(ladder, stage, child))
+            raise NoResponder(reference, stage.key, stage.name, missing(ladder, stage, child),
+                              stage.responder.posts[0])  # fmt: skip
         return found.responder_id
 
     return find
@@ -96,7 +97,8 @@ def preview(
     deadline = lifecycle_for(ladder).rules.stage_deadline(stage, at)
     due = deadline.due_at if deadline else None
     if found is None:
-        problem = NoResponder("(new)", stage.key, stage.name, missing(ladder, stage, child))
+        problem = NoResponder("(new)", stage.key, stage.name, missing(ladder, stage, child),
+                              stage.responder.posts[0])  # fmt: skip
         return Preview(stage, None, None, due, False, problem)
     return Preview(stage, found.responder_id, found.acting_id, due, found.fallback > 0, None)
 

@@ -16,7 +16,7 @@ from sqlmodel import select
 
 from escalation_rules.model import LegalStatus, Role
 from workflow.domain import Challenge
-from workflow.errors import ConcurrentUpdate, NotFound, NotPermitted, RuleViolation
+from workflow.errors import ConcurrentUpdate, NoResponder, NotFound, NotPermitted, RuleViolation
 from workflow.lifecycle import ActionContext, Lifecycle, lifecycle_for
 from workflow.routing import raiser_check, responder_finder
 from workflow.states import SYSTEM_ACTIONS, Action
@@ -82,7 +82,12 @@ def raise_challenge(uow: UnitOfWork, new: NewChallenge, iro_id: int, now: dateti
     )
     ctx = _context(uow, challenge, child, iro_id, now, _raise_params(new))
     action = Action.RAISE_FORMAL if new.formal else Action.RAISE_INFORMAL
-    lifecycle_for(ladder).apply(challenge, action, ctx)
+    try:
+        lifecycle_for(ladder).apply(challenge, action, ctx)
+    except NoResponder as error:  # nothing was created: quote no reference
+        raise NoResponder(
+            "(new)", error.stage, error.stage_name, error.missing, error.role
+        ) from None
     uow.challenges.add(challenge)
     uow.commit()
     return challenge
