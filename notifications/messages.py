@@ -156,16 +156,12 @@ def _copied(session: Session, c: Challenge, notify: bool) -> list[Recipient]:
 
 def _to_responder(session: Session, c: Challenge, event: NewEvent, kind: str) -> Outgoing | None:
     responder = event.details.get("responder_id") or c.responder_id
-    # While the responder is away their deputy acts: both hear, the deputy can answer.
+    # While the responder is away their deputy acts for them, and hears instead.
     acting = Directory(session).acting_for(int(responder)) if responder else None
-    people = _people(session, [acting, responder])
+    people = _people(session, [acting or responder])
     if not people:
         return None
-    answering = acting or responder
-    for person in people:
-        person.answers = c.state in (State.AWAITING_RESPONSE, State.AWAITING_IRO_DECISION) and (
-            person.person.id == answering
-        )
+    people[0].answers = c.state in (State.AWAITING_RESPONSE, State.AWAITING_IRO_DECISION)
     if kind == "reminder":
         people += _copied(session, c, notify=False)
     return Outgoing(kind, people)

@@ -6,9 +6,9 @@ import pytest
 
 import escalation_rules
 from escalation_rules import LegalStatus, Role, TimeoutAction, bundled_ladders, load_ladder_setting
-from escalation_rules.model import Who
+from escalation_rules.model import CountedFrom, Route, Who
 
-SHIPPED = ["barnet", "darlington", "handbook", "nottinghamshire", "peterborough"]
+SHIPPED = ["barnet", "darlington", "handbook", "nottinghamshire", "peterborough", "qa_led"]
 
 
 def test_the_shipped_ladders_are_listed():
@@ -113,3 +113,22 @@ def test_role_labels():
 
 def who(role: Role) -> Who:
     return Who((role.value,))
+
+
+def test_qa_led_shows_every_new_key():
+    ladder = load_ladder_setting("qa_led")
+    assert {p.key: p.route.value for p in ladder.posts}["iro_manager"] == "iro_line"
+    first, iro_manager, service, head = ladder.stages[:4]
+    assert first.responder == Who(("assistant_team_manager", "team_manager"))
+    assert first.fallbacks[0] == Who(("team_manager",), Route.CHILD_TEAM)
+    assert iro_manager.notify == (Who(("head_of_qa",)),)
+    assert service.raised_by == ("iro", "qa_service_manager")
+    assert (head.may_start_here, head.raised_by) == (False, ("head_of_qa",))
+    assert ladder.stages[-1].working_days is None
+    assert ladder.overall_cap_working_days is None
+    assert ladder.informal.working_days == 5
+    assert ladder.informal.counted_from is CountedFrom.REVIEW_DATE
+    assert ladder.informal.on_timeout is TimeoutAction.ESCALATE
+    assert ladder.high_risk_may_skip_informal
+    assert ladder.post_name("head_of_qa") == "Head of Quality Assurance"
+    assert ladder.post_name("team_manager") == "Team manager"

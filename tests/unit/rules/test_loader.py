@@ -372,3 +372,44 @@ def test_nowhere_to_start():
 def test_large_reminder_is_allowed():
     text = GOOD + "[[reminders]]\nworking_days_before = 9\n"
     assert parse(text).reminders[0].at == time(9, 0)
+
+
+@pytest.mark.parametrize(
+    ("change", "key", "message"),
+    [
+        (('responder = "social_worker"', 'responder = "iro"'), "stages[0].responder",
+         "cannot respond"),
+        (('responder = "social_worker"', 'responder = "social_worker"\nfallback = ["qa"]'),
+         "stages[0].fallback[0]", "unknown role or post 'qa'"),
+        (('responder = "social_worker"', 'responder = { post = "social_worker", route = "up" }'),
+         "stages[0].responder.route", "unknown route 'up'"),
+        (('responder = "social_worker"', 'responder = { route = "council" }'),
+         "stages[0].responder.post", "missing required key"),
+        (('responder = "social_worker"', 'responder = []'), "stages[0].responder",
+         "at least one post"),
+        (('responder = "social_worker"', 'responder = "social_worker"\nraised_by = ["team_manager"]'),
+         "stages[0].raised_by", "must include 'iro'"),
+        (("working_days = 5", 'working_days = "never"'), "stages[0].working_days",
+         'or "none"'),
+    ],
+)  # fmt: skip
+def test_bad_routes_and_posts_are_refused_naming_the_key(change, key, message):
+    with pytest.raises(LadderError) as caught:
+        parse(GOOD.replace(*change, 1))
+    found = {p.key: p.problem for p in caught.value.problems}
+    assert key in found, found
+    assert message in found[key]
+
+
+def test_posts_are_declared_with_a_name_and_not_as_roles():
+    text = GOOD + '\n[posts.team_manager]\nname = "TM"\n'
+
+    with pytest.raises(LadderError, match="is a built-in role"):
+        parse(text)
+
+
+def test_no_cap_and_no_timescale_are_written_none():
+    text = GOOD.replace("working_days = 5", 'working_days = "none"', 1)
+    ladder = parse(text.replace('id = "test"', 'id = "test"\noverall_cap_working_days = "none"'))
+    assert ladder.stages[0].working_days is None
+    assert ladder.overall_cap_working_days is None
