@@ -8,19 +8,27 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI, Request
+from anyio import to_thread
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from api import errors
+from api.failures import UnexpectedErrors
+from api.idempotency import IdempotentApi
+from api.request_context import RequestContext, note_route
 from api.security import CsrfMiddleware, SecurityHeadersMiddleware, docs_csp
+from api.settings import OperationsSettings
 from api.web_settings import WebSettings, get_web_settings
 from api.wiring import build
-from workflow.db import database_reachable
+from workflow.db import pool_capacity
+from workflow.deadline_settings import get_deadline_settings
 from workflow.runtime import Runtime
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -39,9 +47,16 @@ def discover_routers(package: str) -> list[APIRouter]:
     return routers
 
 
-def create_app(runtime: Runtime | None = None, settings: WebSettings | None = None) -> FastAPI:
+def create_app(
+    runtime: Runtime | None = None,
+    settings: WebSettings | None = None,
+    operations: OperationsSettings | None = None,
+) -> FastAPI:
     settings = settings or get_web_settings()
+    operations = operations or OperationsSettings()
     app = FastAPI(
+        lifespan=_lifespan,
+        dependencies=[Depends(note_route)],
         title="iro-disputes",
         version="0.1.0",
         docs_url=None,
@@ -51,6 +66,8 @@ def create_app(runtime: Runtime | None = None, settings: WebSettings | None = No
     )
     app.state.runtime = runtime or build()
     app.state.web_settings = settings
+    app.state.operations = operations
+    app.state.sweep_seconds = get_deadline_settings().sweep_seconds
     secure = not settings.is_development
 
     _mount_static(app)
@@ -61,7 +78,9 @@ def create_app(runtime: Runtime | None = None, settings: WebSettings | None = No
         app.include_router(router, prefix="/api/v1")
     errors.install(app)
 
-    # Added innermost first: headers wrap everything, then CSRF, then the session.
+    # Added innermost first: headers wrap everything, then CSRF, then the session, then
+    # the error pages (inside the session, so they show who is signed in).
+    app.add_middleware(UnexpectedErrors, retry_after=operations.retry_after_seconds)
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.signing_secret(),
@@ -71,8 +90,22 @@ def create_app(runtime: Runtime | None = None, settings: WebSettings | None = No
         https_only=secure,
     )
     app.add_middleware(CsrfMiddleware, secret=settings.signing_secret(), secure=secure)
+    app.add_middleware(IdempotentApi, engine=app.state.runtime.engine)
     app.add_middleware(SecurityHeadersMiddleware, docs_policy=docs_csp(_docs_html()), secure=secure)
+    app.add_middleware(RequestContext)
     return app
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    # Sync routes run in AnyIO's thread pool (40 threads by default). Running no more
+    # of them at once than the database pool holds means a burst of requests queues
+    # here, holding nothing, instead of every thread waiting on the pool at once.
+    runtime: Runtime = app.state.runtime
+    size = pool_capacity(runtime.engine)
+    if size:
+        to_thread.current_default_thread_limiter().total_tokens = size
+    yield
 
 
 def _mount_static(app: FastAPI) -> None:
@@ -88,13 +121,6 @@ def _docs_html() -> str:
 
 
 def _add_core_routes(app: FastAPI, settings: WebSettings) -> None:
-    @app.get("/healthz", include_in_schema=False)
-    def healthz(request: Request) -> JSONResponse:
-        rt: Runtime = request.app.state.runtime
-        if database_reachable(rt.engine):
-            return JSONResponse({"status": "ok"})
-        return JSONResponse({"status": "database unreachable"}, status_code=503)
-
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
         return HTMLResponse(_docs_html())

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
 
 from workflow.errors import RuleViolation
 
@@ -58,3 +60,12 @@ def rule_error(error: RuleViolation, field_ids: Mapping[str, str] | None = None)
     field = (field_ids or {}).get(field, field)
     problem = error.problem
     return {field: problem[0].upper() + problem[1:]}
+
+
+async def _form_fields(request: Request) -> dict[str, str]:
+    # Reading the body is the only awaited step; the handler itself can then be a plain
+    # `def` and run its database work in the thread pool, never on the event loop.
+    return {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+
+
+FormFields = Annotated[dict[str, str], Depends(_form_fields)]

@@ -8,7 +8,12 @@ from datetime import date
 from workflow.queries import SORTS, LogFilters
 from workflow.states import State
 
-STATUSES = ["open", *(s.value for s in State if s is not State.NEW)]
+STATUSES = ["open", "ended", *(s.value for s in State if s is not State.NEW)]
+
+
+def status_label(status: str) -> str:
+    groups = {"open": "Open (any)", "ended": "Ended (resolved, withdrawn or closed)"}
+    return groups.get(status) or State(status).label
 
 
 MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database
@@ -57,6 +62,7 @@ def parse_filters(args: Mapping[str, str], per_page: int = 50) -> tuple[LogFilte
         raised_from=_date(args.get("from"), "from", errors),
         raised_to=_date(args.get("to"), "to", errors),
         child_reference=(args.get("child") or "").strip() or None,
+        search=(args.get("q") or "").strip()[:40] or None,
         sort=sort,
         descending=args.get("order", "desc") != "asc",
         page=max(1, min(page, 100_000)),

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+import re
+from datetime import date, datetime
 from typing import Any
 
 from sqlmodel import Session
 
-from api.templating import long_date
+from api.templating import london_time, long_date
 from escalation_rules.model import Ladder
 from workflow import queries
 from workflow.states import CafcassGround
@@ -24,7 +25,9 @@ _TITLES = {
     "resume": "Resumed",
     "withdraw": "Withdrawn",
     "close": "Closed",
-    "time_out": "Deadline passed",
+    "time_out": "Response time passed",
+    "remind": "Reminder sent",
+    "alert_cap": "Overall time limit passed: Head of Service alerted",
     "refer_cafcass": "Referred to CAFCASS",
     "record_good_practice": "Good-practice alert recorded",
 }
@@ -47,8 +50,23 @@ _LABELS = {
     "referred_on": "Referred on",
     "raised_with": "Raised with",
     "note": "Note",
-    "late": "Late",
+    "late": "Answered after the due time",
+    "no_target_date_given": "Target date",
+    "reminder": "Reminder",
+    "stage_due_at": "Response due",
+    "cap_due_at": "Whole process was due",
+    "cap_working_days": "Overall time limit in working days",
+    "head_of_service_id": "Head of Service alerted",
+    "timed_out_stage": "Stage that ran out of time",
+    "previous_due_at": "Previously due",
+    "due_at": "Was due",
+    "paused_working_days": "Working days paused",
+    "recognised_person_id": "Recognising",
 }
+_ISO_DAY = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
+_PEOPLE = ("responder_id", "head_of_service_id", "recognised_person_id")
+_DATES = ("target_date", "discussed_on", "agreed_by", "referred_on")
+_MOMENTS = ("stage_due_at", "cap_due_at", "previous_due_at", "due_at")
 _STATE_TAGS = {
     "informal": "govuk-tag--grey",
     "awaiting_response": "govuk-tag--blue",
@@ -74,30 +92,47 @@ def state_tag_class(state: str) -> str:
     return _STATE_TAGS.get(state, "")
 
 
+def _in_words(match: re.Match[str]) -> str:
+    try:
+        return long_date(date.fromisoformat(match.group(0)))
+    except ValueError:
+        return match.group(0)
+
+
 def _value(key: str, value: Any, names: dict[int, str], ladder: Ladder) -> str:
-    if key == "responder_id":
+    if key in _PEOPLE:
         return names.get(int(value), "Unknown") if value is not None else "Nobody"
-    if key == "stage":
+    if key in ("stage", "timed_out_stage"):
         return stage_name(ladder, str(value))
     if key == "ground":
         try:
             return CafcassGround(str(value)).label
         except ValueError:
             return str(value)
-    if key in ("target_date", "discussed_on", "agreed_by", "referred_on") and value:
+    if key in _DATES and value:
         try:
             return long_date(date.fromisoformat(str(value)))
         except ValueError:
             return str(value)
+    if key in _MOMENTS and value:
+        try:
+            return london_time(datetime.fromisoformat(str(value)))
+        except ValueError:
+            return str(value)
+    if key == "informal_discussion":
+        # Recorded as text with ISO dates (the event log is append-only): show them in words.
+        return _ISO_DAY.sub(_in_words, str(value))
     if key == "late":
         return "Yes" if value else "No"
+    if key == "no_target_date_given":
+        return "No target date given: ask the responder for one before accepting"
     return str(value)
 
 
 def timeline_entries(session: Session, challenge_id: int, ladder: Ladder) -> list[dict[str, Any]]:
     """The footprint, newest first, in plain words."""
     events = queries.timeline(session, challenge_id)
-    ids = [int(e.details["responder_id"]) for e in events if e.details.get("responder_id")]
+    ids = [int(e.details[k]) for e in events for k in _PEOPLE if e.details.get(k)]
     names = queries.people_names(session, ids)
     entries = []
     for e in events:
@@ -108,9 +143,9 @@ def timeline_entries(session: Session, challenge_id: int, ladder: Ladder) -> lis
         ]
         entries.append(
             {
-                "title": _TITLES.get(e.kind, e.kind),
+                "title": _TITLES.get(e.kind) or e.kind.replace("_", " ").capitalize(),
                 "when": e.occurred_at,
-                "who": e.actor_name or ("The system" if e.kind == "time_out" else ""),
+                "who": e.actor_name or "The system",
                 "lines": lines,
                 "kind": e.kind,
             }

@@ -128,11 +128,14 @@ def navigation(person: Person | None, path: str) -> list[dict[str, Any]]:
     role = Role(person.role)
     links: list[tuple[str, str]] = []
     if role is Role.IRO:
-        links += [("Your challenges", "/"), ("Raise a challenge", "/challenges/new")]
+        links += [("Your challenges", "/"), ("All your challenges", "/challenges")]
+        links += [("Raise a challenge", "/challenges/new")]
     elif role is Role.SMT_READER:
         links += [("Reports", "/reports")]
-    else:
+    elif role in (Role.HEAD_OF_SERVICE, Role.SENIOR_MANAGER, Role.ADMIN):
         links += [("Your challenges", "/")]
+    else:
+        links += [("Your challenges", "/"), ("All your challenges", "/challenges")]
     if role in (Role.HEAD_OF_SERVICE, Role.SENIOR_MANAGER, Role.ADMIN):
         links += [("Challenge log", "/log")]
     if role in (Role.HEAD_OF_SERVICE, Role.SENIOR_MANAGER, Role.ADMIN):
@@ -143,7 +146,7 @@ def navigation(person: Person | None, path: str) -> list[dict[str, Any]]:
         {
             "text": text,
             "href": href,
-            "active": path == href or (href != "/" and path.startswith(href)),
+            "active": path == href or (href not in ("/", "/challenges") and path.startswith(href)),
         }
         for text, href in links
     ]

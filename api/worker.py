@@ -21,10 +21,12 @@ from pathlib import Path
 from typing import IO, Any
 from zoneinfo import ZoneInfo
 
+import structlog
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from api.heartbeat import Heartbeat
 from api.jobs import JobContext, JobRegistry, JobSpec, discover
 from workflow.deadline_settings import DeadlineSettings, get_deadline_settings
 from workflow.runtime import Runtime
@@ -101,13 +103,19 @@ class Worker:
         path = sqlite_path(runtime)
         self._lock = SingleWorkerLock(path) if path else None
         self._scheduler: BackgroundScheduler | None = None
+        self.heartbeat = Heartbeat(runtime.engine, self.name)
 
     def sweep_deadlines(self, ctx: JobContext) -> None:
-        for fired in sweep(ctx.runtime, ctx.now, worker=self.name, settings=self.settings):
-            log.info(
-                "deadline %s %s (%s): %s, %ss late, %s", fired.reference, fired.kind,
-                fired.label, fired.outcome, fired.late_seconds, fired.reason,
-            )  # fmt: skip
+        try:
+            for fired in sweep(ctx.runtime, ctx.now, worker=self.name, settings=self.settings):
+                log.info(
+                    "deadline %s %s (%s): %s, %ss late, %s", fired.reference, fired.kind,
+                    fired.label, fired.outcome, fired.late_seconds, fired.reason,
+                )  # fmt: skip
+        except Exception as error:
+            self.heartbeat.swept(error=f"{type(error).__name__}: {error}")
+            raise
+        self.heartbeat.swept()
 
     def start(self) -> None:
         if self._lock is not None:
@@ -116,6 +124,7 @@ class Worker:
         for spec in self.registry.jobs.values():
             scheduler.add_job(self._runner(spec), self._trigger(spec), id=spec.name,
                               name=spec.name, **self._first_run(spec))  # fmt: skip
+        self.heartbeat.started()
         scheduler.start()
         self._scheduler = scheduler
         log.info("worker %s started: %s", self.name, ", ".join(self.registry.jobs))
@@ -124,13 +133,18 @@ class Worker:
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=True)  # lets a running sweep finish its batch
             self._scheduler = None
+            self.heartbeat.stopped()
         if self._lock is not None:
             self._lock.release()
         log.info("worker %s stopped", self.name)
 
     def _runner(self, spec: JobSpec) -> Callable[[], None]:
         def run() -> None:
-            spec.run(JobContext(self.runtime, self.clock()))
+            with structlog.contextvars.bound_contextvars(worker=self.name, job=spec.name):
+                try:
+                    spec.run(JobContext(self.runtime, self.clock()))
+                except Exception:
+                    log.exception("job %s failed", spec.name)
 
         return run
 

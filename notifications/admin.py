@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from notifications.answer import answer_params
 from notifications.sender import retry_failed
 from notifications.tables import (
     InboundMail,
@@ -17,8 +18,19 @@ from notifications.tables import (
     OutboxMessage,
     OutboxStatus,
 )
+from workflow.tables import ChallengeRecord
 
 __all__ = ["MailOverview", "mail_overview", "resolve_alert", "retry_failed"]
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """What the assign form starts with: the challenge we matched and the text as read."""
+
+    reference: str
+    response: str
+    actions: str
+    target_date: str
 
 
 @dataclass(frozen=True)
@@ -27,9 +39,10 @@ class MailOverview:
     alerts: list[MailAlert]
     quarantine: list[InboundMail]
     pending: int
+    suggestions: dict[int, Suggestion] = field(default_factory=dict)
 
 
-def mail_overview(session: Session, limit: int = 200) -> MailOverview:
+def mail_overview(session: Session, limit: int = 200, now: datetime | None = None) -> MailOverview:
     failed = session.exec(
         select(OutboxMessage)
         .where(OutboxMessage.status == OutboxStatus.FAILED.value)
@@ -53,7 +66,30 @@ def mail_overview(session: Session, limit: int = 200) -> MailOverview:
         .select_from(OutboxMessage)
         .where(col(OutboxMessage.status).in_([OutboxStatus.PENDING.value, "sending"]))
     ).scalar_one()
-    return MailOverview(list(failed), list(alerts), list(quarantine), int(pending))
+    return MailOverview(
+        list(failed), list(alerts), list(quarantine), int(pending),
+        suggestions(session, list(quarantine), now or datetime.now(UTC)),
+    )  # fmt: skip
+
+
+def suggestions(session: Session, rows: list[InboundMail], now: datetime) -> dict[int, Suggestion]:
+    ids = {r.challenge_id for r in rows if r.challenge_id is not None}
+    references = dict(
+        session.exec(
+            select(ChallengeRecord.id, ChallengeRecord.reference).where(col(ChallengeRecord.id).in_(ids))
+        ).all()
+    ) if ids else {}  # fmt: skip
+    found = {}
+    for row in rows:
+        assert row.id is not None
+        params = answer_params(row.reply_text, now)
+        found[row.id] = Suggestion(
+            reference=references.get(row.challenge_id or -1, ""),
+            response=str(params["response"]),
+            actions=str(params["actions"]) if params["actions"] != params["response"] else "",
+            target_date=str(params["target_date"] or ""),
+        )
+    return found
 
 
 def resolve_alert(engine: Engine, alert_id: int, now: datetime) -> bool:

@@ -1,22 +1,26 @@
-"""Replies by email: classify, match in layers, check the sender, record or quarantine.
+"""Replies by email: refuse what is not an answer, match in layers, check the sender,
+record or quarantine.
 
-Every message is stored raw first (deduplicated by its SHA-256, so a poller that
-sees the same message twice does nothing the second time), then:
+Every message is stored raw first (deduplicated by its SHA-256 and by its Message-ID,
+so a poller that sees the same message twice, or a server that delivers it twice,
+does nothing the second time); one over the size limit is refused before its body
+is stored. Then:
 
-1. Auto-replies, out-of-office notices, bounces and loops are IGNORED: they never
-   move a challenge. A bounce also raises an admin alert.
+1. Auto-replies, bounces, delay notices and loops are IGNORED (`refusals`): they never
+   move a challenge. A permanent bounce also raises an admin alert naming the address.
+   A message whose DMARC check failed is quarantined.
 2. Matching, in layers: the token in the reply address (`disputes+TOKEN@...`),
    then `In-Reply-To`/`References` against the Message-IDs we sent, then
    `[IRO-YYYY-NNNN]` in the subject. A token that is present but unknown is
    treated as forged: quarantined, never matched by a weaker layer.
 3. The sender must be the stage's responder or their deputy.
-4. The reply, stripped of quoted history and signature (mail-parser-reply), is
+4. The text the sender wrote (`reply_cleaning`) is read as an answer (`answer`) and
    recorded with `workflow.services.take_action(RESPOND)`, exactly like the web form.
+   A reply without a date is recorded as "no target date given"; an empty one is
+   quarantined.
 
-Convention for the answer: lines starting `Actions:` and `Target date:`. Without
-`Actions:` the whole reply is the actions; without a readable target date the
-reply is quarantined ("no target date"), because the workflow needs one and
-guessing a date a manager never committed to would put words in their mouth.
+A quarantined message tells the admin (digest, dashboard), the IRO (the challenge
+page, when it was matched) and, once, a known sender (`quarantine`).
 """
 
 from __future__ import annotations
@@ -25,15 +29,20 @@ import hashlib
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from email import policy
 from email.message import Message
+from email.parser import BytesHeaderParser
 from email.utils import getaddresses, parseaddr
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import col, func, select
 
+from notifications.answer import answer_params
 from notifications.links import REPLY, check_token, find_token
-from notifications.mail_text import answer_params, header_text, parse, reply_text, sender_address
+from notifications.mail_text import header_text, parse, reply_text, sender_address
+from notifications.quarantine import acknowledge
+from notifications.refusals import MESSAGE_ID, dmarc_failed, is_bounce, not_a_reply
 from notifications.settings import MailSettings, get_mail_settings
 from notifications.tables import InboundMail, InboundStatus, MailAlert, OutboxMessage
 from workflow.domain import Challenge
@@ -43,9 +52,8 @@ from workflow.states import Action
 from workflow.tables import ChallengeRecord, Person
 from workflow.unit_of_work import UnitOfWork
 
+HEADER_BYTES = 64 * 1024
 REFERENCE_IN_SUBJECT = re.compile(r"\[?\b(IRO-\d{4}-\d{4,})\b\]?", re.IGNORECASE)
-MESSAGE_ID = re.compile(r"<[^<>\s]+>")
-ROBOT_SENDERS = ("mailer-daemon", "postmaster", "no-reply", "noreply", "do-not-reply")
 
 
 @dataclass(frozen=True)
@@ -74,7 +82,8 @@ class Quarantine(Exception):
 def receive(uow: UnitOfWork, raw: bytes, source: str, now: datetime) -> InboundResult:
     """Take one raw message from IMAP or the SMTP receiver. Never raises for bad mail."""
     digest = hashlib.sha256(raw).hexdigest()
-    seen = _already_received(uow, digest)
+    message_id = _message_id(raw)
+    seen = _already_received(uow, digest, message_id)
     if seen is not None:
         return seen
     try:
@@ -82,14 +91,26 @@ def receive(uow: UnitOfWork, raw: bytes, source: str, now: datetime) -> InboundR
     except sa.exc.IntegrityError:
         # Another worker stored the same message a moment ago: theirs stands.
         uow.session.rollback()
-        seen = _already_received(uow, digest)
+        seen = _already_received(uow, digest, message_id)
         if seen is None:
             raise
         return seen
 
 
-def _already_received(uow: UnitOfWork, digest: str) -> InboundResult | None:
-    existing = uow.session.exec(select(InboundMail).where(InboundMail.raw_sha256 == digest)).first()
+def _message_id(raw: bytes) -> str | None:
+    headers = BytesHeaderParser(policy=policy.default).parsebytes(raw[:HEADER_BYTES])
+    return header_text(headers, "Message-ID").strip()[:500] or None
+
+
+def _already_received(
+    uow: UnitOfWork, digest: str, message_id: str | None = None
+) -> InboundResult | None:
+    same = col(InboundMail.raw_sha256) == digest
+    if message_id:  # the same message delivered twice, by two routes or a retrying server
+        same = sa.or_(same, col(InboundMail.message_id) == message_id)
+    existing = uow.session.exec(
+        select(InboundMail).where(same).order_by(col(InboundMail.id))
+    ).first()
     if existing is None or existing.id is None:
         return None
     return InboundResult(
@@ -98,6 +119,7 @@ def _already_received(uow: UnitOfWork, digest: str) -> InboundResult | None:
 
 
 def _receive(uow: UnitOfWork, raw: bytes, digest: str, source: str, now: datetime) -> InboundResult:
+    settings = get_mail_settings()
     row = InboundMail(
         raw_sha256=digest,
         raw=raw,
@@ -105,31 +127,50 @@ def _receive(uow: UnitOfWork, raw: bytes, digest: str, source: str, now: datetim
         received_at=now,
         status=InboundStatus.QUARANTINED.value,
     )
+    if len(raw) > settings.mail_max_inbound_bytes:
+        return _too_large(uow, row, len(raw), settings.mail_max_inbound_bytes)
     try:
         message = parse(raw)
         row.message_id = header_text(message, "Message-ID").strip()[:500] or None
         row.from_address = sender_address(message)[:320]
         row.subject = header_text(message, "Subject")[:1000]
-        settings = get_mail_settings()
-        robot = automatic(message, uow, settings)
+        robot = not_a_reply(message, lambda ids: _ours(uow, ids), parseaddr(settings.mail_from)[1])
         if robot is not None:
             return _ignore(uow, row, message, robot, now)
+        forged = dmarc_failed(message)
+        if forged is not None:
+            return _quarantine(uow, row, forged, now, acknowledge_sender=False)
         match = match_challenge(uow, message, settings, now)
+        row.challenge_id = match.challenge.id  # kept as a hint even if the checks below fail
         reply = reply_text(message)
         row.reply_text = reply
-        return _record(uow, row, match, message, reply, now)
+        return _record(uow, row, match, reply, now)
     except Quarantine as why:
-        return _quarantine(uow, row, str(why))
+        return _quarantine(uow, row, str(why), now)
     except (ValueError, LookupError, TypeError, AttributeError) as error:
         # Mail that breaks the parser is still kept, for an admin to read.
-        return _quarantine(uow, row, f"could not read this message: {error!r}")
+        return _quarantine(uow, row, f"could not read this message: {error!r}", now)
+
+
+def _too_large(uow: UnitOfWork, row: InboundMail, size: int, limit: int) -> InboundResult:
+    """Keep the headers only: who sent what, so an admin can ask for it another way."""
+    head = row.raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0][:HEADER_BYTES]
+    message = parse(head + b"\r\n\r\n")
+    row.raw = head
+    row.message_id = header_text(message, "Message-ID").strip()[:500] or None
+    row.from_address = sender_address(message)[:320]
+    row.subject = header_text(message, "Subject")[:1000]
+    reason = (
+        f"too large: {size:,} bytes, over the limit of {limit:,}; only its headers were kept. "
+        "Ask the sender to send the attachments another way"
+    )
+    return _quarantine(uow, row, reason, row.received_at, acknowledge_sender=False)
 
 
 def _record(
     uow: UnitOfWork,
     row: InboundMail,
     match: Match,
-    message: Message,
     reply: str,
     now: datetime,
     assigned_by: int | None = None,
@@ -137,17 +178,20 @@ def _record(
 ) -> InboundResult:
     row.challenge_id = match.challenge.id  # kept as a hint even if the checks below fail
     person = check_sender(uow, match, row.from_address)
+    if not reply.strip() and not overrides:
+        raise Quarantine(
+            f"empty: the reply from {row.from_address} has no text of its own "
+            "(only quoted history or a signature such as 'Sent from my iPhone')"
+        )
     params = answer_params(reply, now)
     params.update({k: v for k, v in (overrides or {}).items() if v})
-    if not params.get("target_date"):
-        raise Quarantine(
-            f"no target date: the reply from {row.from_address} has no 'Target date:' line "
-            "with a readable date"
-        )
+    params["no_target_date_given"] = not params.get("target_date")
     row.challenge_id, row.person_id, row.matched_by = match.challenge.id, person.id, match.by
     row.assigned_by_id = assigned_by
     row.status = (InboundStatus.ASSIGNED if assigned_by else InboundStatus.MATCHED).value
     row.reason = f"recorded as the response on {match.challenge.reference} (matched by {match.by})"
+    if params["no_target_date_given"]:
+        row.reason += "; no target date given"
     uow.session.add(row)
     try:
         take_action(uow, match.challenge.reference, Action.RESPOND, person.id, params, now)
@@ -164,7 +208,7 @@ def _ignore(
     row.status, row.reason = InboundStatus.IGNORED.value, reason
     uow.session.add(row)
     uow.session.flush()
-    if reason.startswith("bounce"):
+    if is_bounce(reason):
         outbox = bounced_message(uow, message)
         uow.session.add(
             MailAlert(
@@ -182,45 +226,19 @@ def _ignore(
     return InboundResult(row.id, InboundStatus.IGNORED, reason)
 
 
-def _quarantine(uow: UnitOfWork, row: InboundMail, reason: str) -> InboundResult:
+def _quarantine(
+    uow: UnitOfWork, row: InboundMail, reason: str, now: datetime, acknowledge_sender: bool = True
+) -> InboundResult:
     row.status, row.reason = InboundStatus.QUARANTINED.value, reason
     fresh = InboundMail(**row.model_dump(exclude={"id"}))
     uow.session.rollback()
     uow.session.add(fresh)
+    uow.session.flush()
+    if acknowledge_sender:
+        acknowledge(uow.session, fresh, now)
     uow.commit()
     assert fresh.id is not None
     return InboundResult(fresh.id, InboundStatus.QUARANTINED, reason)
-
-
-def automatic(message: Message, uow: UnitOfWork, settings: MailSettings) -> str | None:
-    """Why this message is not a person's reply, or None when it is."""
-    content_type = message.get_content_type()
-    report_type = str(message.get_param("report-type") or "").lower()
-    sender = sender_address(message)
-    local = sender.split("@", 1)[0]
-    if content_type == "multipart/report" and report_type == "delivery-status":
-        return "bounce: a delivery status notification (multipart/report)"
-    if local in ("mailer-daemon", "postmaster"):
-        return f"bounce: sent by {sender}"
-    auto = header_text(message, "Auto-Submitted").strip().lower()
-    if auto and auto != "no":
-        return f"automatic reply (Auto-Submitted: {auto})"
-    precedence = header_text(message, "Precedence").strip().lower()
-    if precedence in ("bulk", "junk", "list", "auto_reply"):
-        return f"automatic or bulk message (Precedence: {precedence})"
-    if header_text(message, "X-Autoreply") or header_text(message, "X-Autorespond"):
-        return "automatic reply (X-Autoreply)"
-    suppress = header_text(message, "X-Auto-Response-Suppress").strip().lower()
-    if suppress and any(w in suppress for w in ("all", "oof", "autoreply")):
-        return f"automatic message (X-Auto-Response-Suppress: {suppress})"
-    if local in ROBOT_SENDERS:
-        return f"automatic message from {sender}"
-    own = header_text(message, "Message-ID")
-    if own and _ours(uow, MESSAGE_ID.findall(own)):
-        return "loop: this is one of our own messages"
-    if sender and sender == parseaddr(settings.mail_from)[1].lower():
-        return "loop: sent from our own address"
-    return None
 
 
 def _ours(uow: UnitOfWork, ids: list[str]) -> bool:
@@ -358,12 +376,13 @@ def assign(
     now: datetime,
     actions: str = "",
     target_date: str = "",
+    response: str = "",
 ) -> InboundResult:
     """An admin attaches a quarantined reply to a challenge and records it as the response.
 
     The sender must still be the responder or their deputy: an admin cannot answer
-    for someone. The admin may supply the actions and target date the manager gave
-    in words the convention did not catch.
+    for someone. The admin may correct the text (what the cleaning kept or missed) and
+    supply the actions and target date the manager gave in words the reading missed.
     """
     row = uow.session.get(InboundMail, inbound_id)
     if row is None:
@@ -373,13 +392,12 @@ def assign(
         raise DomainError("only an administrator may assign a quarantined message")
     if row.status != InboundStatus.QUARANTINED.value:
         raise DomainError(f"message {inbound_id} is {row.status}, not in quarantine")
-    message = parse(row.raw)
     match = Match(uow.challenges.get(reference), "admin")
-    reply = row.reply_text or reply_text(message)
+    reply = response.strip() or row.reply_text or reply_text(parse(row.raw))
     try:
         return _record(
-            uow, row, match, message, reply, now, admin_id,
-            {"actions": actions, "target_date": target_date},
+            uow, row, match, reply, now, admin_id,
+            {"response": response.strip(), "actions": actions, "target_date": target_date},
         )  # fmt: skip
     except Quarantine as why:
         uow.session.rollback()

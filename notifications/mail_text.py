@@ -1,21 +1,18 @@
-"""Reading a reply: the message, its sender, the new text, and the answer convention.
+"""Reading a reply: the message, its sender and the text the sender wrote.
 
-Pure functions, no database. The convention the email tells managers: put the
-answer first, then lines starting `Actions:` and `Target date:` (UK day-first
-dates). Without `Actions:` the whole answer is the actions.
+Pure functions, no database. What a reply means as an answer is in
+`notifications.answer`; what is quoted history or signature in `reply_cleaning`.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage, Message
 from email.utils import parseaddr
 from html.parser import HTMLParser
-from typing import Any
 
-from mailparser_reply import EmailReplyParser
+from notifications.reply_cleaning import clean_reply
 
 
 def parse(raw: bytes) -> EmailMessage:
@@ -35,8 +32,8 @@ def sender_address(message: Message) -> str:
     return parseaddr(header_text(message, "From"))[1].strip().lower()
 
 
-def reply_text(message: EmailMessage) -> str:
-    """The new part of the reply: plain text preferred, quoted history stripped."""
+def body_text(message: EmailMessage) -> str:
+    """The message's own text: the plain part, else the HTML part turned into text."""
     part = message.get_body(preferencelist=("plain", "html"))
     if part is None:
         return ""
@@ -47,38 +44,56 @@ def reply_text(message: EmailMessage) -> str:
         body = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""
     if part.get_content_type() == "text/html":
         body = html_to_text(body)
-    body = body.replace("\r\n", "\n")
-    parsed = EmailReplyParser(languages=["en"]).read(body)
-    if parsed.replies:  # the newest reply without its signature ("Sent from my iPhone")
-        newest = str(parsed.replies[0].body or "").strip()
-        if newest:
-            return newest
-    return (parsed.latest_reply or body).strip()
+    return body
+
+
+def reply_text(message: EmailMessage) -> str:
+    """What the sender wrote: no quoted history, signature, disclaimer or banner."""
+    return clean_reply(body_text(message))
+
+
+# Elements that hold the quoted history in Outlook's HTML (classic, new, web, Mac).
+_HISTORY_MARKERS = ("divrplyfwdmsg", "appendonsend", "olk_src_body_section",
+                    "mail-editor-reference-message-container", "x_divrplyfwdmsg")  # fmt: skip
 
 
 class _Text(HTMLParser):
-    BLOCKS = frozenset({"p", "div", "br", "tr", "li", "h1", "h2", "h3", "blockquote"})
+    BLOCKS = frozenset({"p", "div", "br", "tr", "li", "h1", "h2", "h3", "blockquote", "hr"})
 
     def __init__(self) -> None:
         super().__init__()
         self.parts: list[str] = []
         self._skip = 0
+        self._quote = 0
+        self._done = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in ("style", "script", "head"):
+        marks = " ".join(f"{v}" for k, v in attrs if k in ("id", "class") and v).lower()
+        if any(marker in marks for marker in _HISTORY_MARKERS):
+            self._done = True  # everything from here on is the message being replied to
+        if tag in ("style", "script", "head", "title"):
             self._skip += 1
+        if tag == "blockquote":
+            self._quote += 1
         if tag in self.BLOCKS:
             self.parts.append("\n")
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in ("style", "script", "head"):
+        if tag in ("style", "script", "head", "title"):
             self._skip = max(0, self._skip - 1)
         if tag in self.BLOCKS:
             self.parts.append("\n")
+        if tag == "blockquote":
+            self._quote = max(0, self._quote - 1)
 
     def handle_data(self, data: str) -> None:
-        if not self._skip:
-            self.parts.append(data)
+        if self._skip or self._done:
+            return
+        if self._quote:  # mark quoted lines as a plain-text client would
+            data = "\n".join(
+                ("> " * self._quote) + line if line.strip() else line for line in data.split("\n")
+            )
+        self.parts.append(data)
 
 
 def html_to_text(html: str) -> str:
@@ -86,82 +101,3 @@ def html_to_text(html: str) -> str:
     parser.feed(html)
     text = "".join(parser.parts).replace("\xa0", " ")
     return re.sub(r"\n{3,}", "\n\n", "\n".join(line.strip() for line in text.splitlines()))
-
-
-# -- the answer convention ------------------------------------------------------
-
-_ACTIONS = re.compile(r"^\s*\**actions?\**\s*[:\-]\s*(.*)$", re.IGNORECASE)
-_TARGET = re.compile(r"^\s*\**target\s+date\**\s*[:\-]\s*(.*)$", re.IGNORECASE)
-_MONTHS = {
-    m: i + 1
-    for i, names in enumerate(
-        [
-            ("jan", "january"),
-            ("feb", "february"),
-            ("mar", "march"),
-            ("apr", "april"),
-            ("may",),
-            ("jun", "june"),
-            ("jul", "july"),
-            ("aug", "august"),
-            ("sep", "sept", "september"),
-            ("oct", "october"),
-            ("nov", "november"),
-            ("dec", "december"),
-        ]
-    )
-    for m in names
-}
-
-
-def answer_params(reply: str, now: datetime) -> dict[str, Any]:
-    """Split a reply into response, actions and target date (UK day-first dates)."""
-    response_lines: list[str] = []
-    actions: list[str] = []
-    target: date | None = None
-    in_actions = False
-    for line in reply.splitlines():
-        if m := _TARGET.match(line):
-            target, in_actions = parse_uk_date(m.group(1), now), False
-        elif m := _ACTIONS.match(line):
-            in_actions = True
-            if m.group(1).strip():
-                actions.append(m.group(1).strip())
-        elif in_actions and line.strip():
-            actions.append(line.strip())
-        else:
-            in_actions = False
-            response_lines.append(line)
-    response = "\n".join(response_lines).strip() or "\n".join(actions)
-    return {
-        "response": response,
-        "actions": "\n".join(actions) or response,
-        "target_date": target.isoformat() if target else None,
-    }
-
-
-def parse_uk_date(text: str, now: datetime) -> date | None:
-    text = text.strip().rstrip(".").lower()
-    text = re.sub(r"\b(mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)[a-z]*,?\s+", "", text)
-    if m := re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", text):
-        return _date(int(m[1]), int(m[2]), int(m[3]))
-    if m := re.fullmatch(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{2}|\d{4})", text):
-        year = int(m[3]) + (2000 if len(m[3]) == 2 else 0)
-        return _date(year, int(m[2]), int(m[1]))
-    if m := re.fullmatch(r"(\d{1,2})(?:st|nd|rd|th)?\s+([a-z]+)\.?,?(?:\s+(\d{4}))?", text):
-        month = _MONTHS.get(m[2])
-        if month is None:
-            return None
-        year = int(m[3]) if m[3] else now.year
-        found = _date(year, month, int(m[1]))
-        if found and not m[3] and found < now.date():
-            found = _date(year + 1, month, int(m[1]))
-        return found
-    return None
-
-
-def _date(year: int, month: int, day: int) -> date | None:
-    try:
-        return date(year, month, day)
-    except ValueError:
-        return None

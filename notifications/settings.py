@@ -52,6 +52,9 @@ class MailSettings(BaseSettings):
     # adds a third on the wire: 7 MiB of files is about 9.8 MB, under the common 10 MB limit.
     mail_max_attachment_bytes: int = Field(default=7 * 1024 * 1024, ge=1)
 
+    # Incoming: a larger message is refused before its body is stored (25 MB, as
+    # Exchange Online's default receive limit)
+    mail_max_inbound_bytes: int = Field(default=25 * 1024 * 1024, ge=1024)
     # Incoming over IMAP (unset host: no polling)
     imap_host: str = ""
     imap_port: int = 993

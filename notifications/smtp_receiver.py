@@ -62,6 +62,8 @@ class Receiver:
             InboundHandler(self.runtime, domain=s.reply_domain),
             hostname=s.receiver_host,
             port=s.receiver_port,
+            # Over the limit is refused (552) while the message arrives, before it is stored.
+            data_size_limit=s.mail_max_inbound_bytes,
         )
         self.controller.start()
 

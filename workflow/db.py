@@ -10,7 +10,15 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+def make_engine(
+    url: str, pool_size: int | None = None, pool_timeout: float | None = None, **kwargs: Any
+) -> Engine:
+    """An engine for `url`; with `pool_size`, a pool of that many connections plus as many
+    again for the moments a request reads and writes at once, and a short wait."""
+    if pool_size is not None:
+        kwargs.update(pool_size=pool_size, max_overflow=pool_size)
+    if pool_timeout is not None:
+        kwargs["pool_timeout"] = pool_timeout
     if url.startswith("sqlite"):
         return _sqlite_engine(url, **kwargs)
     kwargs.setdefault("pool_pre_ping", True)
@@ -55,8 +63,18 @@ def read_only_engine(engine: Engine) -> Engine:
         return engine
     reader = _READERS.get(engine)
     if reader is None:
+        pool = engine.pool
+        sizing = (
+            {
+                "pool_size": pool.size(),
+                "max_overflow": pool._max_overflow,
+                "pool_timeout": pool._timeout,
+            }
+            if isinstance(pool, sa.pool.QueuePool)
+            else {}
+        )
         reader = sa.create_engine(
-            engine.url, connect_args={"check_same_thread": False, "timeout": 30}
+            engine.url, connect_args={"check_same_thread": False, "timeout": 30}, **sizing
         )
 
         @sa.event.listens_for(reader, "connect")
@@ -71,6 +89,15 @@ def read_only_engine(engine: Engine) -> Engine:
 
 
 _READERS: WeakKeyDictionary[Engine, Engine] = WeakKeyDictionary()
+
+
+def pool_capacity(engine: Engine) -> int | None:
+    """How many requests may use the database at once: the pool's steady size.
+
+    The pool holds as many again as overflow, so a request that reads (the person,
+    the page's session) while it writes (a unit of work) never waits on another."""
+    pool = engine.pool
+    return pool.size() if isinstance(pool, sa.pool.QueuePool) else None
 
 
 def database_reachable(engine: Engine) -> bool:

@@ -43,6 +43,8 @@ KIND_LABELS = {
 # kinds (the sweep's reminders and cap alerts, anything added later) are left out.
 FOOTPRINT_KINDS = tuple(a.value for a in KIND_LABELS)
 _NOON = time(12, 0)
+NO_IRO = "No IRO named"
+NO_SOCIAL_WORKER = "No allocated social worker"
 
 
 @dataclass(frozen=True)
@@ -96,8 +98,8 @@ def child_footprint(engine: Engine, ladder: Ladder, child_reference: str) -> Foo
     entries = [describe.event(*row) for row in events]
     entries += [describe.activity(*row) for row in activities]
     entries.sort(key=lambda e: e.sort_key)  # stable: same-moment rows keep their order
-    return Footprint(child_reference, str(child.display_name), names.get(child.iro_id, "None"),
-                     names.get(child.social_worker_id, "None"), entries)  # fmt: skip
+    return Footprint(child_reference, str(child.display_name), names.get(child.iro_id, NO_IRO),
+                     names.get(child.social_worker_id, NO_SOCIAL_WORKER), entries)  # fmt: skip
 
 
 class _Describer:
@@ -136,6 +138,17 @@ def _g(d: dict[str, Any], key: str) -> str:
     return "" if value is None else str(value)
 
 
+def _day(d: dict[str, Any], key: str) -> str:
+    """A stored ISO date or moment as words (2 December 2026), in London."""
+    value = _g(d, key)
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    day = moment.astimezone(LONDON).date() if moment.tzinfo else moment.date()
+    return f"{day.day} {day:%B %Y}"
+
+
 def _ground(d: dict[str, Any]) -> str:
     try:
         return CafcassGround(str(d.get("ground"))).label
@@ -146,13 +159,14 @@ def _ground(d: dict[str, Any]) -> str:
 Describe = Callable[[_Describer, dict[str, Any], str, str], str]
 _DETAILS: dict[Action, Describe] = {
     Action.RAISE_INFORMAL: lambda s, d, theme, what: (
-        f"{theme}: {what} Discussed with {_g(d, 'discussed_with')} on {_g(d, 'discussed_on')}; "
-        f"agreed: {_g(d, 'agreed_actions')} by {_g(d, 'agreed_by')}."),
+        f"{theme}: {what} Discussed with {_g(d, 'discussed_with')} on {_day(d, 'discussed_on')}; "
+        f"agreed: {_g(d, 'agreed_actions')} by {_day(d, 'agreed_by')}."),
     Action.RAISE_FORMAL: lambda s, d, theme, what: f"{theme}: {what} Raised at {s.opened(d)}.",
     Action.ESCALATE: lambda s, d, t, w: f"To {s.opened(d)}. {_g(d, 'reason')}".strip(),
     Action.REJECT: lambda s, d, t, w: f"{_g(d, 'reason')} Escalated to {s.opened(d)}.",
     Action.RESPOND: lambda s, d, t, w: (
-        f"{_g(d, 'response')} Actions: {_g(d, 'actions')} by {_g(d, 'target_date')}."
+        f"{_g(d, 'response')} Actions: {_g(d, 'actions')} "
+        + (f"by {_day(d, 'target_date')}." if d.get("target_date") else "(no target date given).")
         + (" (after the due time)" if d.get("late") else "")),
     Action.ACCEPT: lambda s, d, t, w: (
         f"Outcome: {_g(d, 'outcome')} Impact for the child: {_g(d, 'impact')}"),
@@ -164,10 +178,10 @@ _DETAILS: dict[Action, Describe] = {
     Action.WITHDRAW: lambda s, d, t, w: _g(d, "reason"),
     Action.CLOSE: lambda s, d, t, w: _g(d, "note"),
     Action.TIME_OUT: lambda s, d, t, w: (
-        f"No response at {s.stage(d.get('timed_out_stage'))} by {_g(d, 'due_at')[:10]}"
+        f"No response at {s.stage(d.get('timed_out_stage'))} by {_day(d, 'due_at')}"
         + (f"; escalated to {s.opened(d)}" if d.get("stage") else "; the IRO decides")),
     Action.REFER_CAFCASS: lambda s, d, t, w: (
-        f"Referred on {_g(d, 'referred_on')}: {_ground(d)}. {_g(d, 'note')}".strip()),
+        f"Referred on {_day(d, 'referred_on')}: {_ground(d)}. {_g(d, 'note')}".strip()),
     Action.RECORD_GOOD_PRACTICE: lambda s, d, t, w: (
         _g(d, "note") + (f" (recognising {s.person(d['recognised_person_id'])})"
                          if d.get("recognised_person_id") else "")),

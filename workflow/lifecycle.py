@@ -250,11 +250,15 @@ class Lifecycle:
     def _respond(self, ev: EventData) -> None:
         c, ctx = _unpack(ev)
         p = ctx.params
-        target = required_date(c, ev, p, "target_date", not_before=self.london_date(ctx.at))
+        # A reply by email may give no date; it is recorded as such, never guessed.
+        no_date = bool(p.get("no_target_date_given")) and not p.get("target_date")
+        target = None if no_date else required_date(
+            c, ev, p, "target_date", not_before=self.london_date(ctx.at))  # fmt: skip
         ctx.details.update(
             response=required_text(c, ev, p, "response"),
             actions=required_text(c, ev, p, "actions"),
-            target_date=target.isoformat(),
+            target_date=target.isoformat() if target else None,
+            **({"no_target_date_given": True} if no_date else {}),
             responder_id=c.responder_id,
             late=c.due_at is not None and ctx.at > c.due_at,
         )

@@ -240,9 +240,11 @@ def dashboard(
         return Dashboard([], [], [], [], [])
     deputising = sa.select(_P.c.id).where(_P.c.deputy_id == person_id)
     current = sa.or_(_C.c.responder_id == person_id, _C.c.responder_id.in_(deputising))
+    # Only a challenge awaiting a response waits for its responder; one out of time waits
+    # for the IRO's decision, even though the responder is still named on it.
     to_answer = _rows(
         session.execute(
-            base.where(current, _C.c.state.in_(["awaiting_response", "awaiting_iro_decision"]))
+            base.where(current, _C.c.state == State.AWAITING_RESPONSE.value)
             .order_by(_C.c.due_at, _C.c.id)
             .limit(limit)
         )
@@ -255,7 +257,7 @@ def dashboard(
                 sa.or_(
                     _C.c.responder_id != person_id,
                     _C.c.responder_id.is_(None),
-                    _C.c.state.not_in(["awaiting_response", "awaiting_iro_decision"]),
+                    _C.c.state != State.AWAITING_RESPONSE.value,
                 )
             )
             .order_by(_C.c.raised_at.desc(), _C.c.id.desc())
@@ -289,6 +291,7 @@ class LogFilters:
     raised_from: date | None = None
     raised_to: date | None = None
     child_reference: str | None = None
+    search: str | None = None  # the start of a challenge reference or a child's case reference
     sort: str = "raised"
     descending: bool = True
     page: int = 1
@@ -308,6 +311,7 @@ class LogFilters:
             "from": f.raised_from.isoformat() if f.raised_from else None,
             "to": f.raised_to.isoformat() if f.raised_to else None,
             "child": f.child_reference,
+            "q": f.search,
             "sort": f.sort,
             "order": "desc" if f.descending else "asc",
             "page": f.page if f.page != 1 else None,
@@ -343,6 +347,8 @@ def log_conditions(
     state, due_at = _column("state", plain), _column("due_at", plain)
     if f.status == "open":
         where.append(state.in_(_OPEN))
+    elif f.status == "ended":
+        where.append(state.not_in(_OPEN))
     elif f.status:
         where.append(state == f.status)
     if f.stage:
@@ -366,12 +372,20 @@ def log_conditions(
                 sa.select(_CH.c.id).where(sa.func.upper(_CH.c.case_reference).like(f"{ref}%"))
             )
         )
+    if f.search:
+        where.append(_search(f.search))
     if f.team_id is not None:
         workers = sa.select(_P.c.id).where(_P.c.team_id == f.team_id)
         where.append(
             _C.c.child_id.in_(sa.select(_CH.c.id).where(_CH.c.social_worker_id.in_(workers)))
         )
     return where
+
+
+def _search(text: str) -> sa.ColumnElement[bool]:
+    term = text.strip().upper().replace("%", "").replace("_", "") + "%"
+    children = sa.select(_CH.c.id).where(sa.func.upper(_CH.c.case_reference).like(term))
+    return sa.or_(sa.func.upper(_C.c.reference).like(term), _C.c.child_id.in_(children))
 
 
 def _ordered(query: Any, f: LogFilters) -> Any:

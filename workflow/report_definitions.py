@@ -164,16 +164,22 @@ FIGURES: tuple[Figure, ...] = (
            "Challenges that went formal and ended (resolved or withdrawn) in the period: working "
            "days from working day 1 of the first formal stage to the day it ended. 'Within the "
            "cap' means it ended no later than the cap due moment (20 working days under the "
-           "Handbook), moved on by any paused time."),
-    Figure("open_now", "Open and overdue now", compared=False,
-           definition="Challenges open when the report is produced (informal, awaiting a "
-           "response, response received, awaiting the IRO's decision, or paused), by state; "
-           "overdue means the clock is running (informal resolution, or awaiting a response) "
-           "and its due moment has passed. Working days overdue run from the day after the due "
-           "day to today. The list shows overdue challenges, oldest raised first."),
-    Figure("overdue", "Overdue now, oldest first", compared=False,
-           definition="Each overdue challenge (see 'Open and overdue now'), oldest raised "
-           "first, with working days overdue: working days after the due day up to and "
+           "Handbook), moved on by any paused time. 'Cap alerts sent' counts the alerts the "
+           "system sent in the period when a challenge passed the cap."),
+    Figure("open_now", "Open and stuck", compared=False,
+           definition="Challenges open at the end of the period and at the time the report is "
+           "produced (or the moment it is produced as at), rebuilt from the event log: by "
+           "state, and how many were stuck. Stuck means: the stage ran out of time (its due "
+           "moment passed while the clock was running, or it timed out and waits for the "
+           "IRO's decision); or the challenge is past the overall cap; or a response's "
+           "committed target date has passed while it waits for the IRO to accept or reject "
+           "it. A paused challenge is never stuck (its clocks are stopped). One challenge may "
+           "be stuck for more than one reason; 'Stuck (any reason)' counts it once."),
+    Figure("stuck", "Stuck at the report time, longest first", compared=False,
+           definition="Each challenge stuck at the time the report is produced (see 'Open and "
+           "stuck'): the child's team, the stage, who holds it (the responder while a "
+           "response is awaited, otherwise the IRO), the date it became stuck (the due day, "
+           "the cap's due day or the target date) and the working days since, up to and "
            "including today. The first 25 are listed; the drill-down gives them all."),
     Figure("cafcass", "CAFCASS referrals, by ground",
            "Referrals to CAFCASS recorded in the period, by the reg 45 ground given."),

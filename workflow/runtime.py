@@ -40,7 +40,13 @@ def build_runtime(
     settings = settings or get_settings()
     ladder, content = ladder_in_use(settings.ladder)
     book = LadderBook(ladder, content)
-    return Runtime(engine or make_engine(settings.resolved_database_url), book)
+    if engine is None:
+        engine = make_engine(
+            settings.resolved_database_url,
+            pool_size=settings.db_pool_size,
+            pool_timeout=settings.db_pool_timeout,
+        )
+    return Runtime(engine, book)
 
 
 def ladder_in_use(setting: str) -> tuple[Ladder, bytes]:

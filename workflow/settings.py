@@ -17,6 +17,13 @@ class WorkflowSettings(BaseSettings):
         default=Path("data"), validation_alias=AliasChoices("IRO_DISPUTES_DATA_DIR")
     )
     ladder: str = Field(default="handbook", validation_alias="IRO_DISPUTES_LADDER")
+    # Connections each process keeps open; the web also runs at most this many requests
+    # at once, so a request never waits on the pool behind requests holding it.
+    db_pool_size: int = Field(default=10, ge=1, le=200, validation_alias="IRO_DISPUTES_DB_POOL")
+    # How long a request waits for a connection before it is answered 503 (seconds).
+    db_pool_timeout: float = Field(
+        default=3.0, gt=0, le=60, validation_alias="IRO_DISPUTES_DB_POOL_TIMEOUT"
+    )
 
     @property
     def resolved_database_url(self) -> str:

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 
 import typer
 
+from api.settings import Settings, SettingsRefused, checked_settings
 from api.wiring import build
 from workflow.errors import DomainError
 from workflow.runtime import Runtime
@@ -14,6 +15,17 @@ from workflow.runtime import Runtime
 
 def runtime() -> Runtime:
     return build()
+
+
+def refuse_broken_start() -> Settings:
+    """Every setting, or exit 2 naming each one that would make this start broken."""
+    try:
+        return checked_settings()
+    except SettingsRefused as refused:
+        typer.echo("Error: refusing to start with these settings:", err=True)
+        for problem in refused.problems:
+            typer.echo(f"  - {problem}", err=True)
+        raise typer.Exit(code=2) from refused
 
 
 @contextmanager

@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 
 import typer
 
-from api.commands._common import reported_errors, runtime
+from api.commands._common import refuse_broken_start, reported_errors, runtime
+from api.logs import configure_from_settings
 from notifications.digest import queue_weekly_digests
 from notifications.imap_poller import ImapError, poll
 from notifications.sender import send_pending
@@ -77,6 +78,8 @@ def poll_once() -> None:
 @app.command()
 def receive() -> None:
     """Run the SMTP receiver for replies a council forwards to the service."""
+    configure_from_settings("mail-receiver")
+    refuse_broken_start()
     settings = get_mail_settings()
     receiver = Receiver(runtime(), settings)
     receiver.start()

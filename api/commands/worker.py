@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import signal
 import threading
 from datetime import datetime
@@ -11,9 +10,9 @@ from typing import Annotated
 
 import typer
 
-from api.commands._common import runtime
+from api.commands._common import refuse_broken_start, runtime
+from api.logs import configure_from_settings
 from api.worker import Worker, WorkerRefused, parse_moment
-from workflow.deadline_settings import get_deadline_settings
 
 
 def register(cli: typer.Typer) -> None:
@@ -28,8 +27,8 @@ def register(cli: typer.Typer) -> None:
         ] = None,
     ) -> None:
         """Run the deadline sweep and the other scheduled jobs until SIGTERM or Ctrl+C."""
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-        settings = get_deadline_settings()
+        configure_from_settings("worker")
+        settings = refuse_broken_start().deadlines
         if interval is not None:
             settings = settings.model_copy(update={"sweep_seconds": interval})
         fixed = _moment(now) if now else None

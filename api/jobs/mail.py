@@ -12,6 +12,7 @@ import logging
 from api.jobs import JobContext, JobRegistry
 from notifications.digest import queue_weekly_digests
 from notifications.imap_poller import ImapError, poll
+from notifications.quarantine import queue_admin_digest
 from notifications.sender import send_pending
 from notifications.settings import get_mail_settings
 from notifications.sink import ensure_sink_running
@@ -27,6 +28,8 @@ def register(registry: JobRegistry) -> None:
         registry.every("mail-poll-imap", seconds=settings.imap_poll_seconds, run=poll_imap)
     registry.cron("mail-weekly-digest", run=weekly_digest,
                   day_of_week=settings.digest_day_of_week, hour=settings.digest_hour)  # fmt: skip
+    # Checked every quarter of an hour; the digest itself goes at most once an hour.
+    registry.every("mail-quarantine-digest", seconds=900, run=quarantine_digest)
 
 
 def send_outbox(ctx: JobContext) -> None:
@@ -51,3 +54,10 @@ def weekly_digest(ctx: JobContext) -> None:
     with ctx.runtime.uow() as uow:
         added = queue_weekly_digests(uow, ctx.now)
     log.info("mail: %s weekly digest(s) queued", added)
+
+
+def quarantine_digest(ctx: JobContext) -> None:
+    with ctx.runtime.uow() as uow:
+        added = queue_admin_digest(uow.session, ctx.now)
+    if added:
+        log.info("mail: quarantine digest queued for %s admin(s)", added)

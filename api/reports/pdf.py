@@ -13,6 +13,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from api.reports.charts import table_chart
 from api.reports.prose import annual_report_section
 from api.reports.tables import shown
+from api.templating import long_date
 from workflow.footprint import Footprint
 from workflow.report_queries import SmtReport
 
@@ -30,6 +31,7 @@ def _env() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["shown"] = shown
+    env.filters["day"] = long_date
     return env
 
 

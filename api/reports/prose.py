@@ -80,6 +80,13 @@ def _open(report: SmtReport) -> str:
     open_now = report.table("open_now")
     loads = [_n(r[1]) for r in report.table("caseloads").rows]
     average = f"{sum(loads) / len(loads):.1f}" if loads else "—"
-    return (f"When this report was produced, {_n(open_now.row('Total open')[1])} challenges were "
-            f"open and {_n(open_now.row('Overdue now')[1])} were overdue. IROs' caseloads averaged "
+    total, stuck = open_now.row("Total open"), open_now.row("Stuck (any reason)")
+    return (f"At the end of the period {_plural(_n(total[1]), 'challenge')} {_were(total[1])} "
+            f"open and {_n(stuck[1])} stuck; when this report was produced "
+            f"{_plural(_n(total[2]), 'challenge')} {_were(total[2])} open and {_n(stuck[2])} "
+            f"stuck. IROs' caseloads averaged "
             f"{average} children each (the IRO Handbook recommends 50 to 70).")  # fmt: skip
+
+
+def _were(count: Cell) -> str:
+    return "was" if count == 1 else "were"

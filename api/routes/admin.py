@@ -13,6 +13,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session, select
 
 from api.auth import ReadSession, RuntimeDep, create_api_token, require_roles, revoke_api_token
+from api.forms import FormFields
 from api.security import check_form_csrf
 from api.tables import AccessLogEntry, ApiToken
 from api.templating import flash, render
@@ -80,17 +81,18 @@ def _importer() -> Any:
 
 
 @router.post("/import")
-async def import_upload(
+def import_upload(
     request: Request,
     person: Admin,
     runtime: RuntimeDep,
+    form: FormFields,
     kind: str = Form("people"),
     file: UploadFile | None = None,
 ) -> Response:
-    check_form_csrf(request, await request.form())
+    check_form_csrf(request, form)
     module = _importer()
     errors: dict[str, str] = {}
-    data = await file.read(MAX_UPLOAD + 1) if file is not None else b""
+    data = file.file.read(MAX_UPLOAD + 1) if file is not None else b""
     if module is None:
         errors["file"] = "The import is not available in this version"
     elif not data:

@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from fastapi import APIRouter, Form, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
 from api.auth import (
@@ -143,7 +144,9 @@ async def oidc_callback(request: Request) -> Response:
         return _oidc_refused(request, "Single sign-on did not complete. Try again.")
     claims = token.get("userinfo") or {}
     email = str(claims.get("email") or claims.get("preferred_username") or "")
-    person = person_by_email(request.app.state.runtime.engine, email) if email else None
+    engine = request.app.state.runtime.engine
+    # The sign-in's only database read: in the thread pool, never on the event loop.
+    person = await run_in_threadpool(person_by_email, engine, email) if email else None
     if person is None or not person.active:
         return _oidc_refused(
             request, "Your account is not set up for this service. Ask an administrator."

@@ -15,7 +15,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session, select
 
 from api.auth import ReadSession, RuntimeDep, require_roles
-from api.forms import parse_date, require_text, rule_error
+from api.forms import FormFields, parse_date, require_text, rule_error
 from api.templating import london_time, long_date, render
 from escalation_rules.model import Ladder, Role
 from workflow import queries
@@ -151,10 +151,10 @@ def new_challenge(
 
 
 @router.post("/challenges/new")
-async def check_answers(
-    request: Request, person: Iro, session: ReadSession, runtime: RuntimeDep
+def check_answers(
+    request: Request, person: Iro, session: ReadSession, runtime: RuntimeDep, form: FormFields
 ) -> Response:
-    answers = _answers(await request.form())
+    answers = _answers(form)
     ladder = runtime.ladders.current
     now = datetime.now(UTC)
     new, errors = _validate(answers, session, ladder, now.date())
@@ -217,10 +217,10 @@ def _check_rows(new: NewChallenge, session: Session, ladder: Ladder) -> list[tup
 
 
 @router.post("/challenges/new/confirm")
-async def confirm(
-    request: Request, person: Iro, session: ReadSession, runtime: RuntimeDep
+def confirm(
+    request: Request, person: Iro, session: ReadSession, runtime: RuntimeDep, form: FormFields
 ) -> Response:
-    answers = _answers(await request.form())
+    answers = _answers(form)
     ladder = runtime.ladders.current
     now = datetime.now(UTC)
     new, errors = _validate(answers, session, ladder, now.date())

@@ -3,6 +3,7 @@ and one form per action, each posting the version it was shown so a conflict is 
 
 from __future__ import annotations
 
+import urllib.parse
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,11 +13,14 @@ from sqlmodel import Session, select
 
 from api.action_forms import ACTION_FIELDS, GROUNDS, field_id, read_params
 from api.auth import CurrentPerson, ReadSession, RuntimeDep
-from api.forms import rule_error
+from api.forms import FormFields, rule_error
 from api.presenters import stage_name, state_tag_class, timeline_entries
 from api.templating import action_label, flash, render
 from api.views import actions_for, offered_actions, reading_uow, view_and_record, viewable
 from escalation_rules.model import Ladder
+from notifications.inbound_files import inbound_attachments
+from notifications.quarantine import replies_with_files, waiting_for_challenge
+from notifications.tables import InboundMail, InboundStatus
 from workflow import queries
 from workflow.errors import NotFound, NotPermitted, RuleViolation, TransitionNotAllowed
 from workflow.runtime import Runtime
@@ -25,6 +29,7 @@ from workflow.states import Action
 from workflow.tables import ChallengeRecord, Person
 
 router = APIRouter(include_in_schema=False)
+RECORDED = (InboundStatus.MATCHED.value, InboundStatus.ASSIGNED.value)
 
 
 @router.get("/challenges/{reference}")
@@ -48,7 +53,35 @@ def challenge_page(
             "timeline": timeline_entries(session, row.id, ladder),
             "actions": actions_for(runtime, person, row),
             "record": _record(session, reference),
+            "mail_waiting": waiting_for_challenge(session, row.id),
+            "mail_files": replies_with_files(session, row.id),
         },
+    )
+
+
+@router.get("/challenges/{reference}/mail/{inbound_id}/files/{position}")
+def reply_file(
+    reference: str,
+    inbound_id: int,
+    position: int,
+    person: CurrentPerson,
+    session: ReadSession,
+    runtime: RuntimeDep,
+) -> Response:
+    """A file that came with an email reply, for whoever may see the challenge."""
+    row = view_and_record(runtime, session, person, reference, "mail-file")
+    mail = session.get(InboundMail, inbound_id)
+    if mail is None or mail.challenge_id != row.id or mail.status not in RECORDED:
+        raise NotFound("file", f"{inbound_id}/{position}")
+    files = inbound_attachments(mail.raw)
+    if not 0 <= position < len(files):
+        raise NotFound("file", f"{inbound_id}/{position}")
+    found = files[position]
+    quoted = urllib.parse.quote(found.filename)
+    return Response(
+        found.content,
+        media_type="application/octet-stream",  # never rendered in our origin
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quoted}"},
     )
 
 
@@ -130,17 +163,17 @@ def action_form(
 
 
 @router.post("/challenges/{reference}/actions/{name}")
-async def take_action_from_form(
+def take_action_from_form(
     request: Request,
     reference: str,
     name: str,
     person: CurrentPerson,
     session: ReadSession,
     runtime: RuntimeDep,
+    form: FormFields,
 ) -> Response:
     row = viewable(session, person, reference)
     action = _action_or_404(person, row, runtime, name)
-    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     try:
         version = int(form.get("version", ""))
     except ValueError:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from api.auth import CurrentPerson, RuntimeDep, record_access
-from api.forms import parse_date, require_text, rule_error
+from api.forms import FormFields, parse_date, require_text, rule_error
 from api.reports.access import check_may_see_child, child_iro_id
 from api.reports.footprint_export import footprint_csv, footprint_pdf
 from api.templating import flash, render
@@ -68,10 +68,9 @@ def footprint_page(
 
 
 @router.post("/children/{reference}/activity")
-async def record_activity_form(
-    request: Request, reference: str, person: CurrentPerson, runtime: RuntimeDep
+def record_activity_form(
+    request: Request, reference: str, person: CurrentPerson, runtime: RuntimeDep, form: FormFields
 ) -> Response:
-    form = {k: str(v) for k, v in (await request.form()).items()}
     errors: dict[str, str] = {}
     on = parse_date(form, "occurred_on", "the date of the activity", errors)
     kind = form.get("kind", "")

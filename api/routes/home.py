@@ -11,6 +11,7 @@ from api.auth import CurrentPerson, ReadSession, RuntimeDep
 from api.presenters import stage_name, state_tag_class
 from api.templating import render
 from escalation_rules.model import Role
+from notifications.quarantine import waiting_count
 from workflow import queries
 
 router = APIRouter(include_in_schema=False)
@@ -37,5 +38,6 @@ def home(
             "oversight": role in queries.SEE_ALL_ROLES,
             "stage_name": lambda key: stage_name(ladder, key),
             "tag": state_tag_class,
+            "mail_waiting": waiting_count(session) if role is Role.ADMIN else 0,
         },
     )

@@ -15,9 +15,9 @@ from fastapi.responses import Response, StreamingResponse
 from sqlmodel import Session
 
 from api.auth import ReadSession, RuntimeDep, reader_engine, record_access, require_roles
-from api.log_filters import STATUSES, parse_filters
+from api.log_filters import STATUSES, parse_filters, status_label
 from api.presenters import stage_name, state_tag_class
-from api.templating import render, state_label
+from api.templating import render
 from escalation_rules.model import Role
 from workflow import queries
 from workflow.tables import Person
@@ -56,7 +56,7 @@ def log_page(
             "errors": errors,
             "now": now,
             "choices": queries.log_choices(session),
-            "statuses": [(s, "Open (any)" if s == "open" else state_label(s)) for s in STATUSES],
+            "statuses": [(s, status_label(s)) for s in STATUSES],
             "stages": [(s.key, s.name) for s in ladder.stages],
             "stage_name": lambda k: stage_name(ladder, k),
             "tag": state_tag_class,

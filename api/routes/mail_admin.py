@@ -54,6 +54,7 @@ def assign_reply(
     reference: Annotated[str, Form()] = "",
     actions: Annotated[str, Form()] = "",
     target_date: Annotated[str, Form()] = "",
+    response: Annotated[str, Form()] = "",
 ) -> Response:
     reference = reference.strip().upper()
     errors: dict[str, str] = {}
@@ -63,7 +64,8 @@ def assign_reply(
         assert person.id is not None
         try:
             with runtime.uow() as uow:
-                assign(uow, inbound_id, reference, person.id, _now(), actions, target_date.strip())
+                assign(uow, inbound_id, reference, person.id, _now(), actions,
+                       target_date.strip(), response)  # fmt: skip
         except DomainError as error:
             errors[f"reference-{inbound_id}"] = str(error)
     if errors:

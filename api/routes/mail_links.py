@@ -12,11 +12,15 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from sqlmodel import Session, select
 
 from api.action_forms import ACTION_FIELDS, field_id, read_params
 from api.auth import RuntimeDep, reader_engine
-from api.forms import rule_error
+from api.forms import FormFields, rule_error
+from api.presenters import stage_name, timeline_entries
 from api.templating import render
+from api.views import reading_uow
+from escalation_rules.model import Ladder
 from notifications.links import (
     LinkError,
     LinkExpired,
@@ -25,8 +29,12 @@ from notifications.links import (
     answer_via_link,
     open_link,
 )
+from workflow import queries
 from workflow.errors import ConcurrentUpdate, RuleViolation, TransitionNotAllowed
+from workflow.runtime import Runtime
+from workflow.services import lifecycle
 from workflow.states import Action
+from workflow.tables import ChallengeRecord
 from workflow.unit_of_work import UnitOfWork
 
 router = APIRouter(include_in_schema=False)
@@ -62,6 +70,7 @@ def _form(
         request,
         "mail/respond.html",
         {
+            **_context(request, view),
             "token": token,
             "view": view,
             "fields": ACTION_FIELDS[Action.RESPOND],
@@ -70,6 +79,32 @@ def _form(
         },
         status_code=status,
     )
+
+
+def _ladder(runtime: Runtime, reference: str) -> Ladder:
+    with reading_uow(runtime) as uow:
+        return lifecycle(uow, uow.challenges.get(reference)).ladder
+
+
+def _context(request: Request, view: Any) -> dict[str, Any]:
+    """What the person answering needs to judge it: the review, who raised it, the story so far.
+
+    The link already proves they are the responder, so they see what the page shows them."""
+    runtime = request.app.state.runtime
+    with Session(reader_engine(runtime.engine)) as session:
+        row = queries.challenge_row(session, view.reference)
+        if row is None:
+            return {}
+        record = session.exec(
+            select(ChallengeRecord).where(ChallengeRecord.reference == view.reference)
+        ).one()
+        ladder = _ladder(runtime, view.reference)
+        return {
+            "row": row,
+            "stage": stage_name(ladder, row.stage_key),
+            "review_date": record.review_date,
+            "timeline": timeline_entries(session, row.id, ladder),
+        }
 
 
 @router.get("/respond/{token}")
@@ -83,8 +118,7 @@ def respond_page(request: Request, token: str, runtime: RuntimeDep) -> Response:
 
 
 @router.post("/respond/{token}")
-async def respond_submit(request: Request, token: str, runtime: RuntimeDep) -> Response:
-    form = dict(await request.form())
+def respond_submit(request: Request, token: str, runtime: RuntimeDep, form: FormFields) -> Response:
     with UnitOfWork(reader_engine(runtime.engine), runtime.ladders) as uow:
         try:
             view = open_link(uow, token, _now())
@@ -92,7 +126,7 @@ async def respond_submit(request: Request, token: str, runtime: RuntimeDep) -> R
             return _problem(request, error)
     params, errors = read_params(Action.RESPOND, form)
     if errors:
-        return _form(request, token, view, form, errors, 400)
+        return _form(request, token, view, form, errors, 422)
     try:
         with runtime.uow() as uow:
             challenge = answer_via_link(
@@ -102,7 +136,7 @@ async def respond_submit(request: Request, token: str, runtime: RuntimeDep) -> R
         return _problem(request, error)
     except RuleViolation as error:
         ids = {"target_date": field_id(Action.RESPOND, "target_date")}
-        return _form(request, token, view, form, rule_error(error, ids), 400)
+        return _form(request, token, view, form, rule_error(error, ids), 422)
     except (ConcurrentUpdate, TransitionNotAllowed) as error:
         return _form(request, token, view, form, {"form": str(error)}, 409)
     return render(request, "mail/answered.html", {"reference": challenge.reference, "view": view})

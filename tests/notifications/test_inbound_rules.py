@@ -8,8 +8,8 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlmodel import Session, select
 
+from notifications.answer import answer_params, parse_uk_date
 from notifications.inbound import assign, receive
-from notifications.mail_text import answer_params, parse_uk_date
 from notifications.settings import MailSettings
 from notifications.smtp_receiver import Receiver
 from notifications.tables import InboundMail
@@ -36,6 +36,9 @@ NOW = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)
         ("9 Dec", date(2026, 12, 9)),
         ("5 January", date(2027, 1, 5)),  # no year, already past this year: next year
         ("31/02/2027", None),
+        ("Friday 29 Jan", date(2027, 1, 29)),
+        ("**29th of January 2027**", date(2027, 1, 29)),
+        ("Jan 29, 2027", date(2027, 1, 29)),
         ("next week", None),
         ("", None),
     ],
@@ -54,6 +57,21 @@ def test_the_convention_splits_response_actions_and_date():
         "actions": "nurse to visit\nand SW to attend",
         "target_date": "2026-12-10",
     }
+
+
+@pytest.mark.parametrize(
+    ("reply", "expected"),
+    [
+        ("I will get this done by Friday 29 Jan.", "2027-01-29"),
+        ("Booked for 8 December, outcome to you by 15/12/2026.", "2026-12-15"),
+        ("The review on 1 November missed it; new date *10 December 2026*.", "2026-12-10"),
+        ("We met on 30/11/2026 and agreed a plan.", None),  # only a past date: no target
+        ("I'll book it as soon as I can.", None),
+        ("> Please book it by 1 December 2027\n\nWill do.", None),  # the question's date
+    ],
+)
+def test_a_target_date_is_found_in_free_text(reply, expected):
+    assert answer_params(reply, NOW)["target_date"] == expected
 
 
 def test_without_an_actions_line_the_reply_is_the_actions():
@@ -110,8 +128,6 @@ def test_an_admin_assigns_a_quarantined_reply(runtime, raised, council, now):
     with runtime.uow() as uow:
         quarantined = receive(uow, raw, "t", now)
     assert quarantined.status.value == "quarantined"
-    with runtime.uow() as uow, pytest.raises(DomainError, match="no target date"):
-        assign(uow, quarantined.inbound_id, raised.reference, admin_id, now)
     with runtime.uow() as uow, pytest.raises(DomainError, match="administrator"):
         assign(
             uow,

@@ -16,7 +16,7 @@ from notifications.sink import Sink
 from notifications.tables import InboundMail, MailAlert, OutboxMessage
 from tests.factories import new_challenge
 from tests.notifications.conftest import free_port, outbox
-from tests.web.conftest import CSRF, PASSWORD, sign_in, web_settings
+from tests.web.conftest import CSRF, PASSWORD, error_links, sign_in, summary_rows, web_settings
 from workflow.services import raise_challenge
 from workflow.states import State
 from workflow.tables import ChallengeEvent, Person
@@ -101,9 +101,36 @@ def test_form_errors_are_shown_in_gov_uk_wording(app, runtime, live):
     page = client.post(
         f"/respond/{token}", data={"csrftoken": csrf, "response": "", "actions": "x"}
     )
-    assert page.status_code == 400
+    assert page.status_code == 422
     assert "There is a problem" in page.text and "Enter your response" in page.text
     assert _state(runtime, live.reference) is State.AWAITING_RESPONSE
+
+
+def test_an_empty_answer_lists_every_missing_answer_in_the_error_summary(app, runtime, live):
+    token = _link(runtime)
+    client = TestClient(app)
+    csrf = CSRF.search(client.get(f"/respond/{token}").text).group(1)
+    page = client.post(f"/respond/{token}", data={"csrftoken": csrf})
+    assert page.status_code == 422
+    assert error_links(page.text) == [
+        ("response", "Enter your response"),
+        ("actions", "Enter the actions you commit to"),
+        ("target_date-day", "Enter the target date"),
+    ]
+    assert page.text.startswith("<!DOCTYPE html>") and "<title>Error: " in page.text
+    assert _state(runtime, live.reference) is State.AWAITING_RESPONSE
+
+
+def test_the_answer_page_shows_the_review_who_raised_it_and_the_story_so_far(app, runtime, live):
+    page = TestClient(app).get(f"/respond/{_link(runtime)}")
+    text = " ".join(page.text.split())
+    rows = summary_rows(page.text)
+    review = live.review_date
+    assert rows["Raised by"] == "Imogen Reviewer"
+    assert rows["Date of the review"] == f"{review.day} {review:%B %Y}"
+    assert rows["Stage"] == "Social worker"
+    assert "What has happened so far" in text and "Challenge raised" in text
+    assert "by Imogen Reviewer" in text
 
 
 def test_a_post_without_the_csrf_field_is_refused(app, runtime, live):

@@ -77,17 +77,23 @@ CAP = [
     ["% within the cap", 100.0, 100.0],
     ["Median working days", 10.0, 3.0],
     ["90th percentile working days", 12.0, 3.0],
+    ["Cap alerts sent", 0, 0],
 ]
-# At Wed 2 Dec 10:00: F and G informal, C awaiting a response, H paused. Overdue: G (due Fri
-# 6 Nov) and C (due Tue 1 Dec); F is due Fri 4 Dec; H is paused.
+# Rebuilt from the log at the end of November (Tue 1 Dec 00:00) and at Wed 2 Dec 10:00: F and G
+# informal, C awaiting a response, H paused. Stuck: G (agreed by Fri 6 Nov) at both; C (due Tue
+# 1 Dec 17:00) only at the report time. No cap has passed (C's runs to mid-December); H is paused.
+LEAVING_CARE = "Care Leavers Team (Leaving Care)"
 OPEN_NOW = [
-    ["Informal resolution", 2],
-    ["Awaiting response", 1],
-    ["Response received", 0],
-    ["Awaiting IRO decision", 0],
-    ["Paused", 1],
-    ["Total open", 4],
-    ["Overdue now", 2],
+    ["Informal resolution", 2, 2],
+    ["Awaiting response", 1, 1],
+    ["Response received", 0, 0],
+    ["Awaiting IRO decision", 0, 0],
+    ["Paused", 1, 1],
+    ["Total open", 4, 4],
+    ["Stage out of time", 1, 2],
+    ["Past the overall cap", 0, 0],
+    ["Response target date passed", 0, 0],
+    ["Stuck (any reason)", 1, 2],
 ]
 CAFCASS = [["Failed to prepare the care plan", 1, 0], ["Total", 1, 0]]
 GOOD_PRACTICE = [["Imogen Reviewer", 1, 1], ["Total", 1, 1]]
@@ -123,10 +129,28 @@ def expected_tables(refs: dict[str, str]) -> dict[str, list[list[Any]]]:
     r = refs
     return {
         **FIXED,
-        # Oldest raised first: G (3 Nov, 18 working days after Fri 6 Nov), C (16 Nov, 1 day).
-        "overdue": [
-            [r["G"], "LL1003", "Informal", "2026-11-03", "2026-11-06", 18],
-            [r["C"], "LL1003", "Head of Service", "2026-11-16", "2026-12-01", 1],
+        # Stuck longest first: G (18 working days after Fri 6 Nov), C (1 day after Tue 1 Dec).
+        "stuck": [
+            [
+                r["G"],
+                "LL1003",
+                LEAVING_CARE,
+                "Informal",
+                "Omar Reviewer (IRO)",
+                "2026-11-06",
+                18,
+                "Stage out of time",
+            ],
+            [
+                r["C"],
+                "LL1003",
+                LEAVING_CARE,
+                "Head of Service",
+                "Hugh Service",
+                "2026-12-01",
+                1,
+                "Stage out of time",
+            ],
         ],
         # Most recent resolution first: B (20 Nov), I (12 Nov), A (10 Nov).
         "impact": [
@@ -163,6 +187,9 @@ def drilldowns(refs: dict[str, str]) -> dict[str, list[str]]:
         "impact:*": refs_of("ABI"),
         "good_practice:*": refs_of("B"),
         "open_now:*": [refs[x] for x in "HGCF"],  # oldest raised first
-        "open_now:overdue": [refs["G"], refs["C"]],
+        "open_now:stuck": [refs["G"], refs["C"]],
+        "open_now:out_of_time": [refs["G"], refs["C"]],
+        "open_end:stuck": [refs["G"]],
+        "open_end:*": [refs[x] for x in "HGCF"],
         "contacts:*": ["LL1001", "LL1002", "LL1003"],
     }

@@ -12,7 +12,9 @@ from escalation_rules.deadlines import DeadlineRules
 from escalation_rules.loader import load_ladder_setting
 from escalation_rules.model import Ladder
 from workflow.report_definitions import FIGURES, Period, caseload_band, median, percentile
-from workflow.report_queries import WorkingDays, _Context, _working_day_histogram
+from workflow.report_queries import WorkingDays
+from workflow.report_queries.context import ReportContext as _Context
+from workflow.report_queries.sql_calendar import working_day_histogram as _working_day_histogram
 from workflow.tables import UTCDateTime
 
 

@@ -55,19 +55,20 @@ def test_footprint_in_date_order_with_who_did_what(scenario: Scenario) -> None:
         "Permanence planning: Problem for LL1003 Raised at Senior manager, to Ada Director."
     )
     assert details["Time ran out" + refs["I"]] == (
-        "No response at Senior manager by 2026-11-09; the IRO decides"
+        "No response at Senior manager by 9 November 2026; the IRO decides"
     )
     assert details["Escalated" + refs["C"]] == "To Head of Service, to Hugh Service."
-    assert details["Response" + refs["C"]] == "We will act Actions: Book it by 2026-11-23."
+    assert details["Response" + refs["C"]] == "We will act Actions: Book it by 23 November 2026."
 
 
 def test_footprint_shows_cafcass_good_practice_and_extensions(scenario: Scenario) -> None:
     rt = scenario.runtime
     fp = child_footprint(rt.engine, rt.ladders.current, "LL1001")
     by_what = [(e.what, e.detail) for e in fp.entries if e.challenge == scenario.refs["B"]]
-    assert ("CAFCASS referral", "Referred on 2026-11-12: Failed to prepare the care plan.") in (
-        by_what
-    )
+    assert (
+        "CAFCASS referral",
+        "Referred on 12 November 2026: Failed to prepare the care plan.",
+    ) in (by_what)
     assert ("Good-practice alert", "Sam acted at once") in by_what
     assert ("Response not accepted", "Not enough Escalated to Team manager, to Tara Manager.") in (
         by_what
@@ -106,7 +107,9 @@ def test_footprint_exports(scenario: Scenario) -> None:
     assert "IRO footprint: Child LL1003 (LL1003)" in text
     for day, what, _ref, _who in expected:
         if len(what) < 30:  # long labels wrap inside their cell
-            assert f"{day} {what}" in text, what
+            words = f"{date.fromisoformat(day).day} {date.fromisoformat(day):%B %Y}"
+            assert f"{words} {what}" in text, what
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", text), "ISO date in the PDF"
     assert text.count(scenario.refs["I"]) >= 4
 
 

@@ -15,7 +15,9 @@ from sqlalchemy.engine import Engine
 
 from escalation_rules.loader import load_ladder_setting
 from workflow.report_definitions import STAGE_OPENING_SQL, Period
-from workflow.report_queries import EV, _LocalTime, _stage_start, smt_report
+from workflow.report_queries import EV, smt_report
+from workflow.report_queries.slices import stage_start as _stage_start
+from workflow.report_queries.sql_calendar import LocalTime as _LocalTime
 from workflow.tables import UTCDateTime
 
 MIGRATION = Path(__file__).parents[2] / "workflow/migrations/versions/0005_footprint.py"

@@ -134,7 +134,8 @@ def test_annual_report_prose(report: SmtReport) -> None:
         "1 referral to CAFCASS was made (Failed to prepare the care plan (1))",
         "1 good-practice alert",
         "IROs saw or contacted 3 children (4 contacts), held 1 midway review",
-        "4 challenges were open and 2 were overdue",
+        "At the end of the period 4 challenges were open and 1 stuck; when this report was "
+        "produced 4 challenges were open and 2 stuck.",
     ):
         assert sentence in text
     assert render(report, ReportFormat.TEXT).decode().strip() == text

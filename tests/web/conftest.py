@@ -148,3 +148,14 @@ def error_links(html: str) -> list[tuple[str, str]]:
     return [
         (a, m.strip()) for a, m in re.findall(r'<a href="#([^"]+)"[^>]*>\s*([^<]+?)\s*</a>', html)
     ]
+
+
+def summary_rows(html: str) -> dict[str, str]:
+    """A page's GOV.UK summary list rows as {key: value text}."""
+    rows = re.findall(
+        r'<dt class="govuk-summary-list__key">\s*(.*?)\s*</dt>\s*'
+        r'<dd class="govuk-summary-list__value">(.*?)</dd>',
+        html,
+        re.S,
+    )
+    return {k: " ".join(re.sub(r"<[^>]+>", " ", v).split()) for k, v in rows}

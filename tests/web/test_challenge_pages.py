@@ -176,3 +176,34 @@ def test_the_timeline_shows_the_footprint(login, raised):
     timeline = page[page.index('data-testid="timeline"') :]
     assert timeline.index("Response received") < timeline.index("Challenge raised")
     assert "Booked for Tuesday" in timeline and "1 January 2031" in timeline
+
+
+def test_the_sweeps_entries_have_human_titles_and_dates_in_words(login, raised, runtime, people):
+    """Reminders and the overall cap, as the deadline sweep records them (details included)."""
+    import json
+
+    import sqlalchemy as sa
+
+    remind = {"reminder": "2 working days before", "stage_due_at": "2026-12-02T17:00:00+00:00",
+              "responder_id": people.council.social_worker, "copy": []}  # fmt: skip
+    cap = {"cap_due_at": "2026-12-24T17:00:00+00:00", "cap_working_days": 20,
+           "alert_to": "head_of_service", "head_of_service_id": people.council.head_of_service}  # fmt: skip
+    with runtime.engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO challenge_event (challenge_id, seq, kind, occurred_at, recorded_at,"
+                " from_state, to_state, changes, details) SELECT id, :seq, :kind, raised_at,"
+                " raised_at, state, state, '{}', :details FROM challenge WHERE reference=:r"
+            ),
+            [{"r": raised, "seq": 90, "kind": "remind", "details": json.dumps(remind)},
+             {"r": raised, "seq": 91, "kind": "alert_cap", "details": json.dumps(cap)}],
+        )  # fmt: skip
+    page = login("iro@council.test").get(f"/challenges/{raised}").text
+    timeline = page[page.index('data-testid="timeline"') :]
+    assert "Reminder sent" in timeline
+    assert "Overall time limit passed: Head of Service alerted" in timeline
+    assert "2 December 2026 at 5:00pm" in timeline and "24 December 2026 at 5:00pm" in timeline
+    assert "Hugh Service" in timeline and "by The system" in timeline
+    assert not re.search(r">\s*(remind|alert_cap)\s*<", timeline)
+    iso = re.search(r".{200}\d{4}-\d{2}-\d{2}.{50}", timeline, re.S)
+    assert iso is None, iso.group(0)

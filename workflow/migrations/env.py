@@ -19,6 +19,7 @@ TABLE_MODULES = (
     "workflow.activity_tables",
     "notifications.tables",
     "api.tables",
+    "api.ops_tables",
 )
 for _name in TABLE_MODULES:
     try:

@@ -1,7 +1,7 @@
 """Posts people hold, and the team a child's case sits with
 
-Revision ID: 0006_posts
-Revises: 0005_footprint
+Revision ID: 0007_posts
+Revises: 0006_operations
 Create Date: 2026-11-30
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0006_posts"
-down_revision: str | None = "0005_footprint"
+revision: str = "0007_posts"
+down_revision: str | None = "0006_operations"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,56 @@
+"""The SMT report, aggregated in SQL (GROUP BY), never by loading rows as objects.
+
+One module per subject; each figure is defined once (`slices` says what a count counts,
+`workflow.report_definitions` says it in words) and built by one function here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy.engine import Connection, Engine
+
+from escalation_rules.model import Ladder
+from workflow.report_definitions import Period
+from workflow.report_queries import activity, counts, now, timeliness
+from workflow.report_queries.context import ReportContext, no_jit
+from workflow.report_queries.drilldown import drilldown
+from workflow.report_queries.model import Cell, SmtReport, Table
+from workflow.report_queries.now import stuck_list
+from workflow.report_queries.schema import ACT, CH, CHILD, EV, PERSON, TEAM, THEME
+from workflow.report_queries.working_days import WorkingDays
+
+__all__ = [
+    "ACT",
+    "CH",
+    "CHILD",
+    "EV",
+    "PERSON",
+    "TEAM",
+    "THEME",
+    "Cell",
+    "SmtReport",
+    "Table",
+    "WorkingDays",
+    "drilldown",
+    "smt_report",
+    "stuck_list",
+]  # fmt: skip
+
+Builder = Callable[[Connection, ReportContext], Table]
+BUILDERS: tuple[Builder, ...] = (
+    counts.raised_table, counts.theme_table, counts.team_table, counts.iro_table,
+    counts.highest_table, counts.resolved_table, counts.outcomes_table,
+    timeliness.response_table, timeliness.cap_table, now.open_table, now.stuck_table,
+    counts.cafcass_table, activity.impact_table, counts.good_practice_table,
+    activity.contacts_table, activity.caseload_table,
+)  # fmt: skip
+
+
+def smt_report(engine: Engine, ladder: Ladder, period: Period, now: datetime) -> SmtReport:
+    ctx = ReportContext(ladder, period, now)
+    with engine.connect() as conn:
+        no_jit(conn)
+        tables = [build(conn, ctx) for build in BUILDERS]
+    return SmtReport(period, period.previous(), now, ladder.name, tables)

@@ -1,0 +1,92 @@
+"""What every figure's builder shares: the ladder, the period, the moment, names."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from escalation_rules.model import Ladder
+from workflow.report_definitions import INFORMAL, LONDON, Period
+from workflow.report_queries.model import Table
+from workflow.report_queries.schema import PERSON
+from workflow.report_queries.slices import SLICES, slice_counts
+from workflow.report_queries.working_days import WorkingDays
+
+
+def no_jit(conn: Connection) -> None:
+    """PostgreSQL: no JIT compilation for this report's transaction (`SET LOCAL`).
+
+    The planner's cost estimates for the working-day queries pass `jit_above_cost`, and
+    compiling their long CASE expressions took longer (about 0.4 s for the response
+    times over a year) than running them. The setting ends with the transaction.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SET LOCAL jit = off")
+
+
+@dataclass
+class ReportContext:
+    ladder: Ladder
+    period: Period
+    now: datetime
+    working_days: WorkingDays = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.working_days = WorkingDays(self.ladder)
+
+    def stage_name(self, key: str) -> str:
+        if key == INFORMAL:
+            return "Informal"
+        try:
+            return self.ladder.stage(key).name
+        except KeyError:
+            return key
+
+    def stage_order(self, key: str) -> int:
+        keys = self.ladder.stage_keys
+        return -1 if key == INFORMAL else keys.index(key) if key in keys else len(keys)
+
+
+COMPARED = ["This period", "Previous period"]
+
+
+def grouped(
+    conn: Connection, ctx: ReportContext, key: str, label: str, names: dict[str, str],
+    order: Callable[[str], Any] | None = None, every: Sequence[str] = (),
+) -> Table:  # fmt: skip
+    counts = slice_counts(conn, SLICES[key], ctx.period)
+    for k in every:  # rows shown even when nothing counted (the ladder's stages)
+        counts.setdefault(k, (0, 0))
+    table = Table(key, [label, *COMPARED], chart_columns=(1, 2))
+    keys = sorted(counts, key=order or (lambda k: (-counts[k][0], names.get(k, k))))
+    for k in keys:
+        table.add([names.get(k, k), *counts[k]], f"{key}:{k}")
+    table.add(["Total", sum(c[0] for c in counts.values()), sum(c[1] for c in counts.values())],
+              f"{key}:*")  # fmt: skip
+    return table
+
+
+def names_of(conn: Connection, stmt: Any) -> dict[str, str]:
+    return {str(k): str(v) for k, v in conn.execute(stmt)}
+
+
+def person_names(conn: Connection) -> dict[str, str]:
+    return names_of(conn, sa.select(PERSON.c.id, PERSON.c.name))
+
+
+def stage_names(ctx: ReportContext, counts_keys: Sequence[str] = ()) -> dict[str, str]:
+    keys = [INFORMAL, *ctx.ladder.stage_keys, *counts_keys]
+    return {k: ctx.stage_name(k) for k in keys}
+
+
+def local_date(moment: datetime) -> date:
+    return moment.astimezone(LONDON).date()
+
+
+def london_day(moment: datetime) -> str:
+    return moment.astimezone(LONDON).date().isoformat()

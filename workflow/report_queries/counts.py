@@ -1,0 +1,84 @@
+"""Counts of challenges and events by subject: how raised, theme, team, IRO, stage, outcome."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from workflow.report_definitions import INFORMAL
+from workflow.report_queries.context import (
+    COMPARED,
+    ReportContext,
+    grouped,
+    names_of,
+    person_names,
+    stage_names,
+)
+from workflow.report_queries.model import Table
+from workflow.report_queries.schema import TEAM, THEME
+from workflow.report_queries.slices import SLICES, slice_counts
+from workflow.states import CafcassGround
+
+
+def raised_table(conn: Connection, ctx: ReportContext) -> Table:
+    counts = slice_counts(conn, SLICES["raised"], ctx.period)
+    went = slice_counts(conn, SLICES["went_formal"], ctx.period).get("went_formal", (0, 0))
+    table = Table("raised", ["How raised", *COMPARED], chart_columns=(1, 2))
+    informal, formal = counts.get("informal", (0, 0)), counts.get("formal", (0, 0))
+    table.add(["Raised informally", *informal], "raised:informal")
+    table.add(["Raised formally", *formal], "raised:formal")
+    table.add(["Total raised", informal[0] + formal[0], informal[1] + formal[1]], "raised:*")
+    table.add(["Went formal after informal resolution", *went], "went_formal:went_formal")
+    return table
+
+
+def theme_table(conn: Connection, ctx: ReportContext) -> Table:
+    names = names_of(conn, sa.select(THEME.c.key, THEME.c.label))
+    return grouped(conn, ctx, "by_theme", "Theme", names)
+
+
+def team_table(conn: Connection, ctx: ReportContext) -> Table:
+    rows = conn.execute(sa.select(TEAM.c.id, TEAM.c.name, TEAM.c.service_area))
+    names = {str(i): f"{n} ({a})" if a else str(n) for i, n, a in rows}
+    names["none"] = "No allocated social worker"
+    return grouped(conn, ctx, "by_team", "Team (service area)", names)
+
+
+def iro_table(conn: Connection, ctx: ReportContext) -> Table:
+    return grouped(conn, ctx, "by_iro", "IRO", person_names(conn))
+
+
+def highest_table(conn: Connection, ctx: ReportContext) -> Table:
+    return grouped(conn, ctx, "highest_stage", "Highest stage", stage_names(ctx),
+                    order=ctx.stage_order, every=[INFORMAL, *ctx.ladder.stage_keys])  # fmt: skip
+
+
+def resolved_table(conn: Connection, ctx: ReportContext) -> Table:
+    return grouped(conn, ctx, "resolved_at_stage", "Resolved at stage", stage_names(ctx),
+                    order=ctx.stage_order, every=[INFORMAL, *ctx.ladder.stage_keys])  # fmt: skip
+
+
+_OUTCOMES = {"resolved_informally": "Resolved informally",
+             "resolved_formally": "Resolved at a formal stage", "withdrawn": "Withdrawn"}  # fmt: skip
+
+
+def outcomes_table(conn: Connection, ctx: ReportContext) -> Table:
+    counts = slice_counts(conn, SLICES["outcomes"], ctx.period)
+    table = Table("outcomes", ["Outcome", *COMPARED], chart_columns=(1, 2))
+    for k, label in _OUTCOMES.items():
+        table.add([label, *counts.get(k, (0, 0))], f"outcomes:{k}")
+    ended = [sum(c[i] for c in counts.values()) for i in (0, 1)]
+    table.add(["Total ended", *ended], "outcomes:*")
+    cafcass = slice_counts(conn, SLICES["cafcass"], ctx.period).values()
+    table.add(["CAFCASS referrals", sum(c[0] for c in cafcass), sum(c[1] for c in cafcass)],
+              "cafcass:*")  # fmt: skip
+    return table
+
+
+def cafcass_table(conn: Connection, ctx: ReportContext) -> Table:
+    names = {g.value: g.label for g in CafcassGround}
+    return grouped(conn, ctx, "cafcass", "Ground (reg 45)", names)
+
+
+def good_practice_table(conn: Connection, ctx: ReportContext) -> Table:
+    return grouped(conn, ctx, "good_practice", "Recorded by", person_names(conn))

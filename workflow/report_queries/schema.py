@@ -1,0 +1,16 @@
+"""The tables the report reads, as SQLAlchemy Core tables (aggregates, never ORM objects)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from workflow.activity_tables import IroActivity
+from workflow.tables import ChallengeEvent, ChallengeRecord, Child, Person, Team, Theme
+
+CH: sa.Table = ChallengeRecord.__table__  # type: ignore[attr-defined]
+EV: sa.Table = ChallengeEvent.__table__  # type: ignore[attr-defined]
+CHILD: sa.Table = Child.__table__  # type: ignore[attr-defined]
+PERSON: sa.Table = Person.__table__  # type: ignore[attr-defined]
+TEAM: sa.Table = Team.__table__  # type: ignore[attr-defined]
+THEME: sa.Table = Theme.__table__  # type: ignore[attr-defined]
+ACT: sa.Table = IroActivity.__table__  # type: ignore[attr-defined]

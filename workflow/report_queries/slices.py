@@ -1,0 +1,116 @@
+"""Slices: the one definition of what each counted figure counts.
+
+A slice is the rows a figure counts, the moment that places a row in a period and the
+key it groups by. The same slice gives the counts for the period and the previous one
+(one scan) and the references behind any one cell (the drill-down), so a figure and its
+drill-down cannot disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from workflow.report_definitions import ENDING_KINDS, INFORMAL, Period, stage_opening_sql
+from workflow.report_queries.schema import CH, CHILD, EV, PERSON, TEAM
+from workflow.states import Action
+
+
+@dataclass(frozen=True)
+class Slice:
+    source: Any  # a FROM clause
+    when: Any  # the column that places a row in a period
+    group: Any  # the grouping key (a string expression, never NULL)
+    where: tuple[Any, ...] = ()
+    reference: Any = CH.c.reference
+    # What the counts read: `source` unless the count needs less. Event figures that group
+    # and filter on the event alone count `challenge_event` without the join (every event
+    # has its challenge: a foreign key), so the count is an index-only scan.
+    counted_from: Any = None
+
+
+def raised(group: Any, source: Any = CH) -> Slice:
+    return Slice(source, CH.c.raised_at, group)
+
+
+def events(kinds: Sequence[str], group: Any, extra: tuple[Any, ...] = (),
+            needs_challenge: bool = False) -> Slice:  # fmt: skip
+    """Events of these kinds; `needs_challenge` when `group` or `extra` read the challenge."""
+    return Slice(EV.join(CH, EV.c.challenge_id == CH.c.id), EV.c.occurred_at, group,
+                  (EV.c.kind.in_(kinds), *extra), counted_from=None if needs_challenge else EV)  # fmt: skip
+
+
+def text_or(value: Any, default: str) -> Any:
+    return sa.func.coalesce(sa.cast(value, sa.String), default)
+
+
+_FORMAL_AT_RAISE = sa.and_(CH.c.formal_started_at.is_not(None),
+                           CH.c.formal_started_at == CH.c.raised_at)  # fmt: skip
+_SW = PERSON.alias("sw")
+_TEAM_SOURCE = (
+    CH.join(CHILD, CH.c.child_id == CHILD.c.id)
+    .outerjoin(_SW, CHILD.c.social_worker_id == _SW.c.id)
+    .outerjoin(TEAM, _SW.c.team_id == TEAM.c.id)
+)
+
+SLICES: dict[str, Slice] = {
+    "raised": raised(sa.case((_FORMAL_AT_RAISE, "formal"), else_="informal")),
+    "by_theme": raised(CH.c.theme_key),
+    "by_team": Slice(_TEAM_SOURCE, CH.c.raised_at, text_or(TEAM.c.id, "none")),
+    "by_iro": raised(text_or(CH.c.raised_by_id, "none")),
+    "highest_stage": raised(sa.func.coalesce(CH.c.highest_stage_key, INFORMAL)),
+    "resolved_at_stage": events([Action.ACCEPT], sa.func.coalesce(EV.c.stage_key, INFORMAL)),
+    "outcomes": events(ENDING_KINDS, sa.case(
+        (EV.c.kind == Action.WITHDRAW.value, "withdrawn"),
+        (EV.c.stage_key.is_(None), "resolved_informally"), else_="resolved_formally")),
+    "cafcass": events([Action.REFER_CAFCASS], text_or(EV.c.details["ground"].as_string(), "none")),
+    "cap_alerts": events([Action.ALERT_CAP], sa.literal("*")),
+    "good_practice": events([Action.RECORD_GOOD_PRACTICE], text_or(EV.c.actor_id, "none")),
+    "went_formal": Slice(CH, CH.c.formal_started_at, sa.literal("went_formal"),
+                          (CH.c.formal_started_at > CH.c.raised_at,)),
+}  # fmt: skip
+
+
+def in_period(col: Any, period: Period) -> Any:
+    lo, hi = period.bounds()
+    return sa.and_(col >= lo, col < hi)
+
+
+def slice_counts(conn: Connection, s: Slice, period: Period) -> dict[str, tuple[int, int]]:
+    """{group key: (count in the period, count in the previous period)}."""
+    prev = period.previous()
+    cur_lo, _ = period.bounds()
+    now_, before = (sa.func.sum(sa.case((cond, 1), else_=0))
+                    for cond in (s.when >= cur_lo, s.when < cur_lo))  # fmt: skip
+    span = Period(prev.start, period.end)
+    source = s.source if s.counted_from is None else s.counted_from
+    stmt = (sa.select(s.group, now_, before).select_from(source)
+            .where(in_period(s.when, span), *s.where).group_by(s.group))  # fmt: skip
+    return {str(k): (int(a or 0), int(b or 0)) for k, a, b in conn.execute(stmt)}
+
+
+def stage_start() -> Any:
+    """The latest stage-opening moment before the response (`STAGE_OPENING_KINDS` into
+    awaiting a response): one look-up in the partial index `ix_report_event_stage_open`,
+    whose condition is written here literally (SQLite uses a partial index only then)."""
+    o = EV.alias("o")
+    return (sa.select(sa.func.max(o.c.occurred_at))
+            .where(o.c.challenge_id == EV.c.challenge_id, o.c.seq < EV.c.seq,
+                   sa.text(stage_opening_sql("o")))
+            .scalar_subquery())  # fmt: skip
+
+
+LATE = EV.c.details["late"].as_boolean()
+RESPONSES = Slice(EV.join(CH, EV.c.challenge_id == CH.c.id), EV.c.occurred_at,
+                   text_or(EV.c.stage_key, INFORMAL), (EV.c.kind == Action.RESPOND.value,))  # fmt: skip
+TIMEOUTS = events([Action.TIME_OUT], text_or(EV.c.details["timed_out_stage"].as_string(), INFORMAL))
+
+
+IN_CAP = sa.or_(CH.c.cap_due_at.is_(None), EV.c.occurred_at <= CH.c.cap_due_at)
+CAPPED = events(
+    ENDING_KINDS, sa.literal("*"), (CH.c.formal_started_at.is_not(None),), needs_challenge=True
+)
