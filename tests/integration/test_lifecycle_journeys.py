@@ -158,11 +158,15 @@ def test_the_deputy_answers_only_while_the_team_manager_is_away(
     assert _stored(runtime, second)[0].state is State.AWAITING_RESPONSE
 
 
-def test_nobody_answers_when_the_whole_deputy_chain_is_away(
+def test_the_fallback_answers_when_the_whole_deputy_chain_is_away(
     runtime: Runtime, council: Council, now: datetime
 ) -> None:
     _update_person(runtime, council.team_manager, absent=True)
     _update_person(runtime, council.deputy_team_manager, absent=True)
+    # The handbook's fallback for the team manager stage: the Head of Service of the area.
+    ref = _raise(runtime, council, now, stage="team_manager")
+    assert _stored(runtime, ref)[0].responder_id == council.head_of_service
+    _update_person(runtime, council.head_of_service, active=False)
     with pytest.raises(NoResponder, match=r"^Nobody can answer at Team manager: no team manager"):
         _raise(runtime, council, now, stage="team_manager")
 
@@ -220,6 +224,7 @@ def test_no_responder_when_nobody_in_the_line_holds_the_role(
     runtime: Runtime, council: Council, now: datetime
 ) -> None:
     _update_person(runtime, council.head_of_service, active=False)
+    _update_person(runtime, council.senior_manager, absent=True)  # nor the handbook's fallback
     with pytest.raises(NoResponder) as caught:
         _raise(runtime, council, now, stage="head_of_service")
     assert caught.value.role == "head_of_service"
@@ -234,6 +239,7 @@ def test_no_responder_when_nobody_in_the_line_holds_the_role(
         _act(runtime, ref, "escalate", council.iro, {"stage": "head_of_service"}, now)
     c, events = _stored(runtime, ref)
     assert (c.stage_key, c.version, len(events)) == ("team_manager", 1, 1)
+    _update_person(runtime, council.senior_manager, absent=False)
     _act(runtime, ref, "escalate", council.iro, {"stage": "senior_manager"}, now)  # bypass works
     assert _stored(runtime, ref)[0].responder_id == council.senior_manager
 
