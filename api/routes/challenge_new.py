@@ -15,13 +15,12 @@ from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session, select
 
 from api.auth import ReadSession, RuntimeDep, require_roles
+from api.check_answers import answer_rows, child_rows, where_it_goes
 from api.forms import FormFields, parse_date, require_text, rule_error
-from api.templating import london_time, long_date, render
+from api.templating import render
 from escalation_rules.model import Ladder, Role
 from workflow import queries
-from workflow.directory import Directory
 from workflow.errors import NoResponder, NotFound, RuleViolation
-from workflow.routing import preview_new
 from workflow.runtime import Runtime
 from workflow.services import InformalDiscussion, NewChallenge, raise_challenge
 from workflow.tables import Child, Person, Theme
@@ -160,60 +159,22 @@ def check_answers(
     new, errors = _validate(answers, session, ladder, now.date())
     if new is None or request.query_params.get("change"):
         return _form(request, session, ladder, answers, errors, 422 if errors else 200)
-    goes_to = _goes_to(new, session, ladder, person, now)
-    if isinstance(goes_to, dict):
-        return _form(request, session, ladder, answers, goes_to, 422)
-    rows = _check_rows(new, session, ladder) + goes_to
-    return render(request, "challenges/check.html", {"a": answers, "rows": rows})
-
-
-def _goes_to(
-    new: NewChallenge, session: Session, ladder: Ladder, person: Person, now: datetime
-) -> list[tuple[str, str]] | dict[str, str]:
-    """Who a formal challenge will go to and when it is due, or the error naming who is missing."""
-    child = session.exec(select(Child).where(Child.case_reference == new.child_reference)).one()
-    if not new.formal:
-        return []
     assert person.id is not None
-    seen = preview_new(Directory(session), ladder, new.stage, child, person.id, now)
-    if seen.problem is not None:
-        return {"stage": str(seen.problem)}
-    who = session.get(Person, seen.acting_id) if seen.acting_id else None
-    holder = session.get(Person, seen.responder_id) if seen.responder_id else None
-    name = who.name if who else ""
-    if holder is not None and who is not None and holder.id != who.id:
-        name = f"{who.name} (deputy for {holder.name}, who is away)"
-    due = london_time(seen.due_at) if seen.due_at else "No timescale: reported to this level"
-    return [("Goes to", name), ("Response due", due)]
-
-
-def _check_rows(new: NewChallenge, session: Session, ladder: Ladder) -> list[tuple[str, str]]:
-    theme = session.get(Theme, new.theme_key)
-    rows = [
-        ("Child's case reference", new.child_reference),
-        (
-            "Route",
-            f"Formal, starting at {ladder.stage(new.stage).name}"
-            if new.formal and new.stage
-            else "Informal resolution",
-        ),
-        ("Theme", theme.label if theme else new.theme_key),
-        ("What is wrong", new.what_is_wrong),
-        ("Date of the review", long_date(new.review_date)),
-        ("Impact on the child", new.impact_on_child),
-        ("Outcome wanted", new.outcome_wanted),
-    ]
-    if new.high_risk_reason:
-        rows.append(("Informal resolution skipped because", new.high_risk_reason))
-    if new.informal:
-        i = new.informal
-        rows += [
-            ("Informal discussion with", i.discussed_with),
-            ("Discussed on", long_date(i.discussed_on)),
-            ("Actions agreed", i.agreed_actions),
-            ("Actions due by", long_date(i.agreed_by)),
-        ]
-    return rows
+    child = session.exec(select(Child).where(Child.case_reference == new.child_reference)).one()
+    route, missing = where_it_goes(session, ladder, new, child, person.id, datetime.now(UTC))
+    return render(
+        request,
+        "challenges/check.html",
+        {
+            "a": answers,
+            "child_rows": child_rows(session, child),
+            "route_rows": route,
+            "missing": missing,
+            "answer_rows": answer_rows(session, new),
+            "errors": {"choose-stage": missing} if missing else {},
+        },
+        status_code=422 if missing else 200,
+    )
 
 
 @router.post("/challenges/new/confirm")

@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlmodel import Session
 
-from api.auth import CurrentPerson, RuntimeDep, record_access
+from api.auth import CurrentPerson, RuntimeDep, reader_engine, record_access
 from api.forms import FormFields, parse_date, require_text, rule_error
 from api.reports.access import check_may_see_child, child_iro_id
 from api.reports.footprint_export import footprint_csv, footprint_pdf
@@ -17,6 +18,7 @@ from escalation_rules.model import Role
 from workflow.activity import ActivityRefused, NewActivity, record_activity
 from workflow.activity_tables import ActivityKind
 from workflow.footprint import Footprint, child_footprint
+from workflow.page_queries import visible_references
 from workflow.runtime import Runtime
 from workflow.tables import Person
 
@@ -34,6 +36,14 @@ def _footprint(runtime: Runtime, person: Person, reference: str, via: str) -> Fo
 
 def _may_record(runtime: Runtime, person: Person, reference: str) -> bool:
     return person.role == Role.IRO.value and child_iro_id(runtime.engine, reference) == person.id
+
+
+def _linkable(runtime: Runtime, person: Person, fp: Footprint) -> set[str]:
+    """The footprint's challenges this person may open: only those are links."""
+    assert person.id is not None
+    references = {e.challenge for e in fp.entries if e.challenge}
+    with Session(reader_engine(runtime.engine)) as session:
+        return visible_references(session, person.id, Role(person.role), references)
 
 
 def _page(
@@ -54,6 +64,7 @@ def _page(
             "errors": errors,
             "kinds": [(k.value, k.label) for k in ActivityKind],
             "may_record": _may_record(runtime, person, fp.child_reference),
+            "linkable": _linkable(runtime, person, fp),
         },
         status_code=status,
     )

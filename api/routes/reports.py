@@ -8,8 +8,10 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from sqlmodel import Session
 
 from api.auth import RuntimeDep, record_access
+from api.presenters import stage_name
 from api.reports.access import BadPeriod, ReportReader, period_from
 from api.reports.build import ReportFormat, filename
 from api.reports.build import render as render_bytes
@@ -17,7 +19,10 @@ from api.reports.charts import table_chart
 from api.reports.monthly import last_month
 from api.reports.tables import shown
 from api.templating import render
+from escalation_rules.model import Role
 from workflow.db import read_only_engine
+from workflow.page_queries import challenge_rows, child_rows
+from workflow.queries import SEE_ALL_ROLES
 from workflow.report_definitions import FIGURE_BY_KEY, Period
 from workflow.report_queries import drilldown, smt_report
 
@@ -84,11 +89,19 @@ def drilldown_page(request: Request, person: ReportReader, runtime: RuntimeDep) 
     refs = drilldown(runtime.engine, runtime.ladders.current, period, cell, now)
     children = figure in ("contacts", "caseloads")
     title = FIGURE_BY_KEY.get(figure)
+    with Session(read_only_engine(runtime.engine)) as session:
+        rows = child_rows(session, refs) if children else challenge_rows(session, refs)
+    ladder = runtime.ladders.current
     return render(
         request,
         "reports/drilldown.html",
         {
             "refs": refs,
+            "rows": rows,
+            # SMT readers see reports only: the rows are shown, without links or children's
+            # references; everyone else who reads reports may open every challenge and child.
+            "may_open": Role(person.role) in SEE_ALL_ROLES,
+            "stage_name": lambda key: stage_name(ladder, key),
             "children": children,
             "period": period,
             "cell": cell,

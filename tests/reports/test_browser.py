@@ -35,7 +35,7 @@ def test_report_and_footprint_pages_pass_axe(
     assert page.locator("table[data-figure]").count() == 16
     visit.check(page, "smt-report")
     page.click('a[href^="/reports/drilldown?cell=by_theme%3Ahealth_assessments"]')
-    assert page.locator("[data-drilldown] li").count() == 2
+    assert page.locator("[data-drilldown] tbody tr").count() == 2
     visit.check(page, "drilldown")
     omar = _sign_in(chromium, server, "iro2@council.test", errors)
     omar.goto(f"{server}/children/LL1003/footprint")

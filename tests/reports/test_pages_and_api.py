@@ -83,8 +83,14 @@ def test_report_page_shows_every_figure_with_charts_and_drilldowns(
                      page.text)  # fmt: skip
     assert link is not None
     drill = login("smt@council.test").get(link.group(1).replace("&amp;", "&"))
-    refs = re.findall(r'href="/challenges/([^"]+)"', drill.text)
+    # SMT readers may not open challenges: the rows are listed, nothing links to a 404.
+    assert 'href="/challenges/' not in drill.text and 'data-testid="anonymised"' in drill.text
+    refs = re.findall(r'<td class="govuk-table__cell">(IRO-[^<]+)</td>', drill.text)
     assert refs == sorted(scenario.refs[x] for x in "AF")
+    head = login("hos@council.test").get(link.group(1).replace("&amp;", "&"))
+    assert re.findall(r'href="/challenges/([^"]+)"', head.text) == refs
+    for ref in refs:
+        assert login("hos@council.test").get(f"/challenges/{ref}").status_code == 200
     for fmt, marker in (("pdf", b"%PDF"), ("xlsx", b"PK"), ("csv", b"section"), ("json", b"{")):
         export = login("smt@council.test").get(f"/reports/smt.{fmt}?{NOV}")
         assert export.status_code == 200 and export.content.startswith(marker), fmt
@@ -204,3 +210,31 @@ def test_the_worker_discovers_the_monthly_job() -> None:
 
     spec = discover(JobRegistry()).jobs["smt-monthly-report"]
     assert (spec.trigger, spec.options) == ("cron", {"day": 1, "hour": 7, "minute": 0})
+
+
+def test_a_footprint_links_only_the_challenges_its_viewer_may_open(
+    scenario: Scenario, login: Callable[[str], Browser]
+) -> None:
+    """The child's social worker reads the whole footprint, but some of its challenges were
+    addressed to others: those are named, not linked to a 'Page not found'."""
+    from sqlmodel import Session, select
+
+    from api.auth import set_password
+    from tests.web.conftest import PASSWORD
+    from workflow.tables import Person
+
+    with Session(scenario.runtime.engine) as s:
+        sue_id = s.exec(select(Person.id).where(Person.email == "sue@council.test")).one()
+        set_password(s, sue_id, PASSWORD)
+        s.commit()
+    sue = login("sue@council.test")
+    page = sue.get("/children/LL1003/footprint")
+    assert page.status_code == 200
+    linked = set(re.findall(r'href="/challenges/([^"]+)"', page.text))
+    named = set(re.findall(r'<td class="govuk-table__cell">(IRO-[^<]+)</td>', page.text))
+    assert named, "expected a challenge Sue may not open"
+    for ref in linked:
+        assert sue.get(f"/challenges/{ref}").status_code == 200, ref
+    for ref in named:
+        assert sue.get(f"/challenges/{ref}").status_code == 404, ref
+    assert "No allocated social worker" not in page.text

@@ -8,6 +8,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from html import unescape as html_unescape
 from pathlib import Path
 
 import pytest
@@ -158,4 +159,7 @@ def summary_rows(html: str) -> dict[str, str]:
         html,
         re.S,
     )
-    return {k: " ".join(re.sub(r"<[^>]+>", " ", v).split()) for k, v in rows}
+    return {
+        html_unescape(k): html_unescape(" ".join(re.sub(r"<[^>]+>", " ", v).split()))
+        for k, v in rows
+    }

@@ -93,7 +93,7 @@ def test_check_your_answers_says_who_it_goes_to_and_when(login, runtime):
     _unallocate(runtime)
     page = login("iro@council.test").post("/challenges/new", data=_answers())
     assert page.status_code == 200
-    assert "Goes to" in page.text and "Tara Manager" in page.text
+    assert "It will go to" in page.text and "Tara Manager (fallback for Social worker)" in page.text
     assert "Response due" in page.text
 
 
