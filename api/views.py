@@ -11,6 +11,7 @@ from api.auth import reader_engine, record_access
 from escalation_rules.model import Role
 from workflow import queries
 from workflow.errors import NotFound
+from workflow.routing import may_raise_on
 from workflow.runtime import Runtime
 from workflow.services import allowed_actions
 from workflow.states import Action
@@ -53,6 +54,8 @@ class Offered:
             return self.iro
         if row.responder_id is not None and _may_answer(runtime, person, row.responder_id):
             return self.responder
+        if Action.ESCALATE in self.iro and _may_raise(runtime, person, row.reference):
+            return [Action.ESCALATE]  # a post the ladder lets raise a higher stage
         return []
 
 
@@ -65,6 +68,12 @@ def _may_answer(runtime: Runtime, person: Person, responder_id: int) -> bool:
     assert person.id is not None
     with reading_uow(runtime) as uow:
         return uow.directory.may_answer_for(person.id, responder_id)
+
+
+def _may_raise(runtime: Runtime, person: Person, reference: str) -> bool:
+    assert person.id is not None
+    with reading_uow(runtime) as uow:
+        return may_raise_on(uow.session, person.id, reference)
 
 
 def offered_actions(runtime: Runtime, reference: str) -> Offered:

@@ -12,11 +12,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlmodel import Session, select
+
 from escalation_rules.model import Ladder, Route, Stage, Who
+from workflow.deadline_planner import ladder_for
 from workflow.directory import Directory
 from workflow.errors import NoResponder
 from workflow.lifecycle import lifecycle_for
-from workflow.tables import Child
+from workflow.states import OPEN_STATES, State
+from workflow.tables import ChallengeRecord, Child, PersonPost
 
 _WHERE = {
     Route.SOCIAL_WORKER_LINE: "in the line management of the child's social worker",
@@ -110,3 +114,19 @@ def preview_new(
     """`preview` for a challenge about to be raised at `stage_key` (the first stage if None)."""
     stage = ladder.stage(stage_key) if stage_key else ladder.starting_stages[0]
     return preview(directory, ladder, stage, child, iro_id, at)
+
+
+def may_raise_on(session: Session, person_id: int, reference: str) -> bool:
+    """Whether the person holds a post the ladder lets raise a stage above where the open
+    challenge is now (a QA service manager, the Head of QA): they see it and may escalate."""
+    posts = set(session.exec(select(PersonPost.post).where(PersonPost.person_id == person_id)))
+    if not posts:
+        return False
+    row = session.exec(
+        select(ChallengeRecord.ladder_hash, ChallengeRecord.stage_key, ChallengeRecord.state)
+        .where(ChallengeRecord.reference == reference)
+    ).first()  # fmt: skip
+    if row is None or State(row[2]) not in OPEN_STATES:
+        return False
+    ladder = ladder_for(session, row[0])
+    return any(posts & set(stage.raised_by) for stage in ladder.higher_stages(row[1]))
