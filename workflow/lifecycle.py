@@ -156,6 +156,8 @@ class Lifecycle:
             return bool(self.target_stages(c))
         if action is A.RESPOND:
             return c.is_formal
+        if action is A.EXTEND and c.is_formal and c.due_at is None:
+            return c.state is S.AWAITING_IRO_DECISION  # a report-to level has no time to add
         if action is A.REFER_CAFCASS:
             return self._cafcass_problem(c, status) is None
         return True

@@ -19,7 +19,7 @@ from tests.factories import Council, build_council, informal, new_challenge
 from workflow import queries
 from workflow.errors import NoResponder, NotPermitted, RuleViolation
 from workflow.runtime import Runtime, build_runtime
-from workflow.services import raise_challenge, take_action
+from workflow.services import allowed_actions, raise_challenge, take_action
 from workflow.settings import WorkflowSettings
 from workflow.states import State
 from workflow.sweep import sweep
@@ -133,6 +133,8 @@ def test_the_report_to_level_has_no_deadline_but_can_be_answered(qa, people):
         found["strategic_director"],
         None,
     )
+    with qa.uow() as uow:
+        assert "extend" not in allowed_actions(uow, uow.challenges.get(ref))
     with pytest.raises(RuleViolation, match="no timescale"):
         _act(qa, ref, "extend", council.iro, {"working_days": 5, "reason": "More time"})
     assert sweep(qa, NOW + timedelta(days=90), worker="t") == []  # no timeout, no reminder
