@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
+from typing import Any
+from urllib.parse import urlencode
 
-from workflow.queries import SORTS, LogFilters
+from api.forms import parse_date
+from escalation_rules.model import Ladder
+from workflow.queries import SORTS, LogChoices, LogFilters
 from workflow.states import State
 
 STATUSES = ["open", "ended", *(s.value for s in State if s is not State.NEW)]
@@ -30,13 +34,21 @@ def _int(value: str | None) -> int | None:
     return number
 
 
-def _date(value: str | None, name: str, errors: dict[str, str]) -> date | None:
+_DATE_LABELS = {"from": "the date raised from", "to": "the date raised to"}
+
+
+def _date(args: Mapping[str, str], name: str, errors: dict[str, str]) -> date | None:
+    """A GOV.UK date input (from-day, from-month, from-year) on the page, or an ISO date
+    (from=2026-12-31) in links, the CSV and the API."""
+    if any(args.get(f"{name}-{part}") for part in ("day", "month", "year")):
+        return parse_date(args, name, _DATE_LABELS[name], errors, required=False)
+    value = args.get(name)
     if not value:
         return None
     try:
         return date.fromisoformat(value)
     except ValueError:
-        errors[name] = f"Enter a real date for '{name}', like 2026-12-31"
+        errors[f"{name}-day"] = f"Enter a real date for '{name}', like 2026-12-31"
         return None
 
 
@@ -59,8 +71,8 @@ def parse_filters(args: Mapping[str, str], per_page: int = 50) -> tuple[LogFilte
         iro_id=_int(args.get("iro")),
         responder_id=_int(args.get("responder")),
         overdue=args.get("overdue") in ("yes", "true", "1", "on"),
-        raised_from=_date(args.get("from"), "from", errors),
-        raised_to=_date(args.get("to"), "to", errors),
+        raised_from=_date(args, "from", errors),
+        raised_to=_date(args, "to", errors),
         child_reference=(args.get("child") or "").strip() or None,
         search=(args.get("q") or "").strip()[:40] or None,
         sort=sort,
@@ -69,3 +81,33 @@ def parse_filters(args: Mapping[str, str], per_page: int = 50) -> tuple[LogFilte
         per_page=max(1, min(size, 200)),
     )
     return filters, errors
+
+
+def selected_filters(f: LogFilters, choices: LogChoices, ladder: Ladder) -> list[tuple[str, str]]:
+    """Each filter in use, in words, with the link that removes it (the MoJ filter's tags)."""
+    names: dict[str, dict[Any, str]] = {
+        "theme": dict(choices.themes),
+        "team_id": dict(choices.teams),
+        "iro_id": dict(choices.iros),
+        "responder_id": dict(choices.responders),
+        "stage": {s.key: s.name for s in ladder.stages},
+    }
+    shown: list[tuple[str, str, Any]] = [
+        ("child_reference", f"Child {f.child_reference}", None),
+        ("search", f"Reference {f.search}", None),
+        ("status", status_label(f.status) if f.status else "", None),
+        ("overdue", "Overdue only", False),
+    ]
+    for field, label in (("stage", "Stage"), ("theme", "Theme"), ("team_id", "Team"),
+                         ("iro_id", "IRO"), ("responder_id", "Responder")):  # fmt: skip
+        value = getattr(f, field)
+        shown.append((field, f"{label}: {names[field].get(value, value)}", None))
+    if f.raised_from:
+        shown.append(("raised_from", f"Raised on or after {f.raised_from:%-d %B %Y}", None))
+    if f.raised_to:
+        shown.append(("raised_to", f"Raised on or before {f.raised_to:%-d %B %Y}", None))
+    return [
+        (text, "/log?" + urlencode(f.query_args(**{field: cleared, "page": 1})))
+        for field, text, cleared in shown
+        if getattr(f, field) not in (None, False, "")
+    ]

@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from sqlmodel import Session
 
 from api.auth import reader_engine, record_access
-from escalation_rules.model import Role
+from escalation_rules.model import Ladder, Role
 from workflow import queries
+from workflow.domain import Challenge
 from workflow.errors import NotFound
 from workflow.routing import may_raise_on
 from workflow.runtime import Runtime
-from workflow.services import allowed_actions
+from workflow.services import allowed_actions, lifecycle
 from workflow.states import Action
 from workflow.tables import Person
 from workflow.unit_of_work import UnitOfWork
@@ -48,43 +49,79 @@ class Offered:
     responder: list[Action]
 
     def for_person(
-        self, person: Person, row: queries.ChallengeRow, runtime: Runtime
+        self,
+        person: Person,
+        row: queries.ChallengeRow,
+        runtime: Runtime,
+        session: Session | None = None,
     ) -> list[Action]:
         if person.id in (row.raised_by_id, row.child_iro_id):
             return self.iro
-        if row.responder_id is not None and _may_answer(runtime, person, row.responder_id):
+        if row.responder_id is not None and _may_answer(runtime, person, row.responder_id,
+                                                        session):  # fmt: skip
             return self.responder
-        if Action.ESCALATE in self.iro and _may_raise(runtime, person, row.reference):
+        if Action.ESCALATE in self.iro and _may_raise(runtime, person, row.reference, session):
             return [Action.ESCALATE]  # a post the ladder lets raise a higher stage
         return []
 
 
-def reading_uow(runtime: Runtime) -> UnitOfWork:
-    """A unit of work that only reads (no write lock on SQLite); it never commits."""
-    return UnitOfWork(reader_engine(runtime.engine), runtime.ladders)
+def reading_uow(runtime: Runtime, session: Session | None = None) -> UnitOfWork:
+    """A unit of work that only reads (no write lock on SQLite); it never commits.
+    Given the request's session it reads through that one: one connection a request."""
+    return UnitOfWork(reader_engine(runtime.engine), runtime.ladders, runtime.listeners, session)
 
 
-def _may_answer(runtime: Runtime, person: Person, responder_id: int) -> bool:
+def _may_answer(
+    runtime: Runtime, person: Person, responder_id: int, session: Session | None = None
+) -> bool:
     assert person.id is not None
-    with reading_uow(runtime) as uow:
+    with reading_uow(runtime, session) as uow:
         return uow.directory.may_answer_for(person.id, responder_id)
 
 
-def _may_raise(runtime: Runtime, person: Person, reference: str) -> bool:
+def _may_raise(
+    runtime: Runtime, person: Person, reference: str, session: Session | None = None
+) -> bool:
     assert person.id is not None
-    with reading_uow(runtime) as uow:
+    with reading_uow(runtime, session) as uow:
         return may_raise_on(uow.session, person.id, reference)
 
 
-def offered_actions(runtime: Runtime, reference: str) -> Offered:
+def offered_actions(runtime: Runtime, reference: str, session: Session | None = None) -> Offered:
     """Exactly `workflow.services.allowed_actions`, split into the IRO's and the responder's."""
-    with reading_uow(runtime) as uow:
-        challenge = uow.challenges.get(reference)
-        actions = allowed_actions(uow, challenge)
+    with reading_uow(runtime, session) as uow:
+        return _offered(uow, uow.challenges.get(reference))
+
+
+def _offered(uow: UnitOfWork, challenge: Challenge) -> Offered:
+    actions = allowed_actions(uow, challenge)
     iro: list[Action] = [a for a in actions if a is not Action.RESPOND]
     responder: list[Action] = [a for a in actions if a is Action.RESPOND]
     return Offered(iro, responder)
 
 
-def actions_for(runtime: Runtime, person: Person, row: queries.ChallengeRow) -> list[Action]:
-    return offered_actions(runtime, row.reference).for_person(person, row, runtime)
+def actions_for(
+    runtime: Runtime, person: Person, row: queries.ChallengeRow, session: Session | None = None
+) -> list[Action]:
+    return offered_actions(runtime, row.reference, session).for_person(
+        person, row, runtime, session
+    )
+
+
+@dataclass(frozen=True)
+class PageFacts:
+    """What the challenge page shows beside its row, from one read of the challenge."""
+
+    challenge: Challenge
+    ladder: Ladder
+    actions: list[Action]
+
+
+def page_facts(
+    runtime: Runtime, session: Session, person: Person, row: queries.ChallengeRow
+) -> PageFacts:
+    with reading_uow(runtime, session) as uow:
+        challenge = uow.challenges.get(row.reference)
+        offered = _offered(uow, challenge)
+        ladder = lifecycle(uow, challenge).ladder
+    return PageFacts(challenge, ladder, offered.for_person(person, row, runtime, session))

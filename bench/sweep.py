@@ -1,21 +1,25 @@
 """The deadline sweep against 100,000 open challenges with 10% due, on SQLite and PostgreSQL.
 
     .venv/bin/python -m bench.sweep [--challenges 100000] [--due 0.1] [--batch 500]
-                                    [--db sqlite,postgres] [--all-listeners]
+                                    [--db sqlite,postgres] [--no-mail]
 
 Each database is a scratch one (temporary SQLite files; PostgreSQL databases created
 and dropped here). The data are inserted with bulk SQL, not the ORM, twice: one copy for
 the real sweep (`workflow.sweep`, claim then fire, the deadline planner listening), one
-for a bare-SQL loop doing the same writes for each escalation in batches of the same size
-(claim, UPDATE challenge with the version check, INSERT the event, close the deadline,
-cancel the challenge's pending deadlines, INSERT the new stage's deadlines). It prints
-escalations per second for each and the ratio. The two alternate batch by batch, so a
-shared, noisy machine slows both alike.
+for plain SQL making the same writes as efficiently as SQL allows, in batches of the same
+size: claim, then per batch one executemany each for the challenge updates (with their
+version checks), the events, closing the deadlines (only if still ours), the new stage's
+deadlines, the link tokens' expiry and the outbox rows (one email due per escalation),
+and one set-based UPDATE cancelling the challenges' pending deadlines. By default the
+sweep runs with every listener, as the worker does (`--no-mail`: the planner only). It
+prints escalations per second for each and the ratio. The two alternate batch by batch,
+so a shared, noisy machine slows both alike.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import tempfile
 import time
@@ -38,7 +42,7 @@ from workflow.runtime import Runtime, build_runtime, prepare_database
 from workflow.settings import WorkflowSettings
 from workflow.sweep import claim, fire_batch
 from workflow.tables import utc_now
-from workflow.unit_of_work import listen_for_events
+from workflow.unit_of_work import EventListener
 
 NOW = datetime(2027, 1, 15, 17, 5, tzinfo=UTC)
 ADMIN_URL = os.environ.get(
@@ -179,76 +183,109 @@ class SweepRunner:
 
 
 class BareSqlRunner:
-    """The same writes per escalation with a DB-API cursor and nothing else."""
+    """The same writes per batch with a DB-API cursor, as efficiently as SQL allows: one
+    statement (or one executemany) per kind of write per batch, a set-based cancel."""
 
     def __init__(self, runtime: Runtime, batch: int) -> None:
         ladder = runtime.ladders.current
         self.rules, self.stage = DeadlineRules(ladder), ladder.stage("team_manager")
-        self.postgres = runtime.engine.dialect.name == "postgresql"
-        self.p = "%s" if self.postgres else "?"
-        self.lock = " FOR UPDATE SKIP LOCKED" if self.postgres else ""
+        self.pg = runtime.engine.dialect.name == "postgresql"
+        self.p = "%s" if self.pg else "?"
+        self.lock = " FOR UPDATE OF d SKIP LOCKED" if self.pg else ""
         self.batch = batch
         self.raw = runtime.engine.raw_connection()
+        with runtime.engine.connect() as conn:
+            self.manager = conn.execute(sa.text(
+                "SELECT id FROM person WHERE role = 'team_manager'")).scalar_one()  # fmt: skip
 
     def step(self) -> int | None:
-        p, cur = self.p, self.raw.cursor()
+        p, cur, t = self.p, self.raw.cursor(), self._t
+        now = t(NOW)
         cur.execute(
             "SELECT d.id, d.challenge_id, c.version, c.cap_due_at FROM deadline d "
             f"JOIN challenge c ON c.id = d.challenge_id WHERE d.status = 'pending' AND "
-            f"d.next_attempt_at <= {p} ORDER BY d.next_attempt_at, d.id LIMIT {self.batch}{self.lock}",
-            (_db_time(NOW, self.postgres),),
+            f"d.next_attempt_at <= {p} AND d.lease_until IS NULL "
+            f"ORDER BY d.next_attempt_at, d.id LIMIT {self.batch}{self.lock}", (now,),
         )  # fmt: skip
-        claimed = cur.fetchall()
+        claimed = list(cur.fetchall())
         if not claimed:
             self.raw.commit()
             return None
-        for deadline_id, challenge_id, version, cap in claimed:
-            due = self.rules.stage_deadline(self.stage, NOW).due_at
-            reminders = [t for _, t in self.rules.reminder_times(due) if NOW < t < due]
-            _bare_escalation(cur, p, self.postgres, deadline_id, challenge_id, version, cap,
-                             due, reminders)  # fmt: skip
+        ids = [row[0] for row in claimed]
+        marks = ", ".join([p] * len(ids))
+        cur.execute(f"UPDATE deadline SET claimed_by = 'bare', lease_until = {p} "
+                    f"WHERE id IN ({marks})", (t(NOW + timedelta(minutes=5)), *ids))  # fmt: skip
+        self.raw.commit()
+        due = self.rules.stage_deadline(self.stage, NOW).due_at
+        reminders = [when for _, when in self.rules.reminder_times(due) if NOW < when < due]
+        self._escalate(cur, claimed, due, reminders)
         self.raw.commit()
         return len(claimed)
 
+    def _t(self, moment: Any) -> Any:
+        return _db_time(moment, self.pg)
+
+    def _escalate(self, cur: Any, claimed: list[Any], due: datetime,
+                  reminders: list[datetime]) -> None:  # fmt: skip
+        p, t = self.p, self._t
+        now = t(NOW)
+        cur.executemany(
+            f"UPDATE challenge SET stage_key = 'team_manager', responder_id = {p}, due_at = {p}, "
+            f"stage_started_at = {p}, highest_stage_key = 'team_manager', version = {p}, "
+            f"updated_at = {p} WHERE id = {p} AND version = {p}",
+            [(self.manager, t(due), now, v + 1, now, c, v) for _, c, v, _ in claimed],
+        )  # fmt: skip
+        if cur.rowcount != len(claimed):
+            raise SystemExit("bare SQL lost a version check")
+        cur.executemany(
+            "INSERT INTO challenge_event (challenge_id, seq, kind, occurred_at, recorded_at, "
+            "from_state, to_state, stage_key, changes, details) VALUES "
+            f"({p}, {p}, 'time_out', {p}, {p}, 'awaiting_response', 'awaiting_response', "
+            f"'team_manager', {p}, {p})",
+            [(c, v + 1, now, now, '{"stage_key": "team_manager"}', '{"late_seconds": 1}')
+             for _, c, v, _ in claimed],
+        )  # fmt: skip
+        cur.executemany(
+            f"UPDATE deadline SET status = 'done', fired_at = {p}, late_seconds = 1, "
+            f"claimed_by = NULL, lease_until = NULL, updated_at = {p} "
+            f"WHERE id = {p} AND status = 'pending' AND claimed_by = 'bare'",
+            [(now, now, d) for d, _, _, _ in claimed],
+        )  # fmt: skip
+        challenges = [c for _, c, _, _ in claimed]
+        marks = ", ".join([p] * len(challenges))
+        cur.execute(f"UPDATE deadline SET status = 'cancelled', updated_at = {p} WHERE "
+                    f"challenge_id IN ({marks}) AND status IN ('pending', 'stuck')",
+                    (now, *challenges))  # fmt: skip
+        new = [("reminder", w, due) for w in reminders] + [("timeout", due, due)]
+        cur.executemany(
+            "INSERT INTO deadline (challenge_id, kind, due_at, state, stage_key, "
+            "applies_to_due_at, challenge_version, label, status, attempts, next_attempt_at, "
+            f"details, planned_at, updated_at) VALUES ({p}, {p}, {p}, 'awaiting_response', "
+            f"'team_manager', {p}, {p}, 'x', 'pending', 0, {p}, '{{}}', {p}, {p})",
+            [(c, kind, t(at), t(to), v + 1, t(at), now, now)
+             for _, c, v, cap in claimed
+             for kind, at, to in [*new, ("cap", cap, cap)]],
+        )  # fmt: skip
+        distinct = "IS DISTINCT FROM" if self.pg else "IS NOT"
+        cur.executemany(
+            f"UPDATE mail_link_token SET expires_at = {p} WHERE challenge_id = {p} AND "
+            f"expires_at > {p} AND (stage_key {distinct} {p} OR stage_started_at {distinct} {p})",
+            [(now, c, now, "team_manager", now) for c in challenges],
+        )  # fmt: skip
+        due_json = json.dumps({"challenge": {"state": "awaiting_response",
+                                             "stage_key": "team_manager"}, "answers": True})  # fmt: skip
+        cur.executemany(
+            "INSERT INTO mail_outbox (message_id, dedupe_key, kind, challenge_id, event_seq, "
+            "recipient_id, to_address, copied, subject, body_text, body_html, headers, "
+            "secrets, status, attempts, next_attempt_at, created_at, due) VALUES "
+            f"({p}, {p}, 'stage_opened', {p}, {p}, {p}, 'tm@bench.test', {p}, '', '', '', "
+            f"'{{}}', '[]', 'pending', 0, {p}, {p}, {p})",
+            [(f"<{uuid.uuid4().hex}@bench.test>", f"c{c}:{v + 1}:stage_opened:{self.manager}",
+              c, v + 1, self.manager, False, now, now, due_json) for _, c, v, _ in claimed],
+        )  # fmt: skip
+
     def close(self) -> None:
         self.raw.close()
-
-
-def _bare_escalation(cur: Any, p: str, pg: bool, deadline_id: int, challenge_id: int,
-                     version: int, cap: Any, due: datetime, reminders: list[datetime]) -> None:  # fmt: skip
-    now, due_db = _db_time(NOW, pg), _db_time(due, pg)
-    cur.execute(
-        f"UPDATE challenge SET stage_key = 'team_manager', responder_id = responder_id, "
-        f"due_at = {p}, stage_started_at = {p}, highest_stage_key = 'team_manager', "
-        f"version = {p}, updated_at = {p} WHERE id = {p} AND version = {p}",
-        (due_db, now, version + 1, now, challenge_id, version),
-    )
-    cur.execute(
-        "INSERT INTO challenge_event (challenge_id, seq, kind, occurred_at, recorded_at, "
-        "from_state, to_state, stage_key, changes, details) VALUES "
-        f"({p}, {p}, 'time_out', {p}, {p}, 'awaiting_response', 'awaiting_response', "
-        f"'team_manager', {p}, {p})",
-        (challenge_id, version + 1, now, now, '{"stage_key": "team_manager"}', '{"late_seconds": 1}'),
-    )  # fmt: skip
-    cur.execute(
-        f"UPDATE deadline SET status = 'done', fired_at = {p}, late_seconds = 1, "
-        f"updated_at = {p} WHERE id = {p} AND status = 'pending'",
-        (now, now, deadline_id),
-    )
-    cur.execute(
-        f"UPDATE deadline SET status = 'cancelled', updated_at = {p} "
-        f"WHERE challenge_id = {p} AND status IN ('pending', 'stuck')",
-        (now, challenge_id),
-    )
-    new = [("reminder", t, due) for t in reminders] + [("timeout", due, due), ("cap", cap, cap)]
-    cur.executemany(
-        "INSERT INTO deadline (challenge_id, kind, due_at, state, stage_key, applies_to_due_at, "
-        "challenge_version, label, status, attempts, next_attempt_at, details, planned_at, "
-        f"updated_at) VALUES ({p}, {p}, {p}, 'awaiting_response', 'team_manager', {p}, {p}, "
-        f"'x', 'pending', 0, {p}, '{{}}', {p}, {p})",
-        [(challenge_id, kind, _db_time(at, pg), _db_time(to, pg), version + 1,
-          _db_time(at, pg), now, now) for kind, at, to in new],
-    )  # fmt: skip
 
 
 def _db_time(moment: Any, postgres: bool) -> Any:
@@ -269,7 +306,9 @@ def check(runtime: Runtime, expected: int) -> None:
                          f"{doubled} doubled")  # fmt: skip
 
 
-def one_database(kind: str, challenges: int, due: float, batch: int) -> dict[str, float]:
+def one_database(
+    kind: str, challenges: int, due: float, batch: int, listeners: tuple[EventListener, ...]
+) -> dict[str, float]:
     """Seed two identical scratch databases, then alternate one batch of the sweep on one
     with one batch of bare SQL on the other, so both see the same machine load."""
     with scratch(kind) as sweep_engine, scratch(kind) as bare_engine:
@@ -278,7 +317,8 @@ def one_database(kind: str, challenges: int, due: float, batch: int) -> dict[str
         for label, engine, runner in (("sweep", sweep_engine, SweepRunner),
                                       ("bare SQL", bare_engine, BareSqlRunner)):  # fmt: skip
             prepare_database(engine)
-            runtime = build_runtime(WorkflowSettings(IRO_DISPUTES_LADDER="handbook"), engine)
+            settings = WorkflowSettings(IRO_DISPUTES_LADDER="handbook")
+            runtime = build_runtime(settings, engine, listeners)
             t0 = time.perf_counter()
             expected = seed(runtime, challenges, due)
             print(f"  {kind:<8} seeded {challenges} challenges for {label} in "
@@ -313,18 +353,17 @@ def main() -> None:
     parser.add_argument("--due", type=float, default=0.1)
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--db", default="sqlite,postgres")
-    parser.add_argument("--all-listeners", action="store_true",
-                        help="install every part's listeners (mail too), as the worker does")  # fmt: skip
+    parser.add_argument("--no-mail", action="store_true",
+                        help="plan deadlines only; by default mail is queued as the worker does")  # fmt: skip
     args = parser.parse_args()
-    if args.all_listeners:
-        from api.wiring import install_extensions
+    listeners: tuple[EventListener, ...] = (plan_deadlines,)
+    if not args.no_mail:
+        from api.wiring import LISTENERS
 
-        install_extensions()
-    else:
-        listen_for_events(plan_deadlines)
+        listeners = LISTENERS
     print(f"Sweep: {args.challenges} open challenges, {args.due:.0%} due, batches of {args.batch}")
     for kind in args.db.split(","):
-        one_database(kind, args.challenges, args.due, args.batch)
+        one_database(kind, args.challenges, args.due, args.batch, listeners)
 
 
 if __name__ == "__main__":

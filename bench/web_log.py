@@ -29,8 +29,9 @@ import sqlalchemy as sa
 from sqlmodel import Session, SQLModel
 
 from api.auth import create_api_token, set_password
+from api.wiring import build
 from bench.sweep import scratch
-from workflow.runtime import build_runtime, prepare_database
+from workflow.runtime import prepare_database
 from workflow.settings import WorkflowSettings
 
 T = SQLModel.metadata.tables
@@ -44,7 +45,7 @@ CHUNK = 5000
 def seed(engine: sa.Engine, challenges: int) -> None:
     import api.tables  # noqa: F401  (the web tables exist for the token and password)
 
-    runtime = build_runtime(WorkflowSettings(IRO_DISPUTES_LADDER="handbook"), engine=engine)
+    runtime = build(WorkflowSettings(IRO_DISPUTES_LADDER="handbook"), engine=engine)
     ladder = runtime.ladders.current
     with Session(engine) as session:
         runtime.ladders.record_current(session)

@@ -1,8 +1,14 @@
-"""The weekly digest for each Head of Service: open, due and overdue challenges.
+"""The weekly digest for each Head of Service: open, due and overdue challenges in their
+own service area.
 
-The worker calls `queue_weekly_digests` (say on Monday mornings); it writes one
-outbox row per Head of Service per ISO week, so running it twice in a week
-sends nothing more.
+The worker checks on start and every quarter of an hour whether this week's moment has
+passed (`notifications.schedule`) and calls `queue_weekly_digests`; it writes one outbox row
+per Head of Service per ISO week (London), so running it again in a week sends nothing
+more and a worker that was down at the moment sends it once when it starts.
+
+A Head of Service's service area is their own team's; the digest lists challenges whose
+child's allocated social worker is in a team of that service area. A Head of Service with
+no team, or a team with no service area, gets every open challenge (one service, one head).
 """
 
 from __future__ import annotations
@@ -10,29 +16,38 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 
 from escalation_rules.model import Role
 from notifications.messages import add_message, ladder_for
 from notifications.rendering import render
+from notifications.schedule import week_key
 from notifications.settings import get_mail_settings
 from notifications.tables import OutboxMessage
 from workflow.states import OPEN_STATES, State
-from workflow.tables import ChallengeRecord, Child, Person
+from workflow.tables import ChallengeRecord, Child, Person, Team
 from workflow.unit_of_work import UnitOfWork
 
 DUE_WINDOW = timedelta(days=7)
 
 
-def digest_rows(uow: UnitOfWork, now: datetime) -> dict[str, list[dict[str, Any]]]:
+def digest_rows(uow: UnitOfWork, now: datetime,
+                service_area: str = "") -> dict[str, list[dict[str, Any]]]:  # fmt: skip
+    """Open, due within a week, and overdue; only `service_area`'s children when given."""
+    sw = aliased(Person)
     query = (
-        select(ChallengeRecord, Child.case_reference)
+        select(ChallengeRecord, Child.case_reference, Team.service_area)
         .join(Child, col(Child.id) == col(ChallengeRecord.child_id))
+        .outerjoin(sw, col(sw.id) == col(Child.social_worker_id))
+        .outerjoin(Team, col(Team.id) == col(sw.team_id))
         .where(col(ChallengeRecord.state).in_([s.value for s in OPEN_STATES]))
         .order_by(col(ChallengeRecord.due_at))
     )
     open_rows, due, overdue = [], [], []
-    for record, case_reference in uow.session.exec(query):
+    for record, case_reference, area in uow.session.exec(query):
+        if service_area and area != service_area:
+            continue
         ladder = ladder_for(uow.session, record.ladder_hash)
         stage = record.stage_key or "informal"
         if ladder is not None and record.stage_key:
@@ -57,14 +72,15 @@ def digest_rows(uow: UnitOfWork, now: datetime) -> dict[str, list[dict[str, Any]
 def queue_weekly_digests(uow: UnitOfWork, now: datetime) -> int:
     """Add this week's digest for every active Head of Service; returns how many were new."""
     settings = get_mail_settings()
-    year, week, _ = now.isocalendar()
-    rows = digest_rows(uow, now)
+    week = week_key(now)
     heads = uow.session.exec(
-        select(Person).where(Person.role == Role.HEAD_OF_SERVICE.value, col(Person.active))
+        select(Person, Team.service_area)
+        .outerjoin(Team, col(Team.id) == col(Person.team_id))
+        .where(Person.role == Role.HEAD_OF_SERVICE.value, col(Person.active))
     ).all()
     added = 0
-    for head in heads:
-        key = f"digest:{year}-W{week:02d}:{head.id}"
+    for head, area in heads:
+        key = f"digest:{week}:{head.id}"
         if uow.session.exec(
             select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)
         ).first():
@@ -73,7 +89,8 @@ def queue_weekly_digests(uow: UnitOfWork, now: datetime) -> int:
             "recipient": {"name": head.name, "role": head.role, "is_iro": False},
             "now": now,
             "list_url": f"{settings.base_url.rstrip('/')}/challenges",
-            **rows,
+            "service_area": area or "",
+            **digest_rows(uow, now, area or ""),
         }
         rendered = render("digest", context, settings.mail_templates_dir)
         add_message(

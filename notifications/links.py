@@ -15,10 +15,10 @@ from base64 import b32encode
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from notifications.tables import LinkToken
 from workflow.domain import Challenge
@@ -83,11 +83,22 @@ def new_token(purpose: str) -> str:
     return secrets.token_urlsafe(32)
 
 
+class Staged(Protocol):
+    """A challenge at a stage: the challenge itself, or the stage an email was due for."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def stage_key(self) -> str | None: ...
+    @property
+    def stage_started_at(self) -> datetime | None: ...
+
+
 def issue_token(
     session: Session,
     purpose: str,
     person_id: int,
-    challenge: Challenge,
+    challenge: Staged,
     action: Action,
     now: datetime,
 ) -> str:
@@ -112,18 +123,39 @@ def issue_token(
 
 def expire_ended_stage_tokens(session: Session, challenge: Challenge, now: datetime) -> None:
     """The stage ended (or moved on): its tokens stop working now."""
-    query = sa.update(LinkToken).where(
-        LinkToken.challenge_id == challenge.id,  # type: ignore[arg-type]
-        LinkToken.expires_at > now,  # type: ignore[arg-type]
+    expire_ended_stages(session, [(challenge, now)])
+
+
+def expire_ended_stages(session: Session, moved: list[tuple[Challenge, datetime]]) -> None:
+    """`expire_ended_stage_tokens` for many challenges: one executemany per statement."""
+    still_answerable: list[dict[str, Any]] = []
+    ended: list[dict[str, Any]] = []
+    for challenge, now in moved:
+        params: dict[str, Any] = {"challenge": challenge.id, "now": now}
+        if challenge.state in ANSWERABLE_STATES and challenge.stage_started_at is not None:
+            params.update(stage=challenge.stage_key, started=challenge.stage_started_at)
+            still_answerable.append(params)
+        else:
+            ended.append(params)
+    for statement, rows in ((_EXPIRE_OTHER_STAGES, still_answerable), (_EXPIRE_ALL, ended)):
+        if rows:
+            session.connection().execute(statement, rows)
+
+
+_TOKEN: sa.Table = LinkToken.__table__  # type: ignore[attr-defined]
+# Built once: run on every action that moves a challenge.
+_EXPIRE_ALL = (
+    sa.update(_TOKEN)
+    .where(_TOKEN.c.challenge_id == sa.bindparam("challenge"))
+    .where(_TOKEN.c.expires_at > sa.bindparam("now"))
+    .values(expires_at=sa.bindparam("now"))
+)
+_EXPIRE_OTHER_STAGES = _EXPIRE_ALL.where(
+    sa.or_(
+        _TOKEN.c.stage_key.is_distinct_from(sa.bindparam("stage")),
+        _TOKEN.c.stage_started_at.is_distinct_from(sa.bindparam("started")),
     )
-    if challenge.state in ANSWERABLE_STATES and challenge.stage_started_at is not None:
-        query = query.where(
-            sa.or_(
-                col(LinkToken.stage_key).is_distinct_from(challenge.stage_key),
-                col(LinkToken.stage_started_at).is_distinct_from(challenge.stage_started_at),
-            )
-        )
-    session.execute(query.values(expires_at=now))
+)
 
 
 def find_token(session: Session, token: str, purpose: str) -> LinkToken | None:

@@ -17,7 +17,7 @@ send; losing a challenge email is worse than a rare duplicate.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.headerregistry import Address
@@ -29,7 +29,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from notifications.attachments import Attachment, attachments_for
+from notifications.composing import compose_due
 from notifications.settings import MailSettings, get_mail_settings
+from notifications.staleness import cancel_stale
 from notifications.tables import MailAlert, OutboxMessage, OutboxStatus
 from notifications.transport import (
     Connection,
@@ -42,6 +44,8 @@ from notifications.transport import (
 from workflow.tables import utc_now
 
 BACKOFF_SECONDS = (60, 300, 900, 1800, 3600, 7200, 14400)
+# Fresh connections one run may open after a connection drops under a message.
+MAX_RECONNECTS = 3
 
 
 # -- the message on the wire -------------------------------------------------
@@ -77,12 +81,24 @@ class SendReport:
     sent: int = 0
     retrying: int = 0
     failed: int = 0
+    deferred: int = 0  # claimed but not tried (no connection): due again, uncharged
+    cancelled: int = 0  # stale reminders not sent
     errors: list[str] = field(default_factory=list)
 
 
-def claim_due(engine: Engine, now: datetime, limit: int, lease: timedelta) -> tuple[str, list[int]]:
-    """Mark up to `limit` due rows 'sending' under a fresh claim id, and commit."""
+def claim_due(
+    engine: Engine,
+    now: datetime,
+    limit: int,
+    lease: timedelta,
+    clock: Callable[[], datetime] = utc_now,
+) -> tuple[str, list[int]]:
+    """Mark up to `limit` rows due at `now` 'sending' under a fresh claim id, and commit.
+
+    The lease runs on the real clock (`clock`), never on `now`: a drill run with
+    `--now` next month must not hold rows for a month against the live senders."""
     claim = uuid.uuid4().hex
+    real_now = clock()
     due = sa.or_(
         sa.and_(
             col(OutboxMessage.status) == OutboxStatus.PENDING.value,
@@ -91,7 +107,7 @@ def claim_due(engine: Engine, now: datetime, limit: int, lease: timedelta) -> tu
         # A sender died holding these: its lease is up, so they are due again.
         sa.and_(
             col(OutboxMessage.status) == OutboxStatus.SENDING.value,
-            col(OutboxMessage.lease_until) <= now,
+            col(OutboxMessage.lease_until) <= real_now,
         ),
     )
     with Session(engine) as session:
@@ -107,7 +123,7 @@ def claim_due(engine: Engine, now: datetime, limit: int, lease: timedelta) -> tu
                 .where(col(OutboxMessage.id).in_(ids))
                 .values(
                     status=OutboxStatus.SENDING.value,
-                    lease_until=now + lease,
+                    lease_until=real_now + lease,
                     claim=claim,
                     attempts=OutboxMessage.attempts + 1,
                 )
@@ -121,26 +137,58 @@ def send_pending(
     transport: Transport | None = None,
     now: datetime | None = None,
     settings: MailSettings | None = None,
+    clock: Callable[[], datetime] = utc_now,
 ) -> SendReport:
-    """Send every due outbox row once; one SMTP connection per batch."""
+    """Send every due outbox row once, over as few connections as the relay allows.
+
+    A fault belongs to the message in flight: a dropped or timed-out connection
+    charges that one message an attempt, and the rest of the batch goes on over a
+    fresh connection. Rows never tried (the relay cannot be reached at all) go back
+    uncharged and due, for the next run."""
     settings = settings or get_mail_settings()
     transport = transport or SmtpTransport(settings)
     now = now or utc_now()
     report = SendReport()
-    claim, ids = claim_due(
-        engine, now, settings.mail_batch_size, timedelta(seconds=settings.mail_lease_seconds)
-    )
-    if not ids:
-        return report
-    try:
-        with transport.connect() as connection:
-            for row_id in ids:
-                _send_one(engine, connection, row_id, claim, settings, report, now)
-    except (TemporaryFailure, PermanentFailure) as error:
-        # Could not connect at all: every claimed row not yet handled goes back to retry.
-        for row_id in ids:
-            _failed(engine, row_id, claim, TemporaryFailure(str(error)), settings, report, now)
+    lease = timedelta(seconds=settings.mail_lease_seconds)
+    claim, ids = claim_due(engine, now, settings.mail_batch_size, lease, clock)
+    stale = cancel_stale(engine, ids, claim, report)
+    remaining = [i for i in ids if i not in stale]
+    connections = 0
+    while remaining and connections <= MAX_RECONNECTS:
+        connections += 1
+        try:
+            with transport.connect() as connection:
+                while remaining:
+                    if not _send_one(
+                        engine, connection, remaining[0], claim, settings, report, now
+                    ):
+                        remaining.pop(0)
+                        break  # that connection is gone: the rest go over a new one
+                    remaining.pop(0)
+        except (TemporaryFailure, PermanentFailure) as error:
+            report.errors.append(f"cannot connect to the mail server: {error}")
+            break
+    report.deferred += release(engine, remaining, claim)
     return report
+
+
+def release(engine: Engine, ids: list[int], claim: str) -> int:
+    """Give back rows this run claimed but never tried: due again, no attempt charged."""
+    if not ids:
+        return 0
+    with Session(engine) as session:
+        result = session.execute(
+            sa.update(OutboxMessage)
+            .where(col(OutboxMessage.id).in_(ids), col(OutboxMessage.claim) == claim)
+            .where(col(OutboxMessage.status) == OutboxStatus.SENDING.value)
+            .values(
+                status=OutboxStatus.PENDING.value,
+                lease_until=None,
+                attempts=OutboxMessage.attempts - 1,
+            )
+        )
+        session.commit()
+        return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def _send_one(
@@ -151,21 +199,27 @@ def _send_one(
     settings: MailSettings,
     report: SendReport,
     now: datetime,
-) -> None:
+) -> bool:
+    """Send one row; False when the connection failed under it (the row is charged)."""
     with Session(engine) as session:
         row = session.get(OutboxMessage, row_id)
         if row is None or row.claim != claim or row.status != OutboxStatus.SENDING.value:
-            return
+            return True
+        if row.due is not None:  # recorded as due by the event; composed here, once
+            composed = compose_due(session, row, settings, now)
+            session.commit()
+            if not composed:
+                report.failed += 1
+                return True
         message = build_email(row, settings, attachments_for(session, row_id))
     try:
         reply = connection.send(message)
     except (TemporaryFailure, PermanentFailure) as error:
         _failed(engine, row_id, claim, error, settings, report, now)
-        if isinstance(error, ConnectionLost):
-            raise
-        return
+        return not isinstance(error, ConnectionLost)
     mark_sent(engine, row_id, claim, reply, now)
     report.sent += 1
+    return True
 
 
 def mark_sent(

@@ -12,9 +12,13 @@ from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 from workflow.tables import JSONType, UTCDateTime
+
+# SQL NULL (not JSON null) once composed, so "still due" is a plain IS NOT NULL.
+DUE_TYPE = sa.JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 
 
 class OutboxStatus(StrEnum):
@@ -22,6 +26,7 @@ class OutboxStatus(StrEnum):
     SENDING = "sending"
     SENT = "sent"
     FAILED = "failed"
+    CANCELLED = "cancelled"  # a reminder whose stage moved on before it was sent
 
 
 class InboundStatus(StrEnum):
@@ -63,6 +68,10 @@ class OutboxMessage(SQLModel, table=True):
     smtp_reply: str | None = Field(default=None, max_length=500)
     created_at: datetime = Field(sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # An email that is due but not yet composed: what the event's transaction knew (the
+    # challenge as the event left it, the event, whether it carries an answer link). The
+    # sender renders subject and bodies from it, then clears it. None: already composed.
+    due: dict[str, Any] | None = Field(default=None, sa_type=DUE_TYPE)
 
 
 class OutboxAttachment(SQLModel, table=True):

@@ -19,9 +19,10 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from api.wiring import build
 from tests.factories import Council, build_council
 from workflow.db import make_engine
-from workflow.runtime import Runtime, build_runtime, prepare_database
+from workflow.runtime import Runtime, prepare_database
 from workflow.settings import WorkflowSettings
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -107,7 +108,7 @@ def postgres_engine(postgres_url: str | None) -> Iterator[Engine]:
 
 @pytest.fixture
 def runtime(engine: Engine) -> Runtime:
-    return build_runtime(WorkflowSettings(IRO_DISPUTES_LADDER="handbook"), engine=engine)
+    return build(WorkflowSettings(IRO_DISPUTES_LADDER="handbook"), engine=engine)
 
 
 @pytest.fixture

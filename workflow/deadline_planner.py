@@ -21,8 +21,9 @@ from escalation_rules.deadlines import DeadlineRules
 from escalation_rules.loader import parse_ladder
 from escalation_rules.model import Ladder
 from workflow.deadline_tables import DeadlineKind, DeadlineRecord, DeadlineStatus
-from workflow.domain import CHALLENGE_FIELDS, Challenge, NewEvent
+from workflow.domain import Challenge, NewEvent
 from workflow.lifecycle import lifecycle_for
+from workflow.repository import challenge_from_row
 from workflow.states import CLOCK_RUNNING_STATES, OPEN_STATES, State
 from workflow.tables import LadderVersion, utc_now
 
@@ -34,7 +35,7 @@ _INSERT = sa.insert(DEADLINE)
 # Built once: statement construction costs more than the statement on a hot path.
 _CANCEL = (
     sa.update(DEADLINE)
-    .where(DEADLINE.c.challenge_id == sa.bindparam("challenge"))
+    .where(DEADLINE.c.challenge_id.in_(sa.bindparam("challenges", expanding=True)))
     .where(DEADLINE.c.status.in_([DeadlineStatus.PENDING.value, DeadlineStatus.STUCK.value]))
     .values(
         status=DeadlineStatus.CANCELLED.value,
@@ -56,32 +57,51 @@ class PlannedDeadline:
 
 
 def plan_deadlines(session: Session, appended: list[tuple[Challenge, list[NewEvent]]]) -> None:
-    """The listener: replan every challenge an event moved."""
-    for challenge, events in appended:
-        if any(WATCHED_FIELDS & e.changes.keys() for e in events):
-            replan(session, challenge, events[-1].occurred_at, events[-1].kind)
+    """The listener: replan every challenge an event moved, in one go for the lot.
+
+    The cancels are one UPDATE per distinct reason (a sweep's batch shares one), the
+    new rows one executemany."""
+    moved = [
+        (challenge, events[-1].occurred_at, events[-1].kind)
+        for challenge, events in appended
+        if any(WATCHED_FIELDS & e.changes.keys() for e in events)
+    ]
+    # A challenge raised in this transaction has no rows yet: nothing to cancel.
+    new = {c.id for c, events in appended if events[0].from_state == State.NEW.value}
+    if moved:
+        replan_many(session, moved, skip_cancel=new)
 
 
 def replan(session: Session, challenge: Challenge, at: datetime, because: str) -> None:
-    assert challenge.id is not None
+    replan_many(session, [(challenge, at, because)])
+
+
+def replan_many(
+    session: Session,
+    moved: list[tuple[Challenge, datetime, str]],
+    skip_cancel: set[int | None] | frozenset[int | None] = frozenset(),
+) -> None:
     wall = utc_now()
-    session.connection().execute(
-        _CANCEL,
-        {
-            "challenge": challenge.id,
-            "outcome": f"no longer applies: the challenge moved on ({because} at {at.isoformat()})",
-            "wall": wall,
-        },
-    )
-    wanted = planned(challenge, ladder_for(session, challenge.ladder_hash), at)
-    if not wanted:
-        return
-    fired = _already_fired(session, challenge, wanted, at)
-    rows = [
-        _row(challenge, p, wall) for p in wanted if (p.kind.value, p.due_at, p.label) not in fired
-    ]
+    connection = session.connection()
+    by_reason: dict[str, list[int]] = {}
+    for challenge, at, because in moved:
+        assert challenge.id is not None
+        if challenge.id in skip_cancel:
+            continue
+        reason = f"no longer applies: the challenge moved on ({because} at {at.isoformat()})"
+        by_reason.setdefault(reason, []).append(challenge.id)
+    for reason, ids in by_reason.items():
+        connection.execute(_CANCEL, {"challenges": ids, "outcome": reason, "wall": wall})
+    rows: list[dict[str, Any]] = []
+    for challenge, at, _ in moved:
+        wanted = planned(challenge, ladder_for(session, challenge.ladder_hash), at)
+        if not wanted:
+            continue
+        fired = _already_fired(session, challenge, wanted, at)
+        rows.extend(_row(challenge, p, wall) for p in wanted
+                    if (p.kind.value, p.due_at, p.label) not in fired)  # fmt: skip
     if rows:
-        session.connection().execute(_INSERT, rows)
+        connection.execute(_INSERT, rows)
 
 
 def _already_fired(
@@ -147,20 +167,12 @@ def replan_open(engine: Engine, now: datetime) -> int:
         rows = session.connection().execute(
             sa.select(challenges).where(challenges.c.state.in_(states))
         )
-        count = 0
-        for row in rows.all():
-            replan(session, challenge_from_row(row), now, "replan")
-            count += 1
+        found = [(challenge_from_row(row), now, "replan") for row in rows.all()]
+        for start in range(0, len(found), 500):
+            replan_many(session, found[start : start + 500])
+        count = len(found)
         session.commit()
     return count
-
-
-def challenge_from_row(row: Any) -> Challenge:
-    """A domain challenge from a plain `challenge` row (no ORM object, no identity map)."""
-    values = {name: getattr(row, name) for name in CHALLENGE_FIELDS}
-    values["state"] = State(row.state)
-    values["paused_from"] = State(row.paused_from) if row.paused_from else None
-    return Challenge(**values)
 
 
 def ladder_for(session: Session, content_hash: str) -> Ladder:

@@ -27,6 +27,10 @@ class DeadlineSettings(BaseSettings):
     retry_seconds: float = Field(
         default=60, gt=0, validation_alias="IRO_DISPUTES_DEADLINE_RETRY_SECONDS"
     )
+    # A sweep stops claiming new batches after this long; the next sweep carries on.
+    time_limit_seconds: float = Field(
+        default=120, gt=0, validation_alias="IRO_DISPUTES_SWEEP_TIME_LIMIT_SECONDS"
+    )
 
 
 @lru_cache

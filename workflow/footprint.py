@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 from escalation_rules.model import Ladder
 from workflow.activity_tables import ActivityKind
 from workflow.errors import NotFound
-from workflow.report_definitions import LONDON
+from workflow.report_definitions import LONDON, last_day_before
 from workflow.report_queries import ACT, CH, CHILD, EV, PERSON, THEME
 from workflow.states import Action, CafcassGround
 
@@ -71,7 +71,12 @@ class Footprint:
     entries: list[FootprintEntry] = field(default_factory=list)
 
 
-def child_footprint(engine: Engine, ladder: Ladder, child_reference: str) -> Footprint:
+def child_footprint(engine: Engine, ladder: Ladder, child_reference: str,
+                    as_at: datetime | None = None) -> Footprint:  # fmt: skip
+    """The child's footprint; `as_at`: only what had happened by then (events before that
+    moment, activity dated on or before its London date)."""
+    until = [] if as_at is None else [EV.c.occurred_at < as_at]
+    dated = [] if as_at is None else [ACT.c.occurred_on <= last_day_before(as_at)]
     with engine.connect() as conn:
         child = conn.execute(
             sa.select(
@@ -86,12 +91,12 @@ def child_footprint(engine: Engine, ladder: Ladder, child_reference: str) -> Foo
             sa.select(EV.c.kind, EV.c.occurred_at, EV.c.actor_id, EV.c.stage_key, EV.c.details,
                       CH.c.reference, CH.c.theme_key, CH.c.what_is_wrong)
             .select_from(EV.join(CH, EV.c.challenge_id == CH.c.id))
-            .where(CH.c.child_id == child.id, EV.c.kind.in_(FOOTPRINT_KINDS))
+            .where(CH.c.child_id == child.id, EV.c.kind.in_(FOOTPRINT_KINDS), *until)
             .order_by(EV.c.occurred_at, EV.c.id)
         ).all()  # fmt: skip
         activities = conn.execute(
             sa.select(ACT.c.occurred_on, ACT.c.kind, ACT.c.iro_id, ACT.c.note)
-            .where(ACT.c.child_id == child.id)
+            .where(ACT.c.child_id == child.id, *dated)
             .order_by(ACT.c.occurred_on, ACT.c.id)
         ).all()
     describe = _Describer(ladder, names, themes)

@@ -116,6 +116,12 @@ class Period:
         return cls(date(year, 1, 1), date(year, 12, 31))
 
 
+def last_day_before(moment: datetime) -> date:
+    """The last London date that had begun before `moment`: activity is dated, not timed, so
+    activity on that date counts as having happened by then (none on a day not yet begun)."""
+    return (moment.astimezone(LONDON) - timedelta(microseconds=1)).date()
+
+
 def _midnight(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=LONDON).astimezone(UTC)
 
@@ -130,7 +136,7 @@ class Figure:
 
 FIGURES: tuple[Figure, ...] = (
     Figure("raised", "Challenges raised",
-           "Challenges whose first event (raise_informal or raise_formal) falls in the period, "
+           "Challenges raised in the period (the moment the challenge was first recorded), "
            "split by how they were raised: informally (informal resolution recorded first) or "
            "formally (straight to a formal stage). 'Went formal' counts challenges raised "
            "informally, in any period, whose first formal stage opened in the period."),
@@ -194,7 +200,7 @@ FIGURES: tuple[Figure, ...] = (
            "messages with the child), the number of those contacts, midway reviews and "
            "consultations with the social worker."),
     Figure("caseloads", "IRO caseloads", compared=False,
-           definition="Children allocated to each IRO now (child.iro_id), against the IRO "
+           definition="Children allocated to each IRO now (the IRO named on the child's record), against the IRO "
            "Handbook's recommended 50 to 70 children per full-time IRO: 'below', 'within' or "
            "'above' that range. Every person with the IRO role is listed, even with no children."),
 )  # fmt: skip

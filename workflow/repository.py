@@ -18,6 +18,18 @@ _COUNTER_SQL = sa.text(
     "INSERT INTO reference_counter (year, last) VALUES (:year, 1) "
     "ON CONFLICT (year) DO UPDATE SET last = reference_counter.last + 1 RETURNING last"
 )
+# Statements built once on the tables (Core, no ORM objects): building a statement costs
+# more than running it on an action's hot path.
+CHALLENGE: sa.Table = ChallengeRecord.__table__  # type: ignore[attr-defined]
+_EVENT: sa.Table = ChallengeEvent.__table__  # type: ignore[attr-defined]
+_BY_REFERENCE = sa.select(CHALLENGE).where(CHALLENGE.c.reference == sa.bindparam("reference"))
+_INSERT_EVENTS = sa.insert(_EVENT)
+_SAVE = (
+    sa.update(CHALLENGE)
+    .where(CHALLENGE.c.id == sa.bindparam("_id"))
+    .where(CHALLENGE.c.version == sa.bindparam("_version"))
+    .values({name: sa.bindparam(name) for name in (*TRACKED_FIELDS, "version", "updated_at")})
+)
 
 
 class ChallengeRepository:
@@ -25,14 +37,17 @@ class ChallengeRepository:
         self.session = session
         # What this unit of work appended, for listeners that write in the same transaction.
         self.appended: list[tuple[Challenge, list[NewEvent]]] = []
+        # Set by the deadline sweep's batches: saves are held and `write_held` writes them
+        # with one executemany per statement, the version checks checked as a sum.
+        self.hold_writes = False
+        self._held_saves: list[dict[str, Any]] = []
+        self._held_events: list[dict[str, Any]] = []
 
     def get(self, reference: str) -> Challenge:
-        row = self.session.exec(
-            select(ChallengeRecord).where(ChallengeRecord.reference == reference)
-        ).first()
+        row = self.session.connection().execute(_BY_REFERENCE, {"reference": reference}).first()
         if row is None:
             raise NotFound("challenge", reference)
-        return _to_domain(row)
+        return challenge_from_row(row)
 
     def next_reference(self, year: int) -> str:
         number = self.session.execute(_COUNTER_SQL, {"year": year}).scalar_one()
@@ -47,6 +62,7 @@ class ChallengeRepository:
         assert row.id is not None
         challenge.id = row.id
         self._append_events(challenge, first_seq=1)
+        self._appended(challenge)
         challenge.version = row.version
 
     def save(self, challenge: Challenge) -> None:
@@ -54,20 +70,39 @@ class ChallengeRepository:
         if not challenge.pending_events:
             return
         new_version = challenge.version + len(challenge.pending_events)
-        result = self.session.execute(
-            sa.update(ChallengeRecord)
-            .where(ChallengeRecord.id == challenge.id)  # type: ignore[arg-type]
-            .where(ChallengeRecord.version == challenge.version)  # type: ignore[arg-type]
-            .values(**_storable(challenge), version=new_version, updated_at=utc_now())
-            # Plain SQL: the sweep saves thousands a second and has no ORM objects to sync.
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
-            raise ConcurrentUpdate(challenge.reference, challenge.version)
-        self._append_events(challenge, first_seq=challenge.version + 1)
+        values = _storable(challenge)
+        values.update(_id=challenge.id, _version=challenge.version, version=new_version,
+                      updated_at=utc_now())  # fmt: skip
+        if self.hold_writes:
+            self._held_saves.append(values)
+            self._held_events.extend(self._event_rows(challenge, challenge.version + 1))
+        else:
+            result = self.session.connection().execute(_SAVE, values)
+            if result.rowcount != 1:
+                raise ConcurrentUpdate(challenge.reference, challenge.version)
+            self._append_events(challenge, first_seq=challenge.version + 1)
+        self._appended(challenge)
         challenge.version = new_version
 
+    def write_held(self) -> None:
+        """Write the held saves and events; ConcurrentUpdate if any version check failed."""
+        saves, events = self._held_saves, self._held_events
+        if not saves:
+            return
+        self._held_saves, self._held_events = [], []
+        connection = self.session.connection()
+        if connection.execute(_SAVE, saves).rowcount != len(saves):
+            raise ConcurrentUpdate("(one of a batch)", -1)
+        connection.execute(_INSERT_EVENTS, events)
+
     def _append_events(self, challenge: Challenge, first_seq: int) -> None:
+        self.session.connection().execute(_INSERT_EVENTS, self._event_rows(challenge, first_seq))
+
+    def _appended(self, challenge: Challenge) -> None:
+        self.appended.append((challenge, list(challenge.pending_events)))
+        challenge.pending_events.clear()
+
+    def _event_rows(self, challenge: Challenge, first_seq: int) -> list[dict[str, Any]]:
         now = utc_now()
         rows = [
             {
@@ -85,9 +120,7 @@ class ChallengeRepository:
             }
             for i, e in enumerate(challenge.pending_events)
         ]
-        self.session.execute(sa.insert(ChallengeEvent.__table__), rows)  # type: ignore[attr-defined]
-        self.appended.append((challenge, list(challenge.pending_events)))
-        challenge.pending_events.clear()
+        return rows
 
     def events(self, challenge_id: int) -> list[ChallengeEvent]:
         return list(
@@ -106,7 +139,8 @@ def _storable(challenge: Challenge) -> dict[str, Any]:
     return values
 
 
-def _to_domain(row: ChallengeRecord) -> Challenge:
+def challenge_from_row(row: Any) -> Challenge:
+    """A domain challenge from a plain `challenge` row (no ORM object, no identity map)."""
     values: dict[str, Any] = {name: getattr(row, name) for name in CHALLENGE_FIELDS}
     values["state"] = State(row.state)
     values["paused_from"] = State(row.paused_from) if row.paused_from else None

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -18,16 +19,19 @@ from workflow.ladders import LadderBook
 from workflow.migrate import upgrade
 from workflow.settings import WorkflowSettings, get_settings
 from workflow.tables import Theme
-from workflow.unit_of_work import UnitOfWork
+from workflow.unit_of_work import EventListener, UnitOfWork
 
 
 @dataclass
 class Runtime:
+    """What every process works with; `listeners` go into each unit of work it opens."""
+
     engine: Engine
     ladders: LadderBook
+    listeners: tuple[EventListener, ...] = field(default=())
 
     def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.engine, self.ladders)
+        return UnitOfWork(self.engine, self.ladders, self.listeners)
 
     @staticmethod
     def now() -> datetime:
@@ -35,8 +39,11 @@ class Runtime:
 
 
 def build_runtime(
-    settings: WorkflowSettings | None = None, engine: Engine | None = None
+    settings: WorkflowSettings | None = None,
+    engine: Engine | None = None,
+    listeners: Sequence[EventListener] = (),
 ) -> Runtime:
+    """The workflow alone; `api.wiring.build` adds the deadline and mail listeners."""
     settings = settings or get_settings()
     ladder, content = ladder_in_use(settings.ladder)
     book = LadderBook(ladder, content)
@@ -46,7 +53,7 @@ def build_runtime(
             pool_size=settings.db_pool_size,
             pool_timeout=settings.db_pool_timeout,
         )
-    return Runtime(engine, book)
+    return Runtime(engine, book, tuple(listeners))
 
 
 def ladder_in_use(setting: str) -> tuple[Ladder, bytes]:

@@ -12,10 +12,11 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from sqlmodel import select
 
 from escalation_rules.model import LegalStatus, Role
-from workflow.domain import Challenge
+from workflow.domain import Challenge, NewEvent
 from workflow.errors import ConcurrentUpdate, NoResponder, NotFound, NotPermitted, RuleViolation
 from workflow.lifecycle import ActionContext, Lifecycle, lifecycle_for
 from workflow.routing import raiser_check, responder_finder
@@ -107,14 +108,35 @@ def take_action(
     challenge = uow.challenges.get(reference)
     if expected_version is not None and expected_version != challenge.version:
         raise ConcurrentUpdate(reference, expected_version)
-    child = uow.session.get(Child, challenge.child_id)
-    assert child is not None
-    _check_permission(uow, challenge, child, action, actor_id)
-    ctx = _context(uow, challenge, child, actor_id, now, params)
-    lifecycle(uow, challenge).apply(challenge, action, ctx)
-    uow.challenges.save(challenge)
+    act(uow, challenge, _child_by_id(uow, challenge.child_id), action, actor_id, params, now)
     uow.commit()
     return challenge
+
+
+def act(
+    uow: UnitOfWork,
+    challenge: Challenge,
+    child: Child,
+    action: Action,
+    actor_id: int | None,
+    params: Mapping[str, Any],
+    now: datetime,
+    details: Mapping[str, Any] | None = None,
+) -> NewEvent:
+    """The one path of every action on an existing challenge, whoever takes it.
+
+    Checks who may act, applies the transition and saves the challenge with its version
+    check, in `uow`'s transaction; the listeners write their rows when the caller
+    publishes or commits. `take_action` commits one action; the deadline sweep fires a
+    batch in one transaction (passing the challenge and child it read for the whole
+    batch, and the deadline's `details` for the event) and publishes each once it has
+    closed the deadline's row.
+    """
+    _check_permission(uow, challenge, child, action, actor_id)
+    ctx = _context(uow, challenge, child, actor_id, now, params, details)
+    event = lifecycle(uow, challenge).apply(challenge, action, ctx)
+    uow.challenges.save(challenge)
+    return event
 
 
 def lifecycle(uow: UnitOfWork, challenge: Challenge) -> Lifecycle:
@@ -146,6 +168,7 @@ def _context(
     actor_id: int | None,
     now: datetime,
     params: Mapping[str, Any],
+    details: Mapping[str, Any] | None = None,
 ) -> ActionContext:
     ladder = lifecycle(uow, challenge).ladder
     iros = (challenge.raised_by_id, child.iro_id)
@@ -158,6 +181,7 @@ def _context(
         ),
         may_raise=raiser_check(uow.directory, ladder, child, iros, actor_id),
         child_legal_status=LegalStatus(child.legal_status),
+        details=dict(details or {}),
     )
 
 
@@ -218,6 +242,16 @@ def _child(uow: UnitOfWork, case_reference: str) -> Child:
     if child is None:
         raise NotFound("child", case_reference)
     return child
+
+
+_CHILD: sa.Table = Child.__table__  # type: ignore[attr-defined]
+_CHILD_BY_ID = sa.select(_CHILD).where(_CHILD.c.id == sa.bindparam("id"))
+
+
+def _child_by_id(uow: UnitOfWork, child_id: int) -> Child:
+    """A plain row read, not an ORM load: the action only reads the child."""
+    row = uow.session.connection().execute(_CHILD_BY_ID, {"id": child_id}).one()
+    return Child(**row._mapping)
 
 
 def _check_theme(uow: UnitOfWork, key: str) -> None:

@@ -26,16 +26,15 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import SQLModel
 
-from escalation_rules.model import LegalStatus, Role
-from workflow.deadline_planner import DEADLINE, challenge_from_row
+from escalation_rules.model import Role
+from workflow.deadline_planner import DEADLINE
 from workflow.deadline_settings import DeadlineSettings, get_deadline_settings
 from workflow.deadline_tables import DeadlineKind, DeadlineStatus
 from workflow.domain import Challenge
 from workflow.errors import ConcurrentUpdate, NoResponder
-from workflow.lifecycle import ActionContext
-from workflow.routing import responder_finder
+from workflow.repository import challenge_from_row
 from workflow.runtime import Runtime
-from workflow.services import lifecycle
+from workflow.services import act, lifecycle
 from workflow.states import CLOCK_RUNNING_STATES, OPEN_STATES, Action, State
 from workflow.tables import Child, utc_now
 from workflow.unit_of_work import UnitOfWork
@@ -95,12 +94,20 @@ def sweep(
     settings: DeadlineSettings | None = None,
     wall_clock: Clock = utc_now,
 ) -> list[Fired]:
-    """Fire every deadline due at `now`, oldest first, in batches; return what happened."""
+    """Fire every deadline due at `now`, oldest first, in batches; return what happened.
+
+    A sweep stops claiming once it has run `settings.time_limit_seconds` (on the wall
+    clock): what is left is fired by the next sweep, so one huge catch-up never holds
+    a worker (and its scheduler's other jobs) for minutes on end.
+    """
     settings = settings or get_deadline_settings()
     worker = worker or worker_name()
+    stop_at = wall_clock() + timedelta(seconds=settings.time_limit_seconds)
     results: list[Fired] = []
     while claims := claim(runtime, now, worker, settings, wall_clock):
         results.extend(fire_batch(runtime, claims, now, worker, settings, wall_clock))
+        if wall_clock() >= stop_at:
+            break
     return results
 
 
@@ -186,22 +193,48 @@ class _Batch:
         self.settings, self.wall_clock = settings, wall_clock
         self.challenges: dict[int, Challenge] = {}
         self.children: dict[int, Child] = {}
+        # The fast path holds its writes and makes them once per batch, one executemany
+        # per statement: closing the rows, saving the challenges, then the listeners.
+        self.held = False
+        self._finishes: list[dict[str, Any]] = []
+        self._touched: set[int] = set()
 
     def fire(self, claims: list[Claim], isolated: bool) -> list[Fired]:
         with self.runtime.uow() as uow:
             self._prefetch(uow, claims)
-            fire = self._isolated if isolated else self._fast
-            results = [fire(uow, item) for item in claims]
+            if isolated:
+                results = [self._isolated(uow, item) for item in claims]
+            else:
+                self.held = uow.challenges.hold_writes = True
+                results = [self._fast(uow, item) for item in claims]
+                self._write_held(uow)
             uow.session.commit()
         return results
 
     def _fast(self, uow: UnitOfWork, item: Claim) -> Fired:
         late, reason = self._lateness(item)
+        if item.challenge_id in self._touched:  # publish its first event as it left it
+            self._write_held(uow)
+        self._touched.add(item.challenge_id)
         try:
             status, outcome = self._act(uow, item, late, reason)
         except Exception as error:
             raise _FastPathFailed from error
         return self._fired(item, status, outcome, late, reason)
+
+    def _write_held(self, uow: UnitOfWork) -> None:
+        """Close the held rows (all still ours, or the batch is redone one by one), then
+        save the challenges and run the listeners for the whole batch."""
+        finishes, self._finishes = self._finishes, []
+        self._touched.clear()
+        try:
+            if finishes:
+                closed = uow.session.connection().execute(_FINISH, finishes).rowcount
+                if closed != len(finishes):
+                    raise _Gone
+            uow.publish()
+        except Exception as error:
+            raise _FastPathFailed from error
 
     def _isolated(self, uow: UnitOfWork, item: Claim) -> Fired:
         late, reason = self._lateness(item)
@@ -210,16 +243,20 @@ class _Batch:
                 status, outcome = self._act(uow, item, late, reason)
         except _Gone:
             status, outcome = "skipped", "cancelled or taken by another worker meanwhile"
-        except (ConcurrentUpdate, sa.exc.OperationalError) as error:
-            # Someone changed the challenge at the same moment: let the next pass look again.
+        except Exception as error:  # the sweep must go on to the next deadline
             self._forget(uow, item)
-            _release(uow, item, self.worker, self.wall_clock)
-            status = DeadlineStatus.PENDING.value
-            outcome = f"released after a concurrent change ({type(error).__name__})"
-        except Exception as error:  # a bug or a bad record: retry later, never block the rest
-            self._forget(uow, item)
-            status, outcome = _failed(uow, item, self.now, self.worker, self.settings, error,
-                                      self.wall_clock)  # fmt: skip
+            if _lost_a_race(error):
+                # Someone changed the challenge at the same moment: not the deadline's
+                # fault, so no attempt is counted; the next sweep (not this one) looks again.
+                _release(uow, item, self.now, self.worker, self.wall_clock)
+                status = DeadlineStatus.PENDING.value
+                outcome = f"released after a concurrent change ({type(error).__name__})"
+            else:
+                # A bug, a bad record or a database error (a lock or statement timeout):
+                # count an attempt and back off, so a deadline that keeps failing ends up
+                # stuck instead of being taken again forever, and never blocks the rest.
+                status, outcome = _failed(uow, item, self.now, self.worker, self.settings,
+                                          error, self.wall_clock)  # fmt: skip
         return self._fired(item, status, outcome, late, reason)
 
     def _act(self, uow: UnitOfWork, item: Claim, late: int, reason: str) -> tuple[str, str]:
@@ -229,37 +266,45 @@ class _Batch:
             self._finish(uow, item, DeadlineStatus.CANCELLED, late, mismatch)
             return DeadlineStatus.CANCELLED.value, mismatch
         child = self.children[challenge.child_id]
-        ctx = _context(uow, challenge, child, self.now, item, late, reason)
         action, params = _action_for(uow, challenge, child, item)
-        ctx.params = params
         try:
-            lifecycle(uow, challenge).apply(challenge, action, ctx)
-            uow.challenges.save(challenge)
+            # The same service function as people's actions: the system is the actor.
+            act(
+                uow,
+                challenge,
+                child,
+                action,
+                None,
+                params,
+                self.now,
+                _details(item, self.now, late, reason),
+            )
         except Exception:
             self.challenges.pop(challenge.id or 0, None)  # may be half-changed: read it again
             raise
         outcome = _describe(challenge, item)
         self._finish(uow, item, DeadlineStatus.DONE, late, outcome)
-        _publish(uow)
+        if not self.held:
+            uow.publish()  # after closing the row: the planner cancels what is still pending
         return DeadlineStatus.DONE.value, outcome
 
     def _finish(
         self, uow: UnitOfWork, item: Claim, status: DeadlineStatus, late: int, outcome: str
     ) -> None:
         """Close the row, only if it is still pending and still ours: the exactly-once check."""
-        result = uow.session.connection().execute(
-            _FINISH,
-            {
-                "deadline": item.id,
-                "worker": self.worker,
-                "status": status.value,
-                "now": self.now,
-                "late": late,
-                "outcome": outcome,
-                "wall": self.wall_clock(),
-            },
-        )
-        if result.rowcount != 1:
+        values = {
+            "deadline": item.id,
+            "worker": self.worker,
+            "status": status.value,
+            "now": self.now,
+            "late": late,
+            "outcome": outcome,
+            "wall": self.wall_clock(),
+        }
+        if self.held:
+            self._finishes.append(values)
+            return
+        if uow.session.connection().execute(_FINISH, values).rowcount != 1:
             raise _Gone
 
     def _prefetch(self, uow: UnitOfWork, claims: list[Claim]) -> None:
@@ -317,20 +362,9 @@ def _no_longer_applies(c: Challenge, item: Claim) -> str | None:
     return None
 
 
-def _context(
-    uow: UnitOfWork,
-    challenge: Challenge,
-    child: Child,
-    now: datetime,
-    item: Claim,
-    late: int,
-    reason: str,
-) -> ActionContext:
-    ladder = lifecycle(uow, challenge).ladder
-    find_responder = responder_finder(
-        uow.directory, ladder, challenge.reference, child, challenge.raised_by_id
-    )
-    details = {
+def _details(item: Claim, now: datetime, late: int, reason: str) -> dict[str, Any]:
+    """What the event records about the deadline that fired it."""
+    return {
         "deadline_id": item.id,
         "deadline": item.label,
         "due_at": item.due_at.isoformat(),
@@ -338,13 +372,6 @@ def _context(
         "late_seconds": late,
         "reason": reason,
     }
-    return ActionContext(
-        at=now,
-        actor_id=None,
-        find_responder=find_responder,
-        child_legal_status=LegalStatus(child.legal_status),
-        details=details,
-    )
 
 
 def _action_for(
@@ -409,10 +436,27 @@ def _failed(
     return status, outcome
 
 
-def _release(uow: UnitOfWork, item: Claim, worker: str, wall_clock: Clock) -> None:
+def _release(uow: UnitOfWork, item: Claim, now: datetime, worker: str, wall_clock: Clock) -> None:
+    """Give the row back, due just after `now`: claimable by the next sweep, not this one."""
     uow.session.execute(
-        _ours(item, worker).values(claimed_by=None, lease_until=None, updated_at=wall_clock())
+        _ours(item, worker).values(
+            claimed_by=None,
+            lease_until=None,
+            next_attempt_at=now + _NEXT_SWEEP,
+            updated_at=wall_clock(),
+        )
     )
+
+
+_NEXT_SWEEP = timedelta(seconds=1)
+# PostgreSQL's deadlock and serialisation failures: a race with another writer.
+_RACES = frozenset({"40P01", "40001"})
+
+
+def _lost_a_race(error: Exception) -> bool:
+    if isinstance(error, ConcurrentUpdate):
+        return True
+    return isinstance(error, sa.exc.DBAPIError) and getattr(error.orig, "sqlstate", None) in _RACES
 
 
 _FINISH = (
@@ -441,7 +485,3 @@ def _ours(item: Claim, worker: str) -> sa.Update:
         .where(d.c.status == DeadlineStatus.PENDING)
         .where(d.c.claimed_by == worker)
     )
-
-
-def _publish(uow: UnitOfWork) -> None:
-    uow.publish()

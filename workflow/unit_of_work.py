@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from types import TracebackType
 
 import sqlalchemy as sa
@@ -16,27 +16,36 @@ from workflow.ladders import LadderBook
 from workflow.repository import ChallengeRepository
 
 # Called just before commit with everything the unit of work appended to the log;
-# notifications and deadlines register here so their rows commit with the event.
+# deadlines and notifications write their rows here so they commit with the event.
 EventListener = Callable[[Session, list[tuple[Challenge, list[NewEvent]]]], None]
-_listeners: list[EventListener] = []
-
-
-def listen_for_events(listener: EventListener) -> None:
-    if listener not in _listeners:
-        _listeners.append(listener)
 
 
 class UnitOfWork:
+    """A transaction, with the listeners it was built with (see `api.wiring.build`).
+
+    The listeners are handed in rather than registered globally, so a process
+    cannot forget to install them: whoever builds the unit of work decides."""
+
     session: Session
     challenges: ChallengeRepository
     directory: Directory
 
-    def __init__(self, engine: Engine, ladders: LadderBook) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        ladders: LadderBook,
+        listeners: Sequence[EventListener] = (),
+        session: Session | None = None,
+    ) -> None:
+        """`session`: read through a session the caller owns (a page's one session per
+        request) instead of opening one; such a unit of work leaves it open."""
         self.engine = engine
         self.ladders = ladders
+        self.listeners = tuple(listeners)
+        self._given = session
 
     def __enter__(self) -> UnitOfWork:
-        self.session = Session(self.engine, expire_on_commit=False)
+        self.session = self._given or Session(self.engine, expire_on_commit=False)
         self.challenges = ChallengeRepository(self.session)
         self.directory = Directory(self.session)
         return self
@@ -49,18 +58,22 @@ class UnitOfWork:
     ) -> None:
         # close() rolls back anything uncommitted without expiring loaded rows,
         # so callers may read what they fetched after the unit of work ends.
-        self.session.close()
+        if self._given is None:
+            self.session.close()
 
     def publish(self) -> None:
-        """Let the listeners write their rows for what was appended, without committing.
+        """Write any held saves, then let the listeners write their rows for what was
+        appended, without committing.
 
-        `commit` does this itself; a use case that commits several challenges in one
-        transaction (the deadline sweep's batches) calls it per challenge.
+        `commit` does this itself; the deadline sweep, which fires a batch of deadlines
+        in one transaction, calls it once per batch (or sooner when a challenge comes
+        up twice in one batch, so each event is published as it left the challenge).
         """
+        self.challenges.write_held()
         appended, self.challenges.appended = self.challenges.appended, []
         if not appended:
             return
-        for listener in list(_listeners):
+        for listener in self.listeners:
             listener(self.session, appended)
 
     def commit(self) -> None:

@@ -7,7 +7,7 @@ from sqlmodel import Session
 
 from api.commands._common import runtime
 from api.commands.people import CsvFile, read_csv, report
-from workflow.people_import import import_children
+from council_data.people_import import import_children
 
 app = typer.Typer(help="Import children by their case-management reference.", no_args_is_help=True)
 

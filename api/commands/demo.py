@@ -13,7 +13,7 @@ import typer
 from sqlmodel import Session
 
 from api.commands._common import reported_errors, runtime
-from workflow.demo import COUNCIL, FULL, SMALL, DemoReport, fill_demo, is_empty
+from council_data.demo import COUNCIL, FULL, SMALL, DemoReport, fill_demo, is_empty
 from workflow.runtime import Runtime, prepare_database
 
 DEFAULT_PASSWORD = "northmoor-demo-2026"  # noqa: S105 - published on purpose: local demo only
@@ -56,6 +56,10 @@ def register(cli: typer.Typer) -> None:
         ] = False,
         seed: Annotated[int, typer.Option(help="Same seed, same council")] = 2016,
         small: Annotated[bool, typer.Option("--small", hidden=True)] = False,
+        open_at: Annotated[
+            str,
+            typer.Option(help="Then print where to open the service and how to sign in"),
+        ] = "",
     ) -> None:
         """Fill an empty database with a fictional council, its people, children and challenges."""
         password = os.environ.get(PASSWORD_ENV) or DEFAULT_PASSWORD
@@ -66,12 +70,16 @@ def register(cli: typer.Typer) -> None:
             raise typer.Exit(code=1)
         rt = runtime()
         try:
-            _demo(rt, if_empty, seed, small, password)
+            _demo(rt, if_empty, seed, small, password, table=not open_at)
+            if open_at:
+                _welcome(rt, open_at, password)
         finally:
             rt.engine.dispose()
 
 
-def _demo(rt: Runtime, if_empty: bool, seed: int, small: bool, password: str) -> None:
+def _demo(
+    rt: Runtime, if_empty: bool, seed: int, small: bool, password: str, table: bool = True
+) -> None:
     prepare_database(rt.engine)
     with Session(rt.engine) as session:
         empty = is_empty(session)
@@ -81,7 +89,15 @@ def _demo(rt: Runtime, if_empty: bool, seed: int, small: bool, password: str) ->
     with reported_errors():
         report = fill_demo(rt, seed=seed, size=SMALL if small else FULL)
     signed_in = _set_passwords(rt, report, password)
-    _print(report, password if signed_in else None)
+    _print(report, password if signed_in else None, table)
+
+
+def _welcome(rt: Runtime, url: str, password: str) -> None:
+    from api.commands.welcome import print_welcome
+
+    development = os.environ.get("IRO_DISPUTES_ENV", "development") == "development"
+    with Session(rt.engine) as session:
+        print_welcome(session, url, password, mail_sink=development)
 
 
 def _set_passwords(rt: Runtime, report: DemoReport, password: str) -> bool:
@@ -94,7 +110,7 @@ def _set_passwords(rt: Runtime, report: DemoReport, password: str) -> bool:
     return True
 
 
-def _print(report: DemoReport, password: str | None) -> None:
+def _print(report: DemoReport, password: str | None, table: bool = True) -> None:
     states = ", ".join(
         f"{n} {state.replace('_', ' ')}" for state, n in sorted(report.by_state.items())
     )
@@ -105,13 +121,14 @@ def _print(report: DemoReport, password: str | None) -> None:
     if password is None:
         typer.echo("Sign-in arrives with the web service: no passwords were set.")
         return
-    typer.echo("\nSign in as any of these (every demo person has the same password):\n")
-    rows = [("Role", "Name", "Email", "Password", "")]
-    rows += [(s.role, s.name, s.email, password, s.note) for s in report.sign_ins]
-    widths = [max(len(r[i]) for r in rows) for i in range(4)]
-    for row in rows:
-        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
-        typer.echo("  ".join([*cells, row[4]]).rstrip())
+    if table:
+        typer.echo("\nSign in as any of these (every demo person has the same password):\n")
+        rows = [("Role", "Name", "Email", "Password", "")]
+        rows += [(s.role, s.name, s.email, password, s.note) for s in report.sign_ins]
+        widths = [max(len(r[i]) for r in rows) for i in range(4)]
+        for row in rows:
+            cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+            typer.echo("  ".join([*cells, row[4]]).rstrip())
     if password == DEFAULT_PASSWORD:
         typer.echo(
             f"\nWarning: this is the published demo password. The demo is for local use "

@@ -14,7 +14,7 @@ from notifications.digest import queue_weekly_digests
 from notifications.imap_poller import ImapError, poll
 from notifications.sender import send_pending
 from notifications.settings import get_mail_settings
-from notifications.sink import Sink, captured
+from notifications.sink import Sink, SinkPortTaken, captured
 from notifications.smtp_receiver import Receiver
 
 app = typer.Typer(help="Email: the development sink, the outbox, replies by email.",
@@ -33,7 +33,11 @@ def sink() -> None:
     """Run the development SMTP sink (keeps every message under DATA_DIR/mail)."""
     settings = get_mail_settings()
     server = Sink(settings)
-    server.start()
+    try:
+        server.start()
+    except SinkPortTaken as error:
+        typer.echo(f"Error: {error}", err=True)
+        raise typer.Exit(code=1) from error
     typer.echo(f"Mail sink on {settings.sink_host}:{settings.sink_port}, "
                f"storing in {settings.sink_dir} (Ctrl-C to stop)")  # fmt: skip
     try:
@@ -56,7 +60,12 @@ def list_captured(limit: int = typer.Option(20, help="How many, newest first")) 
 def send() -> None:
     """Send every outbox message that is due, once."""
     report = send_pending(runtime().engine, now=datetime.now(UTC))
-    typer.echo(f"{report.sent} sent, {report.retrying} to retry, {report.failed} failed")
+    typer.echo(
+        f"{report.sent} sent, {report.retrying} to retry, {report.failed} failed, "
+        f"{report.deferred} waiting for the mail server, {report.cancelled} stale cancelled"
+    )
+    for error in report.errors[:5]:
+        typer.echo(f"  {error}", err=True)
     for error in report.errors:
         typer.echo(f"  {error}", err=True)
 

@@ -9,7 +9,7 @@ import typer
 from sqlmodel import Session, select
 
 from api.commands._common import runtime
-from workflow.people_import import ImportResult, import_people
+from council_data.people_import import ImportResult, import_people
 from workflow.tables import Person, Team
 
 app = typer.Typer(help="Import and list people, teams and line management.", no_args_is_help=True)

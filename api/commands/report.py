@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from api.commands._common import reported_errors, runtime
+from api.reports.access import as_at_from
 from api.reports.build import ReportFormat, build_report, render
 from api.reports.footprint_export import footprint_csv, footprint_pdf
 from workflow.footprint import child_footprint
@@ -28,6 +29,8 @@ def smt(
     output: Output,
     fmt: Annotated[ReportFormat, typer.Option("--format", help="json, csv, xlsx, pdf, or text "
                                               "(the annual-report prose)")] = ReportFormat.PDF,
+    as_at: Annotated[str | None, typer.Option("--as-at", help="As the record stood then: a "
+                     "date (end of that day) or date and time, London time")] = None,
 ) -> None:  # fmt: skip
     """The SMT report for a period, compared with the previous period of the same length."""
     if end < start:
@@ -36,7 +39,8 @@ def smt(
     rt = runtime()
     try:
         with reported_errors():
-            report = build_report(rt, start.date(), end.date(), rt.now())
+            now = rt.now()
+            report = build_report(rt, start.date(), end.date(), now, as_at_from(as_at, now))
             output.write_bytes(render(report, fmt))
     finally:
         rt.engine.dispose()
@@ -48,7 +52,9 @@ def footprint(
     child: Annotated[str, typer.Argument(help="The child's case-management reference")],
     output: Output,
     fmt: Annotated[str, typer.Option("--format", help="csv or pdf")] = "pdf",
-) -> None:
+    as_at: Annotated[str | None, typer.Option("--as-at", help="As the record stood then: a "
+                     "date (end of that day) or date and time, London time")] = None,
+) -> None:  # fmt: skip
     """A child's footprint (every challenge step and IRO activity), as CSV or PDF."""
     if fmt not in ("csv", "pdf"):
         typer.echo("Error: --format must be csv or pdf", err=True)
@@ -56,7 +62,8 @@ def footprint(
     rt = runtime()
     try:
         with reported_errors():
-            fp = child_footprint(rt.engine, rt.ladders.current, child)
+            moment = as_at_from(as_at, rt.now())
+            fp = child_footprint(rt.engine, rt.ladders.current, child, moment)
             data = footprint_csv(fp).encode() if fmt == "csv" else footprint_pdf(fp, rt.now())
             output.write_bytes(data)
     finally:

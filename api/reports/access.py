@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
 
 import sqlalchemy as sa
@@ -12,7 +12,7 @@ from api.auth import require_roles
 from escalation_rules.model import Role
 from workflow import queries
 from workflow.errors import DomainError, NotFound, NotPermitted
-from workflow.report_definitions import Period
+from workflow.report_definitions import LONDON, Period
 from workflow.report_queries import CH, CHILD
 from workflow.tables import Person
 
@@ -56,6 +56,29 @@ def period_from(start: str | None, end: str | None, default: Period) -> Period:
         return Period(_day(start or "", "from"), _day(end or "", "to"))
     except ValueError as error:
         raise BadPeriod(str(error)) from None
+
+
+def as_at_from(text: str | None, now: datetime) -> datetime | None:
+    """`as_at` for a report: a date (the end of that London day) or a date and time (London
+    time unless it carries an offset). None when not given; never later than `now`."""
+    if not text:
+        return None
+    try:
+        moment = (_end_of(date.fromisoformat(text)) if len(text) == 10
+                  else datetime.fromisoformat(text))  # fmt: skip
+    except ValueError:
+        raise BadPeriod(f"'as_at' must be a date such as 2026-03-31 or a date and time such "
+                        f"as 2026-03-31T17:00, not '{text}'") from None  # fmt: skip
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=LONDON)
+    moment = moment.astimezone(UTC)
+    if moment > now + timedelta(minutes=1):
+        raise BadPeriod(f"'as_at' must not be in the future ({text})")
+    return min(moment, now)
+
+
+def _end_of(day: date) -> datetime:
+    return Period(day, day).bounds()[1]
 
 
 def _day(text: str, name: str) -> date:

@@ -41,10 +41,10 @@ _MEDIA = {
 }
 
 
-def build_report(runtime: Runtime, start: date, end: date, now: datetime) -> SmtReport:
-    return smt_report(
-        read_only_engine(runtime.engine), runtime.ladders.current, Period(start, end), now
-    )
+def build_report(runtime: Runtime, start: date, end: date, now: datetime,
+                 as_at: datetime | None = None) -> SmtReport:  # fmt: skip
+    engine = read_only_engine(runtime.engine)
+    return smt_report(engine, runtime.ladders.current, Period(start, end), now, as_at)
 
 
 def render(report: SmtReport, fmt: ReportFormat) -> bytes:

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from api.reports.charts import table_chart
+from api.reports.charts import table_chart_png
 from api.reports.prose import annual_report_section
 from api.reports.tables import shown
 from api.templating import long_date
@@ -39,23 +39,26 @@ def _stamp(moment: datetime) -> str:
     return moment.astimezone(_LONDON).strftime("%-d %B %Y %H:%M")
 
 
-def _image(svg: str | None) -> str | None:
-    """The chart as an image URL: WeasyPrint draws SVG images fully, inline SVG less so."""
-    if svg is None:
+def _image(png: bytes | None) -> str | None:
+    """The chart as an image URL (a PNG: see `charts.table_chart_png`)."""
+    if png is None:
         return None
-    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+    return "data:image/png;base64," + base64.b64encode(png).decode()
 
 
 def report_html(report: SmtReport) -> str:
-    charts = {t.key: _image(table_chart(t)) for t in report.tables}
+    charts = {t.key: _image(table_chart_png(t)) for t in report.tables}
+    as_at = report.as_at if report.as_at and report.as_at < report.generated_at else None
     return _env().get_template("reports/pdf.html").render(
         report=report, charts=charts, prose=annual_report_section(report),
-        produced=_stamp(report.generated_at),
+        produced=_stamp(report.generated_at), as_at=_stamp(as_at) if as_at else None,
     )  # fmt: skip
 
 
 def report_pdf(report: SmtReport) -> bytes:
-    return _to_pdf(report_html(report))
+    """The SMT pack, tagged for screen readers (PDF/UA-1: WeasyPrint 70 writes the structure
+    tree, headings, tables and the images' alternative text)."""
+    return _to_pdf(report_html(report), variant="pdf/ua-1")
 
 
 def footprint_html(footprint: Footprint, produced: datetime | None = None) -> str:
@@ -70,9 +73,9 @@ def footprint_pdf(footprint: Footprint, produced: datetime | None = None) -> byt
     return _to_pdf(footprint_html(footprint, produced))
 
 
-def _to_pdf(html: str) -> bytes:
+def _to_pdf(html: str, variant: str | None = None) -> bytes:
     from weasyprint import HTML  # imported late: it is slow to load and only PDFs need it
 
-    pdf = HTML(string=html, base_url=str(TEMPLATES)).write_pdf()
+    pdf = HTML(string=html, base_url=str(TEMPLATES)).write_pdf(pdf_variant=variant)
     assert pdf is not None
     return bytes(pdf)

@@ -74,7 +74,7 @@ def import_page(request: Request, person: Admin) -> Response:
 
 def _importer() -> Any:
     try:
-        module = importlib.import_module("workflow.people_import")
+        module = importlib.import_module("council_data.people_import")
     except ModuleNotFoundError:
         return None
     return module

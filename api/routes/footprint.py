@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from api.auth import CurrentPerson, RuntimeDep, reader_engine, record_access
 from api.forms import FormFields, parse_date, require_text, rule_error
-from api.reports.access import check_may_see_child, child_iro_id
+from api.reports.access import as_at_from, check_may_see_child, child_iro_id
 from api.reports.footprint_export import footprint_csv, footprint_pdf
 from api.templating import flash, render
 from escalation_rules.model import Role
@@ -26,9 +26,12 @@ router = APIRouter(include_in_schema=False)
 FIELD_IDS = {"occurred_on": "occurred_on-day", "kind": "kind", "note": "note"}
 
 
-def _footprint(runtime: Runtime, person: Person, reference: str, via: str) -> Footprint:
+def _footprint(runtime: Runtime, person: Person, reference: str, via: str,
+               request: Request | None = None) -> Footprint:  # fmt: skip
+    """The footprint; `?as_at=` on the request: only what had happened by then."""
     check_may_see_child(runtime.engine, person, reference)
-    fp = child_footprint(runtime.engine, runtime.ladders.current, reference)
+    as_at = as_at_from(request.query_params.get("as_at"), datetime.now(UTC)) if request else None
+    fp = child_footprint(runtime.engine, runtime.ladders.current, reference, as_at)
     assert person.id is not None
     record_access(runtime.engine, person.id, via, what=f"footprint of child {reference}")
     return fp
@@ -74,7 +77,7 @@ def _page(
 def footprint_page(
     request: Request, reference: str, person: CurrentPerson, runtime: RuntimeDep
 ) -> Response:
-    fp = _footprint(runtime, person, reference, "page")
+    fp = _footprint(runtime, person, reference, "page", request)
     return _page(request, runtime, person, fp, {}, {})
 
 
@@ -110,7 +113,7 @@ def footprint_export(
 ) -> Response:
     if suffix not in ("csv", "pdf"):
         return Response(status_code=404)
-    fp = _footprint(runtime, person, reference, suffix)
+    fp = _footprint(runtime, person, reference, suffix, request)
     if suffix == "csv":
         body, media = footprint_csv(fp).encode(), "text/csv; charset=utf-8"
     else:

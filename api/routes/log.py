@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Annotated
 from urllib.parse import urlencode
@@ -15,7 +15,7 @@ from fastapi.responses import Response, StreamingResponse
 from sqlmodel import Session
 
 from api.auth import ReadSession, RuntimeDep, reader_engine, record_access, require_roles
-from api.log_filters import STATUSES, parse_filters, status_label
+from api.log_filters import STATUSES, parse_filters, selected_filters, status_label
 from api.presenters import stage_name, state_tag_class
 from api.templating import render
 from escalation_rules.model import Role
@@ -47,15 +47,18 @@ def log_page(
     now = datetime.now(UTC)
     page = queries.challenge_log(session, filters, now)
     ladder = runtime.ladders.current
+    choices = queries.log_choices(session)
     return render(
         request,
         "log/log.html",
         {
+            "dates": _date_parts(request.query_params, filters),
+            "selected": selected_filters(filters, choices, ladder),
             "page": page,
             "f": filters,
             "errors": errors,
             "now": now,
-            "choices": queries.log_choices(session),
+            "choices": choices,
             "statuses": [(s, status_label(s)) for s in STATUSES],
             "stages": [(s.key, s.name) for s in ladder.stages],
             "stage_name": lambda k: stage_name(ladder, k),
@@ -64,6 +67,17 @@ def log_page(
             "csv_url": "/log.csv?" + urlencode(filters.query_args(page=1)),
         },
     )
+
+
+def _date_parts(args: Mapping[str, str], f: queries.LogFilters) -> dict[str, str]:
+    """What the date inputs show: what was typed, or the filter's date from a link."""
+    parts: dict[str, str] = {}
+    for name, value in (("from", f.raised_from), ("to", f.raised_to)):
+        for part in ("day", "month", "year"):
+            typed = args.get(f"{name}-{part}")
+            shown = typed if typed is not None else (str(getattr(value, part)) if value else "")
+            parts[f"{name}-{part}"] = shown
+    return parts
 
 
 @router.get("/log.csv")

@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from api.auth import RuntimeDep, record_access
 from api.presenters import stage_name
-from api.reports.access import BadPeriod, ReportReader, period_from
+from api.reports.access import BadPeriod, ReportReader, as_at_from, period_from
 from api.reports.build import ReportFormat, filename
 from api.reports.build import render as render_bytes
 from api.reports.charts import table_chart
@@ -23,10 +23,12 @@ from escalation_rules.model import Role
 from workflow.db import read_only_engine
 from workflow.page_queries import challenge_rows, child_rows
 from workflow.queries import SEE_ALL_ROLES
-from workflow.report_definitions import FIGURE_BY_KEY, Period
+from workflow.report_definitions import FIGURE_BY_KEY, LONDON, Period
 from workflow.report_queries import drilldown, smt_report
 
 router = APIRouter(include_in_schema=False)
+# Drill-down keys that are one row of another figure's table: that figure's title.
+DRILL_PARTS = {"went_formal": "raised", "open_end": "open_now", "cap_alerts": "cap"}
 PRESETS = (("month", "Last month"), ("quarter", "Last 3 months"), ("year", "Last 12 months"))
 
 
@@ -52,12 +54,29 @@ def _period(request: Request, now: datetime) -> tuple[Period, dict[str, str]]:
         return last_month(now), {"from": str(error).capitalize()}
 
 
+def _as_at(request: Request, now: datetime) -> tuple[datetime | None, dict[str, str]]:
+    try:
+        return as_at_from(request.query_params.get("as_at"), now), {}
+    except BadPeriod as error:
+        return None, {"as_at": str(error).capitalize()}
+
+
+def _query(period: Period, as_at: datetime | None) -> str:
+    args = {"from": period.start.isoformat(), "to": period.end.isoformat()}
+    if as_at is not None:
+        args["as_at"] = as_at.astimezone(LONDON).strftime("%Y-%m-%dT%H:%M")
+    return urlencode(args)
+
+
 @router.get("/reports")
 def report_page(request: Request, person: ReportReader, runtime: RuntimeDep) -> Response:
     now = datetime.now(UTC)
     period, errors = _period(request, now)
-    report = smt_report(read_only_engine(runtime.engine), runtime.ladders.current, period, now)
-    query = urlencode({"from": period.start.isoformat(), "to": period.end.isoformat()})
+    as_at, as_at_errors = _as_at(request, now)
+    engine = read_only_engine(runtime.engine)
+    report = smt_report(engine, runtime.ladders.current, period, now, as_at)
+    query = _query(period, as_at)
+    errors = {**errors, **as_at_errors}
     return render(
         request,
         "reports/report.html",
@@ -65,6 +84,7 @@ def report_page(request: Request, person: ReportReader, runtime: RuntimeDep) -> 
             "report": report,
             "errors": errors,
             "query": query,
+            "as_at_text": request.query_params.get("as_at", ""),
             "presets": PRESETS,
             "charts": {t.key: table_chart(t) for t in report.tables},
             "shown": shown,
@@ -79,16 +99,18 @@ def drilldown_page(request: Request, person: ReportReader, runtime: RuntimeDep) 
     period, _ = _period(request, now)
     cell = request.query_params.get("cell", "")
     figure = cell.partition(":")[0]
-    if figure not in FIGURE_BY_KEY and figure not in ("went_formal", "challenge"):
+    if figure not in FIGURE_BY_KEY and figure not in (*DRILL_PARTS, "challenge"):
         return render(
             request,
             "errors/error.html",
             {"status": 404, "title": "Page not found", "detail": f"There is no figure '{figure}'"},
             status_code=404,
         )
-    refs = drilldown(runtime.engine, runtime.ladders.current, period, cell, now)
+    as_at, _ = _as_at(request, now)
+    refs = drilldown(runtime.engine, runtime.ladders.current, period, cell, as_at or now,
+                     rebuilt=as_at is not None and as_at < now)  # fmt: skip
     children = figure in ("contacts", "caseloads")
-    title = FIGURE_BY_KEY.get(figure)
+    title = FIGURE_BY_KEY.get(DRILL_PARTS.get(figure, figure))
     with Session(read_only_engine(runtime.engine)) as session:
         rows = child_rows(session, refs) if children else challenge_rows(session, refs)
     ladder = runtime.ladders.current
@@ -106,8 +128,7 @@ def drilldown_page(request: Request, person: ReportReader, runtime: RuntimeDep) 
             "period": period,
             "cell": cell,
             "title": title.title if title else "Challenges",
-            "back": "/reports?"
-            + urlencode({"from": period.start.isoformat(), "to": period.end.isoformat()}),
+            "back": "/reports?" + _query(period, as_at),
         },
     )
 
@@ -121,9 +142,11 @@ def report_export(
         return Response(status_code=404)
     now = datetime.now(UTC)
     period, _ = _period(request, now)
+    as_at, _ = _as_at(request, now)
     assert person.id is not None
     record_access(runtime.engine, person.id, "export", what=f"SMT report {period.label()} {suffix}")
-    report = smt_report(read_only_engine(runtime.engine), runtime.ladders.current, period, now)
+    engine = read_only_engine(runtime.engine)
+    report = smt_report(engine, runtime.ladders.current, period, now, as_at)
     return Response(
         render_bytes(report, fmt),
         media_type=fmt.media_type,

@@ -185,7 +185,7 @@ def _detail(
         )
         for e in queries.timeline(session, row.id)
     ]
-    actions = [a.value for a in actions_for(runtime, person, row)]
+    actions = [a.value for a in actions_for(runtime, person, row, session)]
     return ChallengeDetail(
         **ChallengePublic.of(row, now).model_dump(), allowed_actions=actions, events=events
     )

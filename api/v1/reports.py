@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from api.auth import CurrentPerson, RuntimeDep, record_access
-from api.reports.access import ReportReader, check_may_see_child, period_from
+from api.reports.access import ReportReader, as_at_from, check_may_see_child, period_from
 from api.reports.footprint_export import footprint_json
 from api.reports.monthly import last_month
 from api.reports.tables import report_json
@@ -27,28 +27,37 @@ router = APIRouter(tags=["reports"])
 _HELP = "YYYY-MM-DD; give both dates, or neither for last month"
 From = Annotated[str | None, Query(alias="from", description=_HELP)]
 To = Annotated[str | None, Query(alias="to", description=_HELP)]
+AsAt = Annotated[
+    str | None,
+    Query(description="The report as the log stood at this moment: a date (the end of that "
+          "day) or a date and time, London time unless it has an offset; default now"),
+]  # fmt: skip
 
 
 @router.get("/reports/smt")
 def smt(
-    person: ReportReader, runtime: RuntimeDep, start: From = None, end: To = None
-) -> dict[str, Any]:
+    person: ReportReader, runtime: RuntimeDep, start: From = None, end: To = None,
+    as_at: AsAt = None,
+) -> dict[str, Any]:  # fmt: skip
     """Every figure for the period and the previous one, with its definition and drill-down keys."""
     now = datetime.now(UTC)
     period = period_from(start, end, last_month(now))
-    return report_json(
-        smt_report(read_only_engine(runtime.engine), runtime.ladders.current, period, now)
-    )
+    moment = as_at_from(as_at, now)
+    engine = read_only_engine(runtime.engine)
+    return report_json(smt_report(engine, runtime.ladders.current, period, now, moment))
 
 
 @router.get("/reports/smt/drilldown")
 def smt_drilldown(
-    person: ReportReader, runtime: RuntimeDep, cell: str, start: From = None, end: To = None
-) -> dict[str, Any]:
+    person: ReportReader, runtime: RuntimeDep, cell: str, start: From = None, end: To = None,
+    as_at: AsAt = None,
+) -> dict[str, Any]:  # fmt: skip
     """The challenge references (children, for contacts and caseloads) behind one cell."""
     now = datetime.now(UTC)
     period = period_from(start, end, last_month(now))
-    refs = drilldown(runtime.engine, runtime.ladders.current, period, cell, now)
+    moment = as_at_from(as_at, now)
+    refs = drilldown(runtime.engine, runtime.ladders.current, period, cell, moment or now,
+                     rebuilt=moment is not None and moment < now)  # fmt: skip
     return {
         "cell": cell,
         "from": period.start.isoformat(),
@@ -58,9 +67,12 @@ def smt_drilldown(
 
 
 @router.get("/children/{reference}/footprint")
-def footprint(reference: str, person: CurrentPerson, runtime: RuntimeDep) -> dict[str, Any]:
+def footprint(
+    reference: str, person: CurrentPerson, runtime: RuntimeDep, as_at: AsAt = None
+) -> dict[str, Any]:
     check_may_see_child(runtime.engine, person, reference)
-    footprint = child_footprint(runtime.engine, runtime.ladders.current, reference)
+    moment = as_at_from(as_at, datetime.now(UTC))
+    footprint = child_footprint(runtime.engine, runtime.ladders.current, reference, moment)
     assert person.id is not None
     record_access(runtime.engine, person.id, "api", what=f"footprint of child {reference}")
     return footprint_json(footprint)

@@ -9,17 +9,15 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from api.wiring import install_extensions
+from api.wiring import build
 from tests.factories import Council, new_challenge
 from workflow.deadline_planner import DEADLINE
 from workflow.deadline_settings import DeadlineSettings
 from workflow.domain import Challenge
-from workflow.runtime import Runtime, build_runtime
+from workflow.runtime import Runtime
 from workflow.services import raise_challenge
 from workflow.settings import WorkflowSettings
 from workflow.sweep import Fired, sweep
-
-install_extensions()
 
 WED = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)  # the shared `now`: Wednesday 2 December 2026
 
@@ -47,7 +45,7 @@ def settings() -> DeadlineSettings:
 @pytest.fixture
 def notts(engine: Engine) -> Runtime:
     """A runtime whose ladder asks the IRO on every timeout (Nottinghamshire)."""
-    return build_runtime(WorkflowSettings(IRO_DISPUTES_LADDER="nottinghamshire"), engine=engine)
+    return build(WorkflowSettings(IRO_DISPUTES_LADDER="nottinghamshire"), engine=engine)
 
 
 def raise_formal(

@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from api.wiring import build
 from tests.deadlines import processes
 from tests.deadlines.conftest import WED, events, raise_formal
 from tests.factories import build_council
 from workflow.db import make_engine
 from workflow.domain import Challenge
-from workflow.runtime import Runtime, build_runtime, prepare_database
+from workflow.runtime import Runtime, prepare_database
 from workflow.settings import WorkflowSettings
 
 
@@ -23,7 +24,7 @@ def sqlite_site(tmp_path: Path) -> tuple[Runtime, str]:
     url = f"sqlite:///{tmp_path / 'site.sqlite3'}"
     engine = make_engine(url)
     prepare_database(engine)
-    runtime = build_runtime(WorkflowSettings(IRO_DISPUTES_LADDER="handbook"), engine=engine)
+    runtime = build(WorkflowSettings(IRO_DISPUTES_LADDER="handbook"), engine=engine)
     raise_formal(runtime, build_council(engine), WED)
     return runtime, url
 

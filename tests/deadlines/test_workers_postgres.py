@@ -12,12 +12,13 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from api.wiring import build
 from tests.conftest import POSTGRES_ADMIN_URL, require
 from tests.deadlines import processes
 from tests.deadlines.conftest import WED, raise_formal
 from tests.factories import build_council
 from workflow.db import make_engine
-from workflow.runtime import Runtime, build_runtime
+from workflow.runtime import Runtime
 from workflow.settings import WorkflowSettings
 
 CHALLENGES = 200
@@ -31,7 +32,7 @@ def pg(postgres_url: str | None) -> Iterator[tuple[Runtime, str]]:
     assert postgres_url is not None
     engine = make_engine(postgres_url)
     _empty(engine)
-    runtime = build_runtime(WorkflowSettings(IRO_DISPUTES_LADDER="handbook"), engine=engine)
+    runtime = build(WorkflowSettings(IRO_DISPUTES_LADDER="handbook"), engine=engine)
     council = build_council(engine)
     for i in range(CHALLENGES):
         raise_formal(runtime, council, WED, child="LL1001" if i % 2 else "LL1002")

@@ -11,12 +11,13 @@ from typing import Any
 import pytest
 from sqlmodel import Session, func, select
 
+from api.wiring import build
 from tests.factories import Council, new_challenge
 from tests.unit.workflow.support import due_after, local_date
 from workflow.domain import Challenge
 from workflow.errors import NoResponder, RuleViolation
 from workflow.replay import replay
-from workflow.runtime import Runtime, build_runtime
+from workflow.runtime import Runtime
 from workflow.services import allowed_actions, raise_challenge, take_action
 from workflow.settings import WorkflowSettings
 from workflow.states import CLOCK_RUNNING_STATES, Action
@@ -49,7 +50,7 @@ def test_a_running_challenge_keeps_the_ladder_version_it_started_under(
     assert old.due_at == due_after(now, 5)
 
     settings = WorkflowSettings(IRO_DISPUTES_LADDER=str(_ten_day_handbook(tmp_path)))
-    changed = build_runtime(settings, engine=runtime.engine)
+    changed = build(settings, engine=runtime.engine)
     assert changed.ladders.current.content_hash != old.ladder_hash
     later = now + timedelta(days=1, hours=3)  # Thursday 3 December, 13:00
 
@@ -70,7 +71,7 @@ def test_a_running_challenge_keeps_the_ladder_version_it_started_under(
     assert hashes == {old.ladder_hash, fresh.ladder_hash}
 
     # A process that never saw the old ladder in memory still acts under it.
-    again = build_runtime(settings, engine=runtime.engine)
+    again = build(settings, engine=runtime.engine)
     later2 = later + timedelta(days=1)
     with again.uow() as uow:
         take_action(uow, old.reference, "escalate", council.iro, {}, later2)

@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from api.wiring import install_extensions
-from notifications.settings import MailSettings, use_settings
+from notifications.composing import compose_due
+from notifications.settings import MailSettings, get_mail_settings, use_settings
 from notifications.tables import OutboxMessage
 from tests.factories import Council, new_challenge
 from workflow.domain import Challenge
@@ -45,7 +45,6 @@ def mail_settings(tmp_path: Path) -> Iterator[MailSettings]:
         imap_host="",
     )
     use_settings(settings)
-    install_extensions()
     yield settings
     use_settings(None)
 
@@ -60,6 +59,8 @@ def raised(
 
 
 def outbox(runtime: Runtime, **where: Any) -> list[OutboxMessage]:
+    """The outbox as the sender will send it: rows still due are composed first."""
+    compose_all(runtime)
     with Session(runtime.engine) as s:
         query = select(OutboxMessage).order_by(OutboxMessage.id)  # type: ignore[arg-type]
         for name, value in where.items():
@@ -67,11 +68,21 @@ def outbox(runtime: Runtime, **where: Any) -> list[OutboxMessage]:
         return list(s.exec(query))
 
 
+def compose_all(runtime: Runtime) -> None:
+    settings = get_mail_settings()
+    with Session(runtime.engine) as s:
+        due = s.exec(select(OutboxMessage).where(col(OutboxMessage.due).is_not(None)))
+        for row in list(due):
+            compose_due(s, row, settings, row.created_at)
+        s.commit()
+
+
 @dataclass
 class Behaviour:
     """What the test SMTP server does with the next messages."""
 
-    replies: list[str] = field(default_factory=list)  # e.g. "451 ...", "550 ...", "close"
+    # e.g. "451 ...", "550 ...", "close" (drop the line), "slow" (answer after 3 s), None (accept)
+    replies: list[str | None] = field(default_factory=list)
 
 
 class RecordingHandler:
@@ -80,12 +91,15 @@ class RecordingHandler:
         self.behaviour = Behaviour()
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
-        if self.behaviour.replies:
-            reply = self.behaviour.replies.pop(0)
-            if reply == "close":
-                server.transport.close()
-                await asyncio.sleep(0)
-                return "421 closing"
+        reply = self.behaviour.replies.pop(0) if self.behaviour.replies else None
+        if reply == "close":
+            server.transport.close()
+            await asyncio.sleep(0)
+            return "421 closing"
+        if reply == "slow":
+            await asyncio.sleep(3)
+            return "250 2.0.0 Ok: too late, the client gave up"
+        if reply is not None:
             return reply
         self.received.append(envelope)
         return "250 2.0.0 Ok: queued as TEST123"

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from api.wiring import build
 from notifications.digest import queue_weekly_digests
 from tests.factories import new_challenge
 from tests.notifications.conftest import outbox
 from workflow.deadline_settings import DeadlineSettings
-from workflow.runtime import build_runtime
 from workflow.services import raise_challenge, take_action
 from workflow.settings import WorkflowSettings
 from workflow.states import Action
@@ -34,7 +34,7 @@ def test_a_reminder_goes_to_the_responder_with_a_fresh_link(runtime, raised, now
 
 
 def test_a_timeout_that_asks_the_iro_tells_the_iro(engine, council, now, mail_settings):
-    runtime = build_runtime(WorkflowSettings(IRO_DISPUTES_LADDER="nottinghamshire"), engine=engine)
+    runtime = build(WorkflowSettings(IRO_DISPUTES_LADDER="nottinghamshire"), engine=engine)
     with runtime.uow() as uow:
         challenge = raise_challenge(uow, new_challenge(now), council.iro, now)
     sweep(runtime, now + timedelta(days=30), worker="t", settings=SETTINGS)

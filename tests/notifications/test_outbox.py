@@ -6,12 +6,12 @@ from datetime import timedelta
 
 from sqlmodel import Session, select
 
+from api.wiring import build
 from notifications.messages import on_events
 from notifications.settings import use_settings
 from notifications.tables import LinkToken, MailAlert
 from tests.factories import new_challenge
 from tests.notifications.conftest import outbox
-from workflow.runtime import build_runtime
 from workflow.services import raise_challenge, take_action
 from workflow.settings import WorkflowSettings
 from workflow.states import Action
@@ -87,6 +87,7 @@ def test_response_goes_to_the_iro_with_the_childs_name(runtime, raised, council,
 
 
 def test_the_stage_ending_expires_its_tokens(runtime, raised, council, now):
+    assert outbox(runtime)[0].secrets  # the sender composed the social worker's email
     with runtime.uow() as uow:
         take_action(uow, raised.reference, Action.ESCALATE, council.iro, {"reason": "x"}, now)
     with Session(runtime.engine) as s:
@@ -118,7 +119,7 @@ def test_resolved_goes_to_everyone_involved(runtime, raised, council, now):
 
 
 def test_the_ladder_copies_the_roles_it_names(engine, council, now, mail_settings):
-    runtime = build_runtime(WorkflowSettings(IRO_DISPUTES_LADDER="darlington"), engine=engine)
+    runtime = build(WorkflowSettings(IRO_DISPUTES_LADDER="darlington"), engine=engine)
     with runtime.uow() as uow:
         challenge = raise_challenge(uow, new_challenge(now, stage="team_manager"), council.iro, now)
     rows = outbox(runtime)
@@ -164,7 +165,22 @@ def test_a_broken_template_alerts_an_admin_and_never_blocks_the_challenge(
     with runtime.uow() as uow:
         challenge = raise_challenge(uow, new_challenge(now), council.iro, now)
     assert challenge.version == 1
-    assert outbox(runtime) == []
+    # The sender finds the template broken: that message fails, nothing is sent.
+    assert [(r.status, r.subject) for r in outbox(runtime)] == [("failed", "")]
     with Session(runtime.engine) as s:
         alerts = list(s.exec(select(MailAlert)))
     assert [a.kind for a in alerts] == ["template_error"]
+    assert "stage_opened" in alerts[0].message and alerts[0].outbox_id is not None
+
+
+def test_an_email_composed_after_its_stage_ended_carries_no_answer_link(
+    runtime, raised, council, now
+):
+    with runtime.uow() as uow:  # escalated before the sender took the first email
+        take_action(uow, raised.reference, Action.ESCALATE, council.iro, {"reason": "x"}, now)
+    first, second = outbox(runtime, kind="stage_opened")[:2]
+    assert first.to_address == "sw@council.test" and second.to_address == "tm@council.test"
+    assert first.secrets == [] and "/respond/" not in first.body_text
+    assert first.headers["Reply-To"] == "disputes@council.test"  # no reply token either
+    assert "Social worker" in first.body_text or "social worker" in first.body_text.lower()
+    assert second.secrets and "/respond/" in second.body_text

@@ -14,6 +14,7 @@ from notifications.sender import claim_due, mark_sent, send_pending
 from notifications.sink import Sink, captured
 from notifications.tables import MailAlert, OutboxMessage
 from tests.notifications.conftest import free_port, outbox
+from workflow.tables import utc_now
 
 
 def _arrived(handler):
@@ -87,10 +88,14 @@ def test_a_dropped_connection_is_retried(runtime, raised, smtp_server, now):
     assert send_pending(runtime.engine, now=row.next_attempt_at).sent == 1
 
 
-def test_no_server_at_all_is_a_temporary_failure(runtime, raised, mail_settings, now):
+def test_no_server_at_all_leaves_the_messages_due_and_uncharged(
+    runtime, raised, mail_settings, now
+):
     report = send_pending(runtime.engine, now=now)  # nothing listens on smtp_port
-    assert report.retrying == 1
-    assert outbox(runtime)[0].status == "pending"
+    assert (report.deferred, report.retrying, report.failed) == (1, 0, 0)
+    assert "cannot connect to the mail server" in report.errors[0]
+    row = outbox(runtime)[0]
+    assert row.status == "pending" and row.attempts == 0 and row.next_attempt_at <= now
 
 
 def test_it_gives_up_after_the_last_attempt(runtime, raised, smtp_server, now, mail_settings):
@@ -134,7 +139,8 @@ def test_crash_between_send_and_mark_resends_with_the_same_message_id(
         monkeypatch.undo()
         # Within the lease nothing is re-sent; after it, the same message goes again.
         assert send_pending(runtime.engine, now=now + timedelta(seconds=60)).sent == 0
-        report = send_pending(runtime.engine, now=now + timedelta(minutes=6))
+        later = utc_now() + timedelta(minutes=6)  # the lease runs on the real clock
+        report = send_pending(runtime.engine, now=now, clock=lambda: later)
         assert report.sent == 1
         assert outbox(runtime)[0].status == "sent"
         messages = captured(mail_settings.sink_dir)
@@ -144,9 +150,10 @@ def test_crash_between_send_and_mark_resends_with_the_same_message_id(
 
 
 def test_a_stale_sender_cannot_mark_a_row_it_lost(runtime, raised, now):
-    claim, ids = claim_due(runtime.engine, now, 10, timedelta(seconds=10))
+    real = utc_now()
+    claim, ids = claim_due(runtime.engine, now, 10, timedelta(seconds=10), lambda: real)
     new_claim, again = claim_due(
-        runtime.engine, now + timedelta(seconds=11), 10, timedelta(minutes=5)
+        runtime.engine, now, 10, timedelta(minutes=5), lambda: real + timedelta(seconds=11)
     )
     assert again == ids
     mark_sent(runtime.engine, ids[0], claim, "250 late")
@@ -201,7 +208,7 @@ def test_it_signs_in_when_a_username_is_set(runtime, raised, mail_settings, now)
     try:
         wrong = mail_settings.model_copy(update={"smtp_port": port, "smtp_username": "relay",
                                                  "smtp_password": SecretStr("nope")})  # fmt: skip
-        assert send_pending(runtime.engine, now=now, settings=wrong).retrying == 1
+        assert send_pending(runtime.engine, now=now, settings=wrong).deferred == 1
         right = wrong.model_copy(update={"smtp_password": SecretStr("s3cret")})
         row = outbox(runtime)[0]
         assert send_pending(runtime.engine, now=row.next_attempt_at, settings=right).sent == 1

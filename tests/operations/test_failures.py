@@ -41,7 +41,7 @@ def test_an_unexpected_error_is_a_gov_uk_page_and_problem_json(runtime, tmp_path
     assert "Sorry, there is a problem with the service" in page.text
     assert "govuk-header" in page.text or "govuk-template" in page.text
     assert "a bug nobody expected" not in page.text  # no internals shown
-    assert page.headers["x-request-id"]
+    assert page.headers["x-request-id"] in page.text  # the reference to quote
     api = client.get("/api/v1/boom")
     assert api.status_code == 500
     assert api.headers["content-type"] == "application/problem+json"

@@ -78,3 +78,34 @@ def test_metrics_need_the_token_when_set_and_outside_development(runtime, tmp_pa
     client = TestClient(create_app(runtime, web_settings(
         tmp_path, IRO_DISPUTES_ENV="production", IRO_DISPUTES_SECRET_KEY=secret), closed))  # fmt: skip
     assert client.get("/metrics").status_code == 403
+
+
+def test_the_health_command_checks_the_database_and_this_hosts_worker(
+    tmp_path, sqlite_template, monkeypatch
+):
+    import shutil
+    import socket
+
+    from typer.testing import CliRunner
+
+    from api.cli import cli
+    from workflow.db import make_engine
+    from workflow.settings import get_settings
+
+    path = tmp_path / "h.sqlite3"
+    shutil.copy(sqlite_template, path)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{path}")
+    get_settings.cache_clear()
+    try:
+        assert CliRunner().invoke(cli, ["health"]).exit_code == 0
+        assert CliRunner().invoke(cli, ["health", "--worker"]).exit_code == 1
+        engine = make_engine(f"sqlite:///{path}")
+        Heartbeat(engine, f"{socket.gethostname()}:42:abcdef").swept()
+        engine.dispose()
+        assert CliRunner().invoke(cli, ["health", "--worker"]).exit_code == 0
+        monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
+        get_settings.cache_clear()
+        down = CliRunner().invoke(cli, ["health"])
+        assert down.exit_code == 1 and "database unreachable" in down.output
+    finally:
+        get_settings.cache_clear()

@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from council_data.people_import import import_children
 from tests.people.conftest import counts, csv_text
 from tests.people.test_people_import import COUNCIL, load
-from workflow.people_import import import_children
 from workflow.tables import Child, Person
 
 HEADER = "case_reference,display_name,legal_status,social_worker_email,iro_email"

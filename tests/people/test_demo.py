@@ -16,12 +16,13 @@ from typer.testing import CliRunner
 from api.auth import authenticate
 from api.cli import cli
 from api.web_settings import WebSettings
+from api.wiring import build
+from council_data.demo import SMALL, DatabaseNotEmpty, fill_demo
 from tests.people.conftest import counts
 from workflow.db import make_engine
-from workflow.demo import SMALL, DatabaseNotEmpty, fill_demo
 from workflow.replay import replay
 from workflow.repository import ChallengeRepository
-from workflow.runtime import Runtime, build_runtime
+from workflow.runtime import Runtime
 from workflow.settings import WorkflowSettings
 from workflow.states import State
 from workflow.tables import ChallengeEvent, ChallengeRecord, Child, Person
@@ -143,7 +144,7 @@ def test_the_same_seed_gives_the_same_council_on_any_database(
     other = make_engine(f"sqlite:///{tmp_path / 'other.sqlite3'}")
     try:
         fill_demo(
-            build_runtime(WorkflowSettings(IRO_DISPUTES_LADDER="handbook"), other),
+            build(WorkflowSettings(IRO_DISPUTES_LADDER="handbook"), other),
             seed=11,
             size=SMALL,
             now=NOW,
@@ -156,7 +157,7 @@ def test_the_same_seed_gives_the_same_council_on_any_database(
     different = make_engine(f"sqlite:///{third}")
     try:
         fill_demo(
-            build_runtime(WorkflowSettings(IRO_DISPUTES_LADDER="handbook"), different),
+            build(WorkflowSettings(IRO_DISPUTES_LADDER="handbook"), different),
             seed=12,
             size=SMALL,
             now=NOW,
@@ -216,3 +217,23 @@ def test_the_demo_command_fills_prints_sign_ins_and_leaves_a_filled_database_alo
     assert refused.exit_code == 1
     assert refused.stderr.startswith("Error: The database already holds people or challenges")
     assert counts(cli_database) == before
+
+
+def test_every_start_prints_where_to_open_the_service_and_the_same_sign_in_table(
+    cli_database: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`make run` on a first start and on every later one: the same table both times."""
+    monkeypatch.setenv("IRO_DISPUTES_DEMO_PASSWORD", "a-local-demo-secret")
+    first = runner.invoke(cli, ["demo", "--small", "--seed", "3"])
+    heading = "Sign in as any of these (every demo person has the same password):"
+    table = first.stdout.split(heading)[1].split("\n\n")[1].strip().splitlines()
+    for run in (
+        runner.invoke(cli, ["demo", "--if-empty", "--open-at", "http://127.0.0.1:8000"]),
+        runner.invoke(cli, ["demo", "--if-empty", "--open-at", "http://127.0.0.1:8000/"]),
+    ):
+        assert run.exit_code == 0, run.output
+        out = run.stdout
+        assert "Open the service at http://127.0.0.1:8000/\n" in out
+        assert "read it at http://127.0.0.1:8000/dev/mail\n" in out
+        assert out.count(heading) == 1
+        assert out.split(heading)[1].strip().splitlines() == table

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from council_data.people_import import import_people
 from tests.people.conftest import by_email, counts, csv_text
-from workflow.people_import import import_people
 from workflow.tables import Team
 
 HEADER = "email,name,role,team,service_area,manager_email,deputy_email,absent,active"

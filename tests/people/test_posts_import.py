@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from council_data.people_import import import_children, import_people
 from tests.people.conftest import by_email, csv_text
-from workflow.people_import import import_children, import_people
 from workflow.tables import Child, PersonPost, Team
 
 PEOPLE = csv_text(

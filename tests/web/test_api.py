@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import Session, select
 
 from api.tables import ApiToken
+from api.wiring import build
 
 TODAY = datetime.now(UTC).date()
 
@@ -125,13 +126,12 @@ def test_token_command_issues_a_working_token(engine, people, anonymous, monkeyp
 
     import api.commands.token as token_command
     from api.cli import cli as cli_app
-    from workflow.runtime import build_runtime
     from workflow.settings import WorkflowSettings
 
     monkeypatch.setattr(
         token_command,
         "runtime",
-        lambda: build_runtime(WorkflowSettings(IRO_DISPUTES_LADDER="handbook"), engine=engine),
+        lambda: build(WorkflowSettings(IRO_DISPUTES_LADDER="handbook"), engine=engine),
     )
     result = CliRunner().invoke(
         cli_app, ["token", "create", "hos@council.test", "--label", "SMT pack"]

@@ -12,6 +12,7 @@ import pytest
 from sqlmodel import Session
 
 from tests.factories import new_challenge
+from tests.web.conftest import error_links
 from workflow.services import raise_challenge, take_action
 from workflow.tables import Child, Person, Team
 
@@ -123,3 +124,42 @@ def test_the_api_list_uses_the_same_filters(anonymous, log_data, token_for, peop
     assert {i["reference"] for i in iro_body["items"]} == {
         refs[n] for n in ("overdue", "new", "gone")
     }
+
+
+def test_the_log_is_a_full_width_caseworking_page_with_gov_uk_date_inputs(login, log_data):
+    refs, _ = log_data
+    hos = login("hos@council.test")
+    page = hos.get("/log").text
+    assert (
+        "app-width-container--full" in page
+        and 'class="moj-filter-layout app-filter-layout"' in page
+    )
+    assert 'type="date"' not in page
+    for name in ("from-day", "from-month", "from-year", "to-day", "to-month", "to-year"):
+        assert f'id="{name}"' in page, name
+    assert re.search(r'data-testid="total">4 challenges<', page)
+    since = (datetime.now(UTC) - timedelta(days=30)).date()
+    typed = hos.get(f"/log?from-day={since.day}&from-month={since.month}&from-year={since.year}")
+    assert set(_refs(typed.text)) == {refs[n] for n in ("overdue", "new", "gone")}
+    day_input = re.search(r'<input[^>]*id="from-day"[^>]*>', typed.text)
+    assert day_input is not None and f'value="{since.day}"' in day_input.group(0)
+    tags = re.search(r'data-testid="selected-filters">(.*?)</ul>', typed.text, re.S)
+    assert tags is not None and f"Raised on or after {since.day} {since:%B %Y}" in tags.group(1)
+    removal = re.search(r'href="([^"]+)"', tags.group(1))
+    assert removal is not None
+    assert set(_refs(hos.get(removal.group(1).replace("&amp;", "&")).text)) == {
+        refs[n] for n in ("overdue", "new", "old", "gone")
+    }
+    wrong = hos.get("/log?from-day=31&from-month=2&from-year=2026")
+    assert ("from-day", "The date raised from must be a real date") in error_links(wrong.text)
+
+
+def test_column_headers_sort_and_say_which_way(login, log_data):
+    hos = login("hos@council.test")
+    page = hos.get("/log").text
+    assert re.search(r'aria-sort="descending">\s*<a[^>]*>Raised', page)
+    link = re.search(r'href="(/log\?[^"]*sort=reference[^"]*)"', page)
+    assert link is not None
+    by_reference = hos.get(link.group(1).replace("&amp;", "&")).text
+    assert _refs(by_reference) == sorted(_refs(by_reference))
+    assert re.search(r'aria-sort="ascending">\s*<a[^>]*>Reference', by_reference)

@@ -48,9 +48,14 @@ BUILDERS: tuple[Builder, ...] = (
 )  # fmt: skip
 
 
-def smt_report(engine: Engine, ladder: Ladder, period: Period, now: datetime) -> SmtReport:
-    ctx = ReportContext(ladder, period, now)
+def smt_report(engine: Engine, ladder: Ladder, period: Period, now: datetime,
+               as_at: datetime | None = None) -> SmtReport:  # fmt: skip
+    """The report for `period`, produced at `now`, with what the log held at `as_at`
+    (default: `now`). As at a past moment, no event after it counts, and what was open,
+    stuck and the highest stage reached are rebuilt from the log."""
+    moment = now if as_at is None else min(as_at, now)
+    ctx = ReportContext(ladder, period, moment, rebuilt=moment < now)
     with engine.connect() as conn:
         no_jit(conn)
         tables = [build(conn, ctx) for build in BUILDERS]
-    return SmtReport(period, period.previous(), now, ladder.name, tables)
+    return SmtReport(period, period.previous(), now, ladder.name, tables, as_at=moment)

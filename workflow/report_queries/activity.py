@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -9,7 +10,7 @@ from sqlalchemy.engine import Connection
 
 from escalation_rules.model import Role
 from workflow.activity_tables import CONTACT_KINDS, ActivityKind
-from workflow.report_definitions import INFORMAL, Period, caseload_band
+from workflow.report_definitions import INFORMAL, Period, caseload_band, last_day_before
 from workflow.report_queries.context import ReportContext, london_day, person_names
 from workflow.report_queries.model import Table
 from workflow.report_queries.schema import ACT, CH, CHILD, EV, PERSON
@@ -21,9 +22,9 @@ EXAMPLES = 5  # impact examples shown
 
 def impact_table(conn: Connection, ctx: ReportContext) -> Table:
     s = events([Action.ACCEPT], sa.literal("*"))
-    total = slice_counts(conn, s, ctx.period).get("*", (0, 0))
+    total = slice_counts(conn, s, ctx.period, ctx.until).get("*", (0, 0))
     stmt = (sa.select(CH.c.reference, EV.c.occurred_at, EV.c.stage_key, EV.c.details)
-            .select_from(s.source).where(in_period(s.when, ctx.period), *s.where)
+            .select_from(s.source).where(in_period(s.when, ctx.period, ctx.until), *s.where)
             .order_by(EV.c.occurred_at.desc(), EV.c.id.desc()).limit(EXAMPLES))  # fmt: skip
     table = Table(
         "impact", ["Challenge", "Resolved on", "Stage", "Outcome", "Impact for the child"]
@@ -36,7 +37,12 @@ def impact_table(conn: Connection, ctx: ReportContext) -> Table:
     return table
 
 
-def _contacts(conn: Connection, period: Period) -> dict[str, tuple[int, int, int, int]]:
+def _dated(period: Period, last: date) -> tuple[Any, Any]:
+    """Activity dated in the period, up to the day the report is as at."""
+    return ACT.c.occurred_on >= period.start, ACT.c.occurred_on <= min(period.end, last)
+
+
+def _contacts(conn: Connection, period: Period, last: date) -> dict[str, tuple[int, int, int, int]]:
     contact = ACT.c.kind.in_([k.value for k in CONTACT_KINDS])
 
     def n(cond: Any) -> Any:
@@ -46,14 +52,15 @@ def _contacts(conn: Connection, period: Period) -> dict[str, tuple[int, int, int
                       sa.func.count(sa.distinct(sa.case((contact, ACT.c.child_id)))), n(contact),
                       n(ACT.c.kind == ActivityKind.MIDWAY_REVIEW.value),
                       n(ACT.c.kind == ActivityKind.SOCIAL_WORKER_CONSULTATION.value))
-            .where(ACT.c.occurred_on >= period.start, ACT.c.occurred_on <= period.end)
+            .where(*_dated(period, last))
             .group_by(ACT.c.iro_id))  # fmt: skip
     return {str(r[0]): (int(r[1]), int(r[2] or 0), int(r[3] or 0), int(r[4] or 0))
             for r in conn.execute(stmt)}  # fmt: skip
 
 
 def contacts_table(conn: Connection, ctx: ReportContext) -> Table:
-    cur, old = _contacts(conn, ctx.period), _contacts(conn, ctx.period.previous())
+    last = last_day_before(ctx.until) if ctx.until else ctx.period.end
+    cur, old = _contacts(conn, ctx.period, last), _contacts(conn, ctx.period.previous(), last)
     names = person_names(conn)
     table = Table("contacts", ["IRO", "Children seen or contacted", "Contacts", "Midway reviews",
                                "Consultations with the social worker",
@@ -64,15 +71,17 @@ def contacts_table(conn: Connection, ctx: ReportContext) -> Table:
         table.add([names.get(iro, iro), *now_, old.get(iro, (0,))[0]], f"contacts:{iro}")
     totals = [sum(v[i] for v in cur.values()) for i in range(4)]
     # Children are counted once in the total even when two IROs contacted them.
-    totals[0] = _distinct_children(conn, ctx.period)
-    table.add(["All IROs", *totals, _distinct_children(conn, ctx.period.previous())], "contacts:*")
+    totals[0] = _distinct_children(conn, ctx.period, last)
+    table.add(
+        ["All IROs", *totals, _distinct_children(conn, ctx.period.previous(), last)], "contacts:*"
+    )
     return table
 
 
-def _distinct_children(conn: Connection, period: Period) -> int:
+def _distinct_children(conn: Connection, period: Period, last: date) -> int:
     stmt = sa.select(sa.func.count(sa.distinct(ACT.c.child_id))).where(
         ACT.c.kind.in_([k.value for k in CONTACT_KINDS]),
-        ACT.c.occurred_on >= period.start, ACT.c.occurred_on <= period.end)  # fmt: skip
+        *_dated(period, last))  # fmt: skip
     return int(conn.execute(stmt).scalar_one())
 
 

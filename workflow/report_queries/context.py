@@ -14,7 +14,7 @@ from escalation_rules.model import Ladder
 from workflow.report_definitions import INFORMAL, LONDON, Period
 from workflow.report_queries.model import Table
 from workflow.report_queries.schema import PERSON
-from workflow.report_queries.slices import SLICES, slice_counts
+from workflow.report_queries.slices import SLICES, Slice, slice_counts
 from workflow.report_queries.working_days import WorkingDays
 
 
@@ -33,11 +33,17 @@ def no_jit(conn: Connection) -> None:
 class ReportContext:
     ladder: Ladder
     period: Period
-    now: datetime
+    now: datetime  # the moment the report is as at
+    rebuilt: bool = False  # as at a past moment: read from the log what the rows hold for now
     working_days: WorkingDays = field(init=False)
 
     def __post_init__(self) -> None:
         self.working_days = WorkingDays(self.ladder)
+
+    @property
+    def until(self) -> datetime | None:
+        """No event at or after this moment counts (only for a report as at the past)."""
+        return self.now if self.rebuilt else None
 
     def stage_name(self, key: str) -> str:
         if key == INFORMAL:
@@ -58,8 +64,9 @@ COMPARED = ["This period", "Previous period"]
 def grouped(
     conn: Connection, ctx: ReportContext, key: str, label: str, names: dict[str, str],
     order: Callable[[str], Any] | None = None, every: Sequence[str] = (),
+    counted: Slice | None = None,
 ) -> Table:  # fmt: skip
-    counts = slice_counts(conn, SLICES[key], ctx.period)
+    counts = slice_counts(conn, counted or SLICES[key], ctx.period, ctx.until)
     for k in every:  # rows shown even when nothing counted (the ladder's stages)
         counts.setdefault(k, (0, 0))
     table = Table(key, [label, *COMPARED], chart_columns=(1, 2))

@@ -16,13 +16,15 @@ from workflow.report_queries.context import (
 )
 from workflow.report_queries.model import Table
 from workflow.report_queries.schema import TEAM, THEME
-from workflow.report_queries.slices import SLICES, slice_counts
+from workflow.report_queries.slices import SLICES, highest_stage_as_at, slice_counts
 from workflow.states import CafcassGround
 
 
 def raised_table(conn: Connection, ctx: ReportContext) -> Table:
-    counts = slice_counts(conn, SLICES["raised"], ctx.period)
-    went = slice_counts(conn, SLICES["went_formal"], ctx.period).get("went_formal", (0, 0))
+    counts = slice_counts(conn, SLICES["raised"], ctx.period, ctx.until)
+    went = slice_counts(conn, SLICES["went_formal"], ctx.period, ctx.until).get(
+        "went_formal", (0, 0)
+    )
     table = Table("raised", ["How raised", *COMPARED], chart_columns=(1, 2))
     informal, formal = counts.get("informal", (0, 0)), counts.get("formal", (0, 0))
     table.add(["Raised informally", *informal], "raised:informal")
@@ -49,8 +51,10 @@ def iro_table(conn: Connection, ctx: ReportContext) -> Table:
 
 
 def highest_table(conn: Connection, ctx: ReportContext) -> Table:
+    keys = ctx.ladder.stage_keys
+    counted = highest_stage_as_at(keys, ctx.now) if ctx.rebuilt else None
     return grouped(conn, ctx, "highest_stage", "Highest stage", stage_names(ctx),
-                    order=ctx.stage_order, every=[INFORMAL, *ctx.ladder.stage_keys])  # fmt: skip
+                   order=ctx.stage_order, every=[INFORMAL, *keys], counted=counted)  # fmt: skip
 
 
 def resolved_table(conn: Connection, ctx: ReportContext) -> Table:
@@ -63,13 +67,13 @@ _OUTCOMES = {"resolved_informally": "Resolved informally",
 
 
 def outcomes_table(conn: Connection, ctx: ReportContext) -> Table:
-    counts = slice_counts(conn, SLICES["outcomes"], ctx.period)
+    counts = slice_counts(conn, SLICES["outcomes"], ctx.period, ctx.until)
     table = Table("outcomes", ["Outcome", *COMPARED], chart_columns=(1, 2))
     for k, label in _OUTCOMES.items():
         table.add([label, *counts.get(k, (0, 0))], f"outcomes:{k}")
     ended = [sum(c[i] for c in counts.values()) for i in (0, 1)]
     table.add(["Total ended", *ended], "outcomes:*")
-    cafcass = slice_counts(conn, SLICES["cafcass"], ctx.period).values()
+    cafcass = slice_counts(conn, SLICES["cafcass"], ctx.period, ctx.until).values()
     table.add(["CAFCASS referrals", sum(c[0] for c in cafcass), sum(c[1] for c in cafcass)],
               "cafcass:*")  # fmt: skip
     return table

@@ -14,30 +14,46 @@ from workflow.report_definitions import Period
 from workflow.report_queries.context import no_jit
 from workflow.report_queries.now import pick
 from workflow.report_queries.schema import ACT, CH, CHILD
-from workflow.report_queries.slices import CAPPED, IN_CAP, RESPONSES, SLICES, events, in_period
+from workflow.report_queries.slices import (
+    CAPPED,
+    IN_CAP,
+    RESPONSES,
+    SLICES,
+    events,
+    highest_stage_as_at,
+    in_period,
+)
 from workflow.report_queries.stuck import open_at
 from workflow.states import Action
 
 
 def drilldown(engine: Engine, ladder: Ladder, period: Period, cell: str,
-              now: datetime) -> list[str]:  # fmt: skip
-    """The challenge references (or, for contacts and caseloads, children) behind a cell."""
+              now: datetime, rebuilt: bool = False) -> list[str]:  # fmt: skip
+    """The challenge references (or, for contacts and caseloads, children) behind a cell.
+
+    `now` is the moment the report is as at; `rebuilt` when that is in the past (see
+    `ReportContext.rebuilt`)."""
     figure, _, key = cell.partition(":")
     with engine.connect() as conn:
         no_jit(conn)
         if figure in ("open_now", "open_end"):
             at = min(period.bounds()[1], now) if figure == "open_end" else now
             return [s.reference for s in pick(open_at(conn, at), key, at)]
-        return [str(r[0]) for r in conn.execute(_drill_stmt(figure, key, period, ladder, now))]
+        return [
+            str(r[0]) for r in conn.execute(_drill_stmt(figure, key, period, ladder, now, rebuilt))
+        ]
 
 
-def _drill_stmt(figure: str, key: str, period: Period, ladder: Ladder, now: datetime) -> Any:
+def _drill_stmt(figure: str, key: str, period: Period, ladder: Ladder, now: datetime,
+                rebuilt: bool) -> Any:  # fmt: skip
     if figure == "challenge":
         return sa.select(CH.c.reference).where(CH.c.reference == key)
     if figure in ("contacts", "caseloads"):
         return _child_drill(figure, key, period)
     s = {"response_times": RESPONSES, "cap": CAPPED, "impact": events([Action.ACCEPT],
          sa.literal("*"))}.get(figure) or SLICES.get(figure)  # fmt: skip
+    if figure == "highest_stage" and rebuilt:
+        s = highest_stage_as_at(ladder.stage_keys, now)
     if s is None:
         raise KeyError(f"there is no figure '{figure}'")
     where = list(s.where)
@@ -45,7 +61,7 @@ def _drill_stmt(figure: str, key: str, period: Period, ladder: Ladder, now: date
         where.append(IN_CAP)
     elif key not in ("*", ""):
         where.append(s.group == key)
-    return (sa.select(s.reference).select_from(s.source).where(in_period(s.when, period), *where)
+    return (sa.select(s.reference).select_from(s.source).where(in_period(s.when, period, now if rebuilt else None), *where)
             .distinct().order_by(s.reference))  # fmt: skip
 
 

@@ -48,6 +48,12 @@ class SmtReport:
     generated_at: datetime
     ladder_name: str
     tables: list[Table]
+    as_at: datetime | None = None  # what the log held then; None: when generated
+
+    @property
+    def moment(self) -> datetime:
+        """The moment the figures are as at."""
+        return self.as_at or self.generated_at
 
     def table(self, key: str) -> Table:
         return next(t for t in self.tables if t.key == key)

@@ -36,7 +36,7 @@ def open_table(conn: Connection, ctx: ReportContext) -> Table:
                   chart_columns=(1, 2))  # fmt: skip
     for key, label in _measures():
         table.add([label, len(pick(at_end, key, period_end(ctx))), len(pick(now, key, ctx.now))],
-                  f"open_now:{key}")  # fmt: skip
+                  f"open_end:{key}")  # fmt: skip
     return table
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -75,12 +76,26 @@ SLICES: dict[str, Slice] = {
 }  # fmt: skip
 
 
-def in_period(col: Any, period: Period) -> Any:
+def highest_stage_as_at(stage_keys: Sequence[str], until: datetime) -> Slice:
+    """`highest_stage` as the log stood at `until`: the highest formal stage (in the ladder's
+    order) of the challenge's events before then. The challenge row holds it only for now."""
+    h = EV.alias("h")
+    rank = sa.case({k: i for i, k in enumerate(stage_keys)}, value=h.c.stage_key, else_=-1)
+    best = (sa.select(h.c.stage_key)
+            .where(h.c.challenge_id == CH.c.id, h.c.occurred_at < until, h.c.stage_key.is_not(None))
+            .order_by(rank.desc(), h.c.seq.desc()).limit(1).scalar_subquery())  # fmt: skip
+    return raised(sa.func.coalesce(best, INFORMAL))
+
+
+def in_period(col: Any, period: Period, until: datetime | None = None) -> Any:
+    """In the period and, for a report as at a moment, before that moment."""
     lo, hi = period.bounds()
-    return sa.and_(col >= lo, col < hi)
+    return sa.and_(col >= lo, col < (hi if until is None else min(hi, until)))
 
 
-def slice_counts(conn: Connection, s: Slice, period: Period) -> dict[str, tuple[int, int]]:
+def slice_counts(
+    conn: Connection, s: Slice, period: Period, until: datetime | None = None
+) -> dict[str, tuple[int, int]]:
     """{group key: (count in the period, count in the previous period)}."""
     prev = period.previous()
     cur_lo, _ = period.bounds()
@@ -89,7 +104,7 @@ def slice_counts(conn: Connection, s: Slice, period: Period) -> dict[str, tuple[
     span = Period(prev.start, period.end)
     source = s.source if s.counted_from is None else s.counted_from
     stmt = (sa.select(s.group, now_, before).select_from(source)
-            .where(in_period(s.when, span), *s.where).group_by(s.group))  # fmt: skip
+            .where(in_period(s.when, span, until), *s.where).group_by(s.group))  # fmt: skip
     return {str(k): (int(a or 0), int(b or 0)) for k, a, b in conn.execute(stmt)}
 
 

@@ -39,7 +39,7 @@ def response_table(conn: Connection, ctx: ReportContext) -> Table:
         sa.select(s.group.label("stage"), sa.case((EV.c.occurred_at >= cur_lo, 1), else_=0)
                   .label("cur"), sa.case((LATE, 1), else_=0).label("late"),
                   EV.c.occurred_at.label("at"), stage_start().label("started"))
-        .where(in_period(s.when, span), *s.where)
+        .where(in_period(s.when, span, ctx.until), *s.where)
         .cte("responses")
         .prefix_with("MATERIALIZED")  # the stage start is looked up once per response
     )  # fmt: skip
@@ -51,7 +51,7 @@ def response_table(conn: Connection, ctx: ReportContext) -> Table:
         for pair in ((str(stage), bool(cur)), ("*", bool(cur))):
             days[pair].extend([n] * count)
             late[pair] += count if was_late else 0
-    timeouts = slice_counts(conn, TIMEOUTS, ctx.period)
+    timeouts = slice_counts(conn, TIMEOUTS, ctx.period, ctx.until)
     table = Table("response_times", [
         "Stage", "Timescale (working days)", "Responses", "On time", "% on time",
         "Median working days", "90th percentile working days", "Timed out without response",
@@ -86,7 +86,7 @@ def cap_table(conn: Connection, ctx: ReportContext) -> Table:
         sa.select(sa.case((EV.c.occurred_at >= cur_lo, 1), else_=0).label("cur"),
                   sa.case((IN_CAP, 1), else_=0).label("inside"),
                   CH.c.formal_started_at.label("started"), EV.c.occurred_at.label("at"))
-        .select_from(s.source).where(in_period(s.when, span), *s.where)
+        .select_from(s.source).where(in_period(s.when, span, ctx.until), *s.where)
         .cte("ended").prefix_with("MATERIALIZED")
     )  # fmt: skip
     rows = working_day_histogram(conn, ctx, inner, inner.c.started, inner.c.at,
@@ -106,6 +106,6 @@ def cap_table(conn: Connection, ctx: ReportContext) -> Table:
                share(within[False], len(old))])  # fmt: skip
     table.add(["Median working days", median(cur_days), median(old)])
     table.add(["90th percentile working days", percentile(cur_days, 0.9), percentile(old, 0.9)])
-    alerts = slice_counts(conn, SLICES["cap_alerts"], ctx.period).get("*", (0, 0))
+    alerts = slice_counts(conn, SLICES["cap_alerts"], ctx.period, ctx.until).get("*", (0, 0))
     table.add(["Cap alerts sent", *alerts], "cap_alerts:*")
     return table

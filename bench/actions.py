@@ -1,0 +1,269 @@
+"""Each use case, and a whole lifecycle, against plain SQL doing the same writes.
+
+    .venv/bin/python -m bench.actions [--rounds 200] [--db sqlite,postgres]
+
+Per round, on the project's database: raise a formal challenge at the social worker
+stage, escalate it, respond, accept (the real `workflow.services` functions, with the
+deadline planner and the outbox listener the worker and web use). On a second database,
+plain SQL (a DB-API cursor, one transaction per action, `executemany` where there are
+several rows) makes the same writes: the challenge row with its version check, the
+event, cancelling the challenge's pending deadlines in one statement and inserting its
+new ones, expiring link tokens and one outbox row per email. The two alternate round by
+round so a noisy machine slows both alike. Prints medians and 10th-90th percentiles in
+milliseconds, and the ratio of the medians.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, SQLModel
+
+from api.wiring import build
+from bench.sweep import scratch
+from notifications.settings import MailSettings, use_settings
+from workflow.runtime import Runtime, prepare_database
+from workflow.services import InformalDiscussion, NewChallenge, raise_challenge, take_action
+from workflow.settings import WorkflowSettings
+from workflow.states import Action
+
+T = SQLModel.metadata.tables
+START = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)
+ACTIONS = ("raise", "escalate", "respond", "accept")
+
+
+def seed_council(runtime: Runtime) -> dict[str, int]:
+    """One line of management, an IRO and 50 children; returns ids by role."""
+    with Session(runtime.engine) as session:
+        runtime.ladders.record_current(session)
+        session.commit()
+    with runtime.engine.begin() as conn:
+        team = conn.execute(sa.insert(T["team"]).values(name="Team", service_area="CLA"))
+        team_id = team.inserted_primary_key[0]  # type: ignore[index]
+        ids: dict[str, int] = {}
+        for role, manager in (("senior_manager", None), ("head_of_service", "senior_manager"),
+                              ("team_manager", "head_of_service"),
+                              ("social_worker", "team_manager"), ("iro", None)):  # fmt: skip
+            ids[role] = conn.execute(sa.insert(T["person"]).values(
+                email=f"{role}@bench.test", name=role.replace("_", " ").title(), role=role,
+                team_id=team_id, manager_id=ids.get(manager or ""), absent=False, active=True,
+            )).inserted_primary_key[0]  # type: ignore[index]  # fmt: skip
+        conn.execute(sa.insert(T["child"]), [
+            {"case_reference": f"LL{i:04d}", "display_name": f"Child {i}",
+             "legal_status": "looked_after", "social_worker_id": ids["social_worker"],
+             "iro_id": ids["iro"]} for i in range(50)])  # fmt: skip
+    return ids
+
+
+class Project:
+    """The real use cases, one transaction each."""
+
+    def __init__(self, runtime: Runtime, ids: dict[str, int]) -> None:
+        self.rt, self.ids, self.n = runtime, ids, 0
+
+    def round(self) -> dict[str, float]:
+        self.n += 1
+        at = START + timedelta(minutes=self.n)
+        times: dict[str, float] = {}
+        new = NewChallenge(child_reference=f"LL{self.n % 50:04d}", theme_key="drift_and_delay",
+                           what_is_wrong="Drift in the care plan.", impact_on_child="Delay.",
+                           outcome_wanted="A plan.", formal=True, stage="social_worker",
+                           informal=InformalDiscussion("Sam Worker", at.date(), "A plan",
+                                                       at.date()))  # fmt: skip
+        with _Timed(times, "raise"), self.rt.uow() as uow:
+            ref = raise_challenge(uow, new, self.ids["iro"], at).reference
+        steps: list[tuple[str, Action, int, dict[str, Any]]] = [
+            ("escalate", Action.ESCALATE, self.ids["iro"], {"reason": "No answer."}),
+            ("respond", Action.RESPOND, self.ids["team_manager"],
+             {"response": "Booked.", "actions": "Plan", "target_date": "2026-12-20"}),
+            ("accept", Action.ACCEPT, self.ids["iro"],
+             {"outcome": "Plan agreed", "impact": "Settled"}),
+        ]  # fmt: skip
+        for name, action, actor, params in steps:
+            with _Timed(times, name), self.rt.uow() as uow:
+                take_action(uow, ref, action, actor, params, at)
+        return times
+
+
+class PlainSql:
+    """The same writes per action through a DB-API cursor, as efficiently as SQL allows."""
+
+    def __init__(self, runtime: Runtime, ids: dict[str, int]) -> None:
+        self.raw = runtime.engine.raw_connection()
+        self.pg = runtime.engine.dialect.name == "postgresql"
+        self.p = "%s" if self.pg else "?"
+        self.ids, self.n = ids, 0
+        self.ladder_hash = runtime.ladders.current.content_hash
+
+    def close(self) -> None:
+        self.raw.close()
+
+    def t(self, moment: datetime) -> Any:
+        return moment if self.pg else moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ")
+
+    def round(self) -> dict[str, float]:
+        self.n += 1
+        now = self.t(START + timedelta(minutes=self.n))
+        times: dict[str, float] = {}
+        with _Timed(times, "raise"):
+            cid = self._raise(now)
+        for version, (name, kind, emails, planned) in enumerate((
+            ("escalate", "escalate", 2, 4), ("respond", "respond", 1, 1),
+            ("accept", "accept", 3, 0)), start=1):  # fmt: skip
+            with _Timed(times, name):
+                self._act(now, cid, version, kind, emails, planned)
+        return times
+
+    def _raise(self, now: Any) -> int:
+        p, cur = self.p, self.raw.cursor()
+        cur.execute("INSERT INTO reference_counter (year, last) VALUES (2026, 1) ON CONFLICT "
+                    "(year) DO UPDATE SET last = reference_counter.last + 1 RETURNING last")  # fmt: skip
+        number = _one(cur)
+        cur.execute(
+            "INSERT INTO challenge (reference, child_id, raised_by_id, theme_key, ladder_id, "
+            "ladder_hash, raised_at, what_is_wrong, impact_on_child, outcome_wanted, state, "
+            "stage_key, responder_id, due_at, stage_started_at, formal_started_at, cap_due_at, "
+            "highest_stage_key, informal_recorded, version, updated_at) VALUES "
+            f"({p}, 1, {p}, 'drift_and_delay', 'handbook', {p}, {p}, 'Drift', 'Delay', 'Plan', "
+            f"'awaiting_response', 'social_worker', {p}, {p}, {p}, {p}, {p}, 'social_worker', "
+            f"{p}, 1, {p}) RETURNING id",
+            (f"IRO-2026-{number:06d}", self.ids["iro"], self.ladder_hash, now,
+             self.ids["social_worker"], now, now, now, now, (not self.pg and 0) or False, now),
+        )  # fmt: skip
+        cid = int(_one(cur))
+        self._event(cur, cid, 1, "raise_formal", now)
+        self._deadlines(cur, cid, 1, now, 4)
+        self._outbox(cur, cid, 1, now, 1)
+        self.raw.commit()
+        return cid
+
+    def _act(self, now: Any, cid: int, version: int, kind: str, emails: int, planned: int) -> None:
+        p, cur = self.p, self.raw.cursor()
+        cur.execute(f"UPDATE challenge SET state = 'awaiting_response', stage_key = 'team_manager', "
+                    f"due_at = {p}, version = {p}, updated_at = {p} WHERE id = {p} AND version = {p}",
+                    (now, version + 1, now, cid, version))  # fmt: skip
+        if cur.rowcount != 1:
+            raise SystemExit("plain SQL lost its version check")
+        self._event(cur, cid, version + 1, kind, now)
+        cur.execute(f"UPDATE deadline SET status = 'cancelled', updated_at = {p} "
+                    f"WHERE challenge_id = {p} AND status IN ('pending', 'stuck')", (now, cid))  # fmt: skip
+        self._deadlines(cur, cid, version + 1, now, planned)
+        cur.execute(f"UPDATE mail_link_token SET expires_at = {p} WHERE challenge_id = {p} "
+                    f"AND expires_at > {p}", (now, cid, now))  # fmt: skip
+        self._outbox(cur, cid, version + 1, now, emails)
+        self.raw.commit()
+
+    def _event(self, cur: Any, cid: int, seq: int, kind: str, now: Any) -> None:
+        p = self.p
+        cur.execute(
+            "INSERT INTO challenge_event (challenge_id, seq, kind, occurred_at, recorded_at, "
+            "actor_id, from_state, to_state, stage_key, changes, details) VALUES "
+            f"({p}, {p}, {p}, {p}, {p}, {p}, 'awaiting_response', 'awaiting_response', "
+            f"'team_manager', {p}, {p})",
+            (cid, seq, kind, now, now, self.ids["iro"], '{"stage_key": "team_manager"}',
+             '{"reason": "No answer."}'),
+        )  # fmt: skip
+
+    def _deadlines(self, cur: Any, cid: int, version: int, now: Any, count: int) -> None:
+        if not count:
+            return
+        p = self.p
+        cur.executemany(
+            "INSERT INTO deadline (challenge_id, kind, due_at, state, stage_key, "
+            "applies_to_due_at, challenge_version, label, status, attempts, next_attempt_at, "
+            f"details, planned_at, updated_at) VALUES ({p}, 'timeout', {p}, 'awaiting_response', "
+            f"'team_manager', {p}, {p}, 'stage due', 'pending', 0, {p}, '{{}}', {p}, {p})",
+            [(cid, now, now, version, now, now, now) for _ in range(count)],
+        )  # fmt: skip
+
+    def _outbox(self, cur: Any, cid: int, seq: int, now: Any, count: int) -> None:
+        p = self.p
+        due = json.dumps({"challenge": {"state": "awaiting_response"}, "answers": True})
+        cur.executemany(
+            "INSERT INTO mail_outbox (message_id, dedupe_key, kind, challenge_id, event_seq, "
+            "recipient_id, to_address, copied, subject, body_text, body_html, headers, "
+            "secrets, status, attempts, next_attempt_at, created_at, due) VALUES "
+            f"({p}, {p}, 'stage_opened', {p}, {p}, {p}, 'x@bench.test', {p}, '', '', '', "
+            f"'{{}}', '[]', 'pending', 0, {p}, {p}, {p})",
+            [(f"<{uuid.uuid4().hex}@bench.test>", f"c{cid}:{seq}:k:{i}", cid, seq,
+              self.ids["team_manager"], False, now, now, due) for i in range(count)],
+        )  # fmt: skip
+
+
+def _one(cur: Any) -> Any:
+    row = cur.fetchone()
+    assert row is not None
+    return row[0]
+
+
+class _Timed:
+    def __init__(self, into: dict[str, float], name: str) -> None:
+        self.into, self.name = into, name
+
+    def __enter__(self) -> None:
+        self.started = time.perf_counter()
+
+    def __exit__(self, *exc: object) -> None:
+        self.into[self.name] = (time.perf_counter() - self.started) * 1000
+
+
+def spread(values: list[float]) -> str:
+    ordered = sorted(values)
+    low, high = ordered[len(ordered) // 10], ordered[(len(ordered) * 9) // 10]
+    return f"{statistics.median(values):6.2f} ms ({low:.2f}-{high:.2f})"
+
+
+def one_database(kind: str, rounds: int) -> None:
+    with scratch(kind) as project_engine, scratch(kind) as plain_engine:
+        sides: dict[str, Any] = {}
+        for label, engine, side in (("project", project_engine, Project),
+                                    ("plain SQL", plain_engine, PlainSql)):  # fmt: skip
+            prepare_database(engine)
+            runtime = build(WorkflowSettings(IRO_DISPUTES_LADDER="handbook"), engine)
+            sides[label] = side(runtime, seed_council(runtime))
+        results: dict[str, dict[str, list[float]]] = {s: {a: [] for a in ACTIONS} for s in sides}
+        results_life: dict[str, list[float]] = {s: [] for s in sides}
+        for _ in range(rounds):
+            for label, side in sides.items():
+                times = side.round()
+                for action, ms in times.items():
+                    results[label][action].append(ms)
+                results_life[label].append(sum(times.values()))
+        sides["plain SQL"].close()
+        _print(kind, results, results_life)
+
+
+def _print(kind: str, results: dict[str, dict[str, list[float]]],
+           life: dict[str, list[float]]) -> None:  # fmt: skip
+    for action in ACTIONS:
+        ours, floor = results["project"][action], results["plain SQL"][action]
+        ratio = statistics.median(ours) / statistics.median(floor)
+        print(f"  {kind:<8} {action:<9} project {spread(ours)}  plain SQL {spread(floor)}  "
+              f"ratio {ratio:.1f}x", flush=True)  # fmt: skip
+    ours, floor = life["project"], life["plain SQL"]
+    print(f"  {kind:<8} lifecycle project {1000 / statistics.median(ours):5.0f}/s  plain SQL "
+          f"{1000 / statistics.median(floor):5.0f}/s  ratio "
+          f"{statistics.median(ours) / statistics.median(floor):.1f}x", flush=True)  # fmt: skip
+
+
+def main(argv: list[str] | None = None, runner: Callable[[str, int], None] = one_database) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=200)
+    parser.add_argument("--db", default="sqlite,postgres")
+    args = parser.parse_args(argv)
+    use_settings(MailSettings(base_url="https://disputes.bench.test", reply_domain="bench.test"))
+    print(f"Actions: {args.rounds} rounds of raise, escalate, respond, accept (times per action)")
+    for kind in args.db.split(","):
+        runner(kind, args.rounds)
+
+
+if __name__ == "__main__":
+    main()
