@@ -54,6 +54,19 @@ class Case:
     service_area: str | None = None
 
 
+class CaseFacts(Protocol):
+    """A `Case`, or anything that answers the same (the workflow reads the team lazily)."""
+
+    @property
+    def iro_id(self) -> int: ...
+    @property
+    def social_worker_id(self) -> int | None: ...
+    @property
+    def team_id(self) -> int | None: ...
+    @property
+    def service_area(self) -> str | None: ...
+
+
 class Organisation(Protocol):
     def person(self, person_id: int) -> PersonView | None: ...
 
@@ -75,7 +88,9 @@ class Found:
 RouteOf = Callable[[str], Route]
 
 
-def find_responder(stage: Stage, case: Case, org: Organisation, route_of: RouteOf) -> Found | None:
+def find_responder(
+    stage: Stage, case: CaseFacts, org: Organisation, route_of: RouteOf
+) -> Found | None:
     """The stage's responder, else its fallbacks in turn; None when nobody can answer."""
     for position, who in enumerate(stage.finders):
         for candidate in candidates(who, case, org, route_of):
@@ -85,12 +100,12 @@ def find_responder(stage: Stage, case: Case, org: Organisation, route_of: RouteO
     return None
 
 
-def find_holder(who: Who, case: Case, org: Organisation, route_of: RouteOf) -> int | None:
+def find_holder(who: Who, case: CaseFacts, org: Organisation, route_of: RouteOf) -> int | None:
     """The first holder of `who`, away or not: for copies and notifications."""
     return next(candidates(who, case, org, route_of), None)
 
 
-def candidates(who: Who, case: Case, org: Organisation, route_of: RouteOf) -> Iterator[int]:
+def candidates(who: Who, case: CaseFacts, org: Organisation, route_of: RouteOf) -> Iterator[int]:
     """Active holders of any of `who.posts`, nearest first, each once."""
     seen: set[int] = set()
     for post in who.posts:
@@ -100,7 +115,7 @@ def candidates(who: Who, case: Case, org: Organisation, route_of: RouteOf) -> It
                 yield person_id
 
 
-def _holders(post: str, route: Route, case: Case, org: Organisation) -> Iterator[int]:
+def _holders(post: str, route: Route, case: CaseFacts, org: Organisation) -> Iterator[int]:
     if post == Role.IRO.value:
         yield case.iro_id
     elif route is Route.SOCIAL_WORKER_LINE:

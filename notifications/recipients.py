@@ -26,7 +26,7 @@ from workflow.tables import ChallengeEvent, Child, LadderVersion
 REMINDER_KINDS = frozenset({"remind"})
 CAP_KINDS = frozenset({"alert_cap"})
 _PERSON = SQLModel.metadata.tables["person"]
-_PEOPLE = sa.select(_PERSON.c.id, _PERSON.c.email, _PERSON.c.active).where(
+_PEOPLE = sa.select(_PERSON.c.id, _PERSON.c.email, _PERSON.c.active, _PERSON.c.absent).where(
     _PERSON.c.id.in_(sa.bindparam("ids", expanding=True))
 )
 
@@ -38,6 +38,7 @@ _CHILDREN = sa.select(_CHILD).where(_CHILD.c.id.in_(sa.bindparam("ids", expandin
 class Addressee:
     id: int
     email: str
+    absent: bool = False
 
 
 @dataclass
@@ -75,7 +76,7 @@ class Lookup:
             self._people.update(dict.fromkeys(missing))
             for row in self.session.connection().execute(_PEOPLE, {"ids": missing}):
                 if row.active and row.email:
-                    self._people[row.id] = Addressee(row.id, row.email)
+                    self._people[row.id] = Addressee(row.id, row.email, bool(row.absent))
         return [Recipient(person) for i in wanted if (person := self._people[i]) is not None]
 
     def child(self, child_id: int) -> Child | None:
@@ -129,9 +130,10 @@ def _copied(lookup: Lookup, c: Challenge, notify: bool) -> list[Recipient]:
 
 def _to_responder(lookup: Lookup, c: Challenge, event: NewEvent, kind: str) -> Outgoing | None:
     responder = event.details.get("responder_id") or c.responder_id
-    # While the responder is away their deputy acts for them, and hears instead.
-    acting = lookup.directory.acting_for(int(responder)) if responder else None
-    people = lookup.recipients([acting or responder])
+    people = lookup.recipients([responder])
+    if people and people[0].person.absent:
+        # While the responder is away their deputy acts for them, and hears instead.
+        people = lookup.recipients([lookup.directory.acting_for(people[0].person.id)])
     if not people:
         return None
     people[0].answers = c.state in (State.AWAITING_RESPONSE, State.AWAITING_IRO_DECISION)

@@ -111,6 +111,7 @@ class ChallengeCreate(BaseModel):
     high_risk_reason: str | None = Field(
         default=None,
         max_length=10_000,
+        pattern=r"^[^\x00]*$",
         description="Why informal resolution is skipped where risk is high (if the ladder allows)",
     )
 

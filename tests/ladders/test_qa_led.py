@@ -12,26 +12,25 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from api.wiring import install_extensions
+from api.wiring import build
 from escalation_rules.model import Role
 from notifications.tables import OutboxMessage
 from tests.factories import Council, build_council, informal, new_challenge
 from workflow import queries
 from workflow.errors import NoResponder, NotPermitted, RuleViolation
-from workflow.runtime import Runtime, build_runtime
+from workflow.runtime import Runtime
 from workflow.services import allowed_actions, raise_challenge, take_action
 from workflow.settings import WorkflowSettings
 from workflow.states import State
 from workflow.sweep import sweep
 from workflow.tables import ChallengeEvent, Person, PersonPost
 
-install_extensions()
 NOW = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)  # Wednesday, GMT
 
 
 @pytest.fixture
 def qa(engine: Engine) -> Runtime:
-    return build_runtime(WorkflowSettings(IRO_DISPUTES_LADDER="qa_led"), engine=engine)
+    return build(WorkflowSettings(IRO_DISPUTES_LADDER="qa_led"), engine=engine)
 
 
 class People(dict[str, int]):
