@@ -22,8 +22,14 @@ from starlette.middleware.sessions import SessionMiddleware
 from api import errors
 from api.failures import UnexpectedErrors
 from api.idempotency import IdempotentApi
+from api.input_guard import ControlCharacterGuard
 from api.request_context import RequestContext, note_route
-from api.security import CsrfMiddleware, SecurityHeadersMiddleware, docs_csp
+from api.security import (
+    ClientAddressMiddleware,
+    CsrfMiddleware,
+    SecurityHeadersMiddleware,
+    docs_csp,
+)
 from api.settings import OperationsSettings
 from api.web_settings import WebSettings, get_web_settings
 from api.wiring import build
@@ -91,7 +97,9 @@ def create_app(
     )
     app.add_middleware(CsrfMiddleware, secret=settings.signing_secret(), secure=secure)
     app.add_middleware(IdempotentApi, engine=app.state.runtime.engine)
+    app.add_middleware(ControlCharacterGuard)
     app.add_middleware(SecurityHeadersMiddleware, docs_policy=docs_csp(_docs_html()), secure=secure)
+    app.add_middleware(ClientAddressMiddleware)
     app.add_middleware(RequestContext)
     return app
 

@@ -10,8 +10,8 @@ them with other rows.
 from __future__ import annotations
 
 import hashlib
-import secrets
 from collections.abc import Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
@@ -23,7 +23,16 @@ from pwdlib.hashers.argon2 import Argon2Hasher
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from api.password_policy import check_password
+from api.sessions import (
+    Client,
+    end_session,
+    end_sessions_of,
+    person_for_session,
+    start_session,
+)
 from api.tables import AccessLogEntry, ApiToken, PasswordCredential
+from api.tokens import create_own_token, holder_of, in_scope
 from api.web_settings import WebSettings
 from escalation_rules.model import Role
 from workflow.db import read_only_engine
@@ -34,8 +43,7 @@ from workflow.tables import Person
 _hasher = PasswordHash((Argon2Hasher(),))  # argon2id with the library's current parameters
 # A fixed hash to verify against when the email is unknown, so timing does not tell.
 _DUMMY_HASH = _hasher.hash("not a real password")
-MIN_PASSWORD_LENGTH = 12
-SESSION_KEY = "person_id"
+SESSION_KEY = "sid"  # the server-side session's id (see api.sessions)
 # Roles that see every challenge (the log, every page); SMT readers see reports only.
 OVERSIGHT_ROLES = frozenset({Role.HEAD_OF_SERVICE, Role.SENIOR_MANAGER, Role.ADMIN})
 
@@ -44,24 +52,24 @@ class SignInRequired(Exception):
     """No signed-in person: pages redirect to /sign-in, the API answers 401."""
 
 
-class WeakPassword(ValueError):
-    pass
-
-
 # -- passwords ---------------------------------------------------------------------
 
 
-def hash_password(password: str) -> str:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise WeakPassword(f"the password must be {MIN_PASSWORD_LENGTH} characters or more")
+def hash_password(password: str, personal: tuple[str, ...] = ()) -> str:
+    """The argon2id hash of a password the rules accept (`WeakPassword` otherwise)."""
+    check_password(password, personal)
     return _hasher.hash(password)
 
 
 def set_password(session: Session, person_id: int, password: str) -> None:
-    """Give a person a password (argon2id), clearing any lock-out. The caller commits."""
-    hashed = hash_password(password)
+    """Give a person a password (argon2id), clearing any lock-out and ending every session
+    they have (whoever knew the old password is signed out). The caller commits."""
+    person = session.get(Person, person_id)
+    personal = (person.email, person.name) if person is not None else ()
+    hashed = hash_password(password, personal)
     row = session.get(PasswordCredential, person_id)
     now = datetime.now(UTC)
+    end_sessions_of(session, person_id, now, "password changed")
     if row is None:
         row = PasswordCredential(person_id=person_id, password_hash=hashed, changed_at=now)
     else:
@@ -129,18 +137,8 @@ def _digest(token: str) -> str:
 
 
 def create_api_token(session: Session, person_id: int, label: str) -> str:
-    """Issue a personal API token; only its digest is stored. The caller commits."""
-    token = "iro_" + secrets.token_urlsafe(32)
-    session.add(
-        ApiToken(
-            person_id=person_id,
-            label=label.strip() or "API token",
-            token_hash=_digest(token),
-            created_at=datetime.now(UTC),
-        )
-    )
-    session.flush()
-    return token
+    """Issue a personal API token (90 days); only its digest is stored. The caller commits."""
+    return create_own_token(session, person_id, label or "API token", datetime.now(UTC))
 
 
 def revoke_api_token(engine: Engine, token_id: int, now: datetime) -> None:
@@ -153,29 +151,29 @@ def revoke_api_token(engine: Engine, token_id: int, now: datetime) -> None:
 
 
 def person_for_token(engine: Engine, token: str) -> Person | None:
-    with Session(reader_engine(engine), expire_on_commit=False) as session:
-        row = session.exec(
-            select(Person)
-            .join(ApiToken, ApiToken.person_id == Person.id)  # type: ignore[arg-type]
-            .where(ApiToken.token_hash == _digest(token))
-            .where(ApiToken.revoked_at.is_(None))  # type: ignore[union-attr]
-            .where(Person.active == True)  # noqa: E712
-        ).first()
-        return row
+    """The person a personal token acts as (service tokens act as nobody: None)."""
+    holder = holder_of(engine, token, datetime.now(UTC))
+    return holder.person if holder is not None and not holder.scope else None
 
 
 # -- the access log ----------------------------------------------------------------
 
 
+# Where the current request came from, set once per request by `ClientAddressMiddleware`
+# so every access-log line records it without each route passing the request down.
+CLIENT_IP: ContextVar[str] = ContextVar("client_ip", default="")
+
+
 def record_access(
     engine: Engine,
-    person_id: int,
+    person_id: int | None,
     via: str,
     challenge_id: int | None = None,
     child_id: int | None = None,
     what: str = "",
+    actor: str = "",
 ) -> None:
-    """Write one line of who viewed what (its own short transaction)."""
+    """Write one line of who viewed what, when and from where (its own short transaction)."""
     with Session(engine) as session:
         session.add(
             AccessLogEntry(
@@ -185,6 +183,8 @@ def record_access(
                 viewed_at=datetime.now(UTC),
                 via=via,
                 what=what[:200],
+                ip=CLIENT_IP.get()[:64],
+                actor=actor[:120],
             )
         )
         session.commit()
@@ -213,13 +213,20 @@ def current_person(request: Request) -> Person:
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() == "bearer" and token.strip():
-            person = person_for_token(engine, token.strip())
+            holder = holder_of(engine, token.strip(), datetime.now(UTC))
+            out_of_scope = (
+                holder is not None
+                and holder.scope
+                and not in_scope(holder.scope, request.method, request.url.path)
+            )
+            if holder is not None and out_of_scope:
+                raise NotPermitted(holder.person.name, f"use scope {holder.scope} for", "this")
+            person = holder.person if holder is not None else None
     else:
-        person_id = request.session.get(SESSION_KEY)
-        if isinstance(person_id, int):
-            with Session(reader_engine(engine), expire_on_commit=False) as session:
-                found = session.get(Person, person_id)
-            person = found if found is not None and found.active else None
+        sid = request.session.get(SESSION_KEY)
+        if isinstance(sid, str):
+            settings: WebSettings = request.app.state.web_settings
+            person = person_for_session(engine, sid, settings, datetime.now(UTC))
             if person is None:
                 request.session.clear()
     if person is None:
@@ -254,14 +261,26 @@ def require_roles(*roles: Role) -> Any:
     return Depends(check)
 
 
+def client_of(request: Request) -> Client:
+    host = request.client.host if request.client else ""
+    return Client(host, request.headers.get("user-agent", ""))
+
+
 def sign_in_session(request: Request, person: Person) -> None:
-    """Start a fresh session for `person` (a new cookie value: no session fixation)."""
+    """Start a fresh server-side session for `person` (a new id: no session fixation)."""
+    assert person.id is not None
+    settings: WebSettings = request.app.state.web_settings
+    now = datetime.now(UTC)
+    token = start_session(_runtime(request).engine, person.id, settings, now, client_of(request))
     request.session.clear()
-    request.session[SESSION_KEY] = person.id
-    request.session["signed_in_at"] = datetime.now(UTC).isoformat()
+    request.session[SESSION_KEY] = token
+    request.session["signed_in_at"] = now.isoformat()
 
 
 def sign_out_session(request: Request) -> None:
+    sid = request.session.get(SESSION_KEY)
+    if isinstance(sid, str):
+        end_session(_runtime(request).engine, sid, datetime.now(UTC))
     request.session.clear()
 
 

@@ -49,7 +49,8 @@ def configure_logging(*, json: bool, level: str = "INFO", process: str = "") -> 
         else structlog.dev.ConsoleRenderer(colors=False, pad_event_to=0)
     )
     formatter = structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=_SHARED,
+        # Lines from the standard library keep their `extra={...}` fields as keys.
+        foreign_pre_chain=[*_SHARED, structlog.stdlib.ExtraAdder()],
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             exc,

@@ -17,6 +17,7 @@ from typing import Any
 from asgi_csrf import asgi_csrf_decorator
 from fastapi import HTTPException, Request
 
+from api.auth import CLIENT_IP
 from api.templating import csrf_token
 
 Scope = MutableMapping[str, Any]
@@ -76,6 +77,21 @@ class SecurityHeadersMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class ClientAddressMiddleware:
+    """Remember the client's address for the access log (see `api.auth.CLIENT_IP`)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        client = scope.get("client")
+        token = CLIENT_IP.set(str(client[0]) if client else "")
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            CLIENT_IP.reset(token)
 
 
 async def _csrf_refused(scope: Scope, send: Send, message_id: Any) -> None:

@@ -30,30 +30,41 @@ class ApiToken(SQLModel, table=True):
     __tablename__ = "api_token"
 
     id: int | None = Field(default=None, primary_key=True)
-    person_id: int = Field(foreign_key="person.id", index=True)
+    # A personal token acts as its owner; a service token (person_id empty) acts as the
+    # named service, only within its scope, and names the admin who created it.
+    person_id: int | None = Field(default=None, foreign_key="person.id", index=True)
     label: str = Field(max_length=200)
     token_hash: str = Field(max_length=64, unique=True)
     created_at: datetime = Field(sa_type=UTCDateTime)
     last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    service_name: str = Field(default="", max_length=100)
+    scope: str = Field(default="", max_length=100)
+    created_by_id: int | None = Field(default=None, foreign_key="person.id")
 
 
 class AccessLogEntry(SQLModel, table=True):
-    """Who viewed which child's challenge, when, and through which door (page, api, csv)."""
+    """Who viewed which child's challenge, when, from where, and through which door (page,
+    api, csv, pdf, email link, export). Append-only in the database."""
 
     __tablename__ = "access_log"
     __table_args__ = (
         sa.Index("ix_access_log_viewed_at", "viewed_at"),
         sa.Index("ix_access_log_challenge", "challenge_id", "viewed_at"),
         sa.Index("ix_access_log_person", "person_id", "viewed_at"),
+        sa.Index("ix_access_log_child", "child_id", "viewed_at"),
     )
 
     id: int | None = Field(
         default=None, primary_key=True, sa_type=sa.BigInteger().with_variant(sa.Integer(), "sqlite")
     )
-    person_id: int = Field(foreign_key="person.id")
+    person_id: int | None = Field(default=None, foreign_key="person.id")
     challenge_id: int | None = Field(default=None, foreign_key="challenge.id")
     child_id: int | None = Field(default=None, foreign_key="child.id")
     viewed_at: datetime = Field(sa_type=UTCDateTime)
     via: str = Field(max_length=20)
     what: str = Field(default="", max_length=200)
+    ip: str = Field(default="", max_length=64)
+    # Who, when no person: a service token ("service:NAME").
+    actor: str = Field(default="", max_length=120)

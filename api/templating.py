@@ -181,6 +181,7 @@ def page_context(request: Request, settings: WebSettings | None = None) -> dict[
         "council_name": settings.council_name,
         "council_colour": settings.council_colour,
         "service_name": settings.service_name,
+        "idle_seconds": settings.idle_minutes * 60,
         "navigation": navigation(person, request.url.path),
         "flashes": _pop_flashes(request),
     }

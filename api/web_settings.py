@@ -36,7 +36,11 @@ class WebSettings(BaseSettings):
     )
     max_failed_sign_ins: int = Field(default=5, validation_alias="IRO_DISPUTES_MAX_FAILED_SIGN_INS")
     lockout_minutes: int = Field(default=15, validation_alias="IRO_DISPUTES_LOCKOUT_MINUTES")
-    session_hours: int = Field(default=10, validation_alias="IRO_DISPUTES_SESSION_HOURS")
+    session_hours: int = Field(default=10, ge=1, validation_alias="IRO_DISPUTES_SESSION_HOURS")
+    idle_minutes: int = Field(default=30, ge=2, validation_alias="IRO_DISPUTES_IDLE_MINUTES")
+    require_second_factor: bool = Field(
+        default=False, validation_alias="IRO_DISPUTES_REQUIRE_SECOND_FACTOR"
+    )
     oidc_metadata_url: str = Field(default="", validation_alias="IRO_DISPUTES_OIDC_METADATA_URL")
     oidc_client_id: str = Field(default="", validation_alias="IRO_DISPUTES_OIDC_CLIENT_ID")
     oidc_client_secret: str = Field(default="", validation_alias="IRO_DISPUTES_OIDC_CLIENT_SECRET")

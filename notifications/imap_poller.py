@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from notifications.inbound import InboundResult, receive
-from notifications.settings import MailSettings, get_mail_settings
+from notifications.m365 import access_token, xoauth2
+from notifications.settings import MailAuth, MailSettings, get_mail_settings
+from notifications.transport import PermanentFailure, TemporaryFailure
 from workflow.runtime import Runtime
 
 
@@ -37,8 +39,12 @@ def connect(settings: MailSettings) -> imaplib.IMAP4:
     else:
         client = imaplib.IMAP4(settings.imap_host, settings.imap_port)
     try:
-        client.login(settings.imap_user, settings.imap_password.get_secret_value())
-    except imaplib.IMAP4.error:
+        if settings.mail_auth is MailAuth.M365:
+            response = xoauth2(settings.imap_user, access_token(settings)).encode()
+            client.authenticate("XOAUTH2", lambda _challenge: response)
+        else:
+            client.login(settings.imap_user, settings.imap_password.get_secret_value())
+    except (imaplib.IMAP4.error, TemporaryFailure, PermanentFailure):
         client.shutdown()
         raise
     return client
@@ -51,7 +57,7 @@ def poll(runtime: Runtime, now: datetime, settings: MailSettings | None = None) 
         return report
     try:
         client = connect(settings)
-    except (OSError, imaplib.IMAP4.error) as error:
+    except (OSError, imaplib.IMAP4.error, TemporaryFailure, PermanentFailure) as error:
         raise ImapError(f"cannot sign in to {settings.imap_host}: {error}") from error
     try:
         status, _ = client.select(_quoted(settings.imap_folder))

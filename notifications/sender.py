@@ -16,6 +16,7 @@ send; losing a challenge email is worse than a rare duplicate.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -30,7 +31,7 @@ from sqlmodel import Session, col, select
 
 from notifications.attachments import Attachment, attachments_for
 from notifications.composing import compose_due
-from notifications.settings import MailSettings, get_mail_settings
+from notifications.settings import MailSettings, MailTransport, get_mail_settings
 from notifications.staleness import cancel_stale
 from notifications.tables import MailAlert, OutboxMessage, OutboxStatus
 from notifications.transport import (
@@ -42,6 +43,10 @@ from notifications.transport import (
     Transport,
 )
 from workflow.tables import utc_now
+
+# One line per message sent, retried or given up on (ids only: no addresses in the logs);
+# the fields go in `extra`, which the process's log set-up renders as keys.
+log = logging.getLogger("iro_disputes.mail")
 
 BACKOFF_SECONDS = (60, 300, 900, 1800, 3600, 7200, 14400)
 # Fresh connections one run may open after a connection drops under a message.
@@ -146,7 +151,7 @@ def send_pending(
     fresh connection. Rows never tried (the relay cannot be reached at all) go back
     uncharged and due, for the next run."""
     settings = settings or get_mail_settings()
-    transport = transport or SmtpTransport(settings)
+    transport = transport or transport_for(settings)
     now = now or utc_now()
     report = SendReport()
     lease = timedelta(seconds=settings.mail_lease_seconds)
@@ -170,6 +175,14 @@ def send_pending(
             break
     report.deferred += release(engine, remaining, claim)
     return report
+
+
+def transport_for(settings: MailSettings) -> Transport:
+    if settings.mail_transport is MailTransport.NOTIFY:
+        from notifications.notify import NotifyTransport
+
+        return NotifyTransport(settings)
+    return SmtpTransport(settings)
 
 
 def release(engine: Engine, ids: list[int], claim: str) -> int:
@@ -218,6 +231,7 @@ def _send_one(
         _failed(engine, row_id, claim, error, settings, report, now)
         return not isinstance(error, ConnectionLost)
     mark_sent(engine, row_id, claim, reply, now)
+    log.info("mail sent", extra={"outbox_id": row_id, "smtp_reply": reply[:80]})
     report.sent += 1
     return True
 
@@ -269,10 +283,15 @@ def _failed(
                 )
             )
             report.failed += 1
+            log.error("mail failed: given up", extra={"outbox_id": row_id, "kind": row.kind,
+                      "attempts": row.attempts, "error": str(error)[:300]})  # fmt: skip
         else:
             row.status = OutboxStatus.PENDING.value
             row.next_attempt_at = now + timedelta(seconds=backoff(row.attempts))
             report.retrying += 1
+            log.warning("mail to retry", extra={"outbox_id": row_id, "kind": row.kind,
+                        "attempts": row.attempts, "error": str(error)[:300],
+                        "next_attempt_at": row.next_attempt_at.isoformat()})  # fmt: skip
         report.errors.append(str(error))
         session.add(row)
         session.commit()

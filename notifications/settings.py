@@ -20,6 +20,16 @@ class SmtpSecurity(StrEnum):
     TLS = "tls"  # TLS from the first byte (port 465)
 
 
+class MailTransport(StrEnum):
+    SMTP = "smtp"  # a relay, or Microsoft 365 with mail_auth=m365
+    NOTIFY = "notify"  # GOV.UK Notify (sends only; replies go to notify_reply_to_id's mailbox)
+
+
+class MailAuth(StrEnum):
+    PASSWORD = "password"  # noqa: S105 (the kind of sign-in, not a secret)
+    M365 = "m365"  # Microsoft 365: OAuth 2.0 app-only tokens (XOAUTH2) for SMTP and IMAP
+
+
 class MailSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="IRO_DISPUTES_", env_file=".env", extra="ignore")
 
@@ -51,6 +61,24 @@ class MailSettings(BaseSettings):
     # The most a message's attachments may hold together, in bytes before encoding. Base64
     # adds a third on the wire: 7 MiB of files is about 9.8 MB, under the common 10 MB limit.
     mail_max_attachment_bytes: int = Field(default=7 * 1024 * 1024, ge=1)
+
+    mail_transport: MailTransport = MailTransport.SMTP
+    # GOV.UK Notify: an API key, one email template with subject ((subject)) and body
+    # ((body)), and the id of the reply-to address set up for the council's mailbox
+    notify_api_key: SecretStr = SecretStr("")
+    notify_base_url: str = "https://api.notifications.service.gov.uk"
+    notify_template_id: str = ""
+    notify_reply_to_id: str = ""
+    # How SMTP and IMAP sign in. With m365, smtp_username and imap_user are the mailbox
+    # address and the password settings are unused.
+    mail_auth: MailAuth = MailAuth.PASSWORD
+    m365_tenant_id: str = ""
+    m365_client_id: str = ""
+    m365_client_secret: SecretStr = SecretStr("")
+    m365_authority_host: str = "https://login.microsoftonline.com"
+    m365_scope: str = "https://outlook.office365.com/.default"
+    # A CA bundle for the token endpoint (a proxy that inspects TLS); the system's otherwise
+    m365_ca_file: Path | None = None
 
     # Incoming: a larger message is refused before its body is stored (25 MB, as
     # Exchange Online's default receive limit)

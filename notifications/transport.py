@@ -17,7 +17,7 @@ from email.policy import SMTP as SMTP_POLICY
 from email.utils import parseaddr
 from typing import Protocol
 
-from notifications.settings import MailSettings, SmtpSecurity
+from notifications.settings import MailAuth, MailSettings, SmtpSecurity
 
 
 class TemporaryFailure(Exception):
@@ -70,11 +70,25 @@ class SmtpTransport:
             )
         else:
             client = smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout_seconds)
+        try:
             if s.smtp_security is SmtpSecurity.STARTTLS:
                 client.starttls(context=context)
-        if s.smtp_username:
-            client.login(s.smtp_username, s.smtp_password.get_secret_value())
+            if s.mail_auth is MailAuth.M365:
+                _sign_in_with_token(client, s)
+            elif s.smtp_username:
+                client.login(s.smtp_username, s.smtp_password.get_secret_value())
+        except BaseException:
+            client.close()  # a refused sign-in must not leave the socket open
+            raise
         return client
+
+
+def _sign_in_with_token(client: smtplib.SMTP, settings: MailSettings) -> None:
+    from notifications.m365 import access_token, xoauth2
+
+    response = xoauth2(settings.smtp_username, access_token(settings))
+    client.ehlo_or_helo_if_needed()
+    client.auth("XOAUTH2", lambda challenge=None: response if challenge is None else "")
 
 
 class _SmtpConnection:

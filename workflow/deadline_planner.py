@@ -92,36 +92,44 @@ def replan_many(
         by_reason.setdefault(reason, []).append(challenge.id)
     for reason, ids in by_reason.items():
         connection.execute(_CANCEL, {"challenges": ids, "outcome": reason, "wall": wall})
-    rows: list[dict[str, Any]] = []
-    for challenge, at, _ in moved:
-        wanted = planned(challenge, ladder_for(session, challenge.ladder_hash), at)
-        if not wanted:
-            continue
-        fired = _already_fired(session, challenge, wanted, at)
-        rows.extend(_row(challenge, p, wall) for p in wanted
-                    if (p.kind.value, p.due_at, p.label) not in fired)  # fmt: skip
+    wanted = [
+        (challenge, planned(challenge, ladder_for(session, challenge.ladder_hash), at), at)
+        for challenge, at, _ in moved
+    ]
+    fired = _already_fired(session, wanted)
+    rows = [
+        _row(challenge, p, wall)
+        for challenge, plans, _ in wanted
+        for p in plans
+        if (challenge.id, p.kind.value, p.due_at, p.label) not in fired
+    ]
     if rows:
         connection.execute(_INSERT, rows)
 
 
 def _already_fired(
-    session: Session, challenge: Challenge, wanted: list[PlannedDeadline], at: datetime
-) -> set[tuple[str, datetime, str]]:
+    session: Session, wanted: list[tuple[Challenge, list[PlannedDeadline], datetime]]
+) -> set[tuple[int | None, str, datetime, str]]:
     """Deadlines of `wanted` already fired (say the cap, after an IRO's decision).
 
     A deadline fires at or after it is due, and before any later event, so only a
-    deadline due by the time of this event can have fired: most replans skip the query.
+    deadline due by the time of its event can have fired: most replans need no query,
+    and the rest of a batch share one.
     """
-    if all(p.due_at > at for p in wanted):
+    ids = [c.id for c, plans, at in wanted if any(p.due_at <= at for p in plans)]
+    if not ids:
         return set()
     return {
-        (row.kind, row.due_at, row.label)
-        for row in session.connection().execute(
-            sa.select(DEADLINE.c.kind, DEADLINE.c.due_at, DEADLINE.c.label)
-            .where(DEADLINE.c.challenge_id == challenge.id)
-            .where(DEADLINE.c.status == DeadlineStatus.DONE)
-        )
+        (row.challenge_id, row.kind, row.due_at, row.label)
+        for row in session.connection().execute(_FIRED, {"challenges": ids})
     }
+
+
+_FIRED = (
+    sa.select(DEADLINE.c.challenge_id, DEADLINE.c.kind, DEADLINE.c.due_at, DEADLINE.c.label)
+    .where(DEADLINE.c.challenge_id.in_(sa.bindparam("challenges", expanding=True)))
+    .where(DEADLINE.c.status == DeadlineStatus.DONE.value)
+)
 
 
 def planned(challenge: Challenge, ladder: Ladder, at: datetime) -> list[PlannedDeadline]:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from escalation_rules.model import Role
+from workflow.child_access import iro_children, london_today
 from workflow.states import CLOCK_RUNNING_STATES, OPEN_STATES, State
 from workflow.tables import ChallengeEvent, ChallengeRecord, Child, Person, Team, Theme
 
@@ -38,10 +39,11 @@ _ADDRESSING = ("raise_formal", "escalate", "reject", "time_out")
 # -- who may see what ------------------------------------------------------------------
 
 
-def visible_to(person_id: int, role: Role) -> sa.ColumnElement[bool]:
+def visible_to(person_id: int, role: Role, today: date | None = None) -> sa.ColumnElement[bool]:
     """The SQL condition on `challenge` for the challenges a person may see.
 
-    IROs: those they raised and those of children they are IRO for. Responders:
+    IROs: those they raised and those of children they are IRO for or cover today
+    (`workflow.child_access`). Responders:
     those addressed to them now or earlier, and those they deputise on now.
     Head of Service, senior managers and admins: all. SMT readers: none (reports only).
     """
@@ -50,9 +52,10 @@ def visible_to(person_id: int, role: Role) -> sa.ColumnElement[bool]:
     if role is Role.SMT_READER:
         return sa.false()
     if role is Role.IRO:
+        own = iro_children(person_id, today or london_today())
         return sa.or_(
             _C.c.raised_by_id == person_id,
-            _C.c.child_id.in_(sa.select(_CH.c.id).where(_CH.c.iro_id == person_id)),
+            _C.c.child_id.in_(sa.select(_CH.c.id).where(own)),
         )
     addressed = sa.select(_E.c.challenge_id).where(
         _E.c.kind.in_(_ADDRESSING), _E.c.details["responder_id"].as_integer() == person_id

@@ -172,6 +172,16 @@ FIGURES: tuple[Figure, ...] = (
            "cap' means it ended no later than the cap due moment (20 working days under the "
            "Handbook), moved on by any paused time. 'Cap alerts sent' counts the alerts the "
            "system sent in the period when a challenge passed the cap."),
+    Figure("rates", "Rates",
+           "Challenges raised in the period per 100 looked-after children (children whose "
+           "legal status is looked after on their record: the records hold no start dates, so "
+           "the count is today's for both periods); different children with at least one "
+           "challenge raised in the period; of the challenges the IRO accepted as resolved in "
+           "the period, the share resolved informally or at a stage answered by a social "
+           "worker or team manager (the headline councils publish); the median working days "
+           "from raise to the end (resolved or withdrawn), informal resolution included, for "
+           "challenges that ended in the period; and looked-after children per active IRO, "
+           "each counted as one full-time post (no working-time fraction is recorded yet)."),
     Figure("open_now", "Open and stuck", compared=False,
            definition="Challenges open at the end of the period and at the time the report is "
            "produced (or the moment it is produced as at), rebuilt from the event log: by "

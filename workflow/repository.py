@@ -24,6 +24,7 @@ CHALLENGE: sa.Table = ChallengeRecord.__table__  # type: ignore[attr-defined]
 _EVENT: sa.Table = ChallengeEvent.__table__  # type: ignore[attr-defined]
 _BY_REFERENCE = sa.select(CHALLENGE).where(CHALLENGE.c.reference == sa.bindparam("reference"))
 _INSERT_EVENTS = sa.insert(_EVENT)
+_ADD = sa.insert(CHALLENGE).returning(CHALLENGE.c.id)
 _SAVE = (
     sa.update(CHALLENGE)
     .where(CHALLENGE.c.id == sa.bindparam("_id"))
@@ -55,15 +56,12 @@ class ChallengeRepository:
 
     def add(self, challenge: Challenge) -> None:
         values = {name: getattr(challenge, name) for name in CHALLENGE_FIELDS if name != "id"}
-        values.update(_storable(challenge), version=len(challenge.pending_events))
-        row = ChallengeRecord(**values, updated_at=utc_now())
-        self.session.add(row)
-        self.session.flush()
-        assert row.id is not None
-        challenge.id = row.id
+        version = len(challenge.pending_events)
+        values.update(_storable(challenge), version=version, updated_at=utc_now())
+        challenge.id = self.session.connection().execute(_ADD, values).scalar_one()
         self._append_events(challenge, first_seq=1)
         self._appended(challenge)
-        challenge.version = row.version
+        challenge.version = version
 
     def save(self, challenge: Challenge) -> None:
         """Write the tracked fields and the new events, if nobody else got there first."""

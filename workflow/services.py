@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from escalation_rules.model import LegalStatus, Role
+from workflow.child_access import check_may_raise_for
 from workflow.domain import Challenge, NewEvent
 from workflow.errors import ConcurrentUpdate, NoResponder, NotFound, NotPermitted, RuleViolation
 from workflow.lifecycle import ActionContext, Lifecycle, lifecycle_for
@@ -63,6 +64,7 @@ def raise_challenge(uow: UnitOfWork, new: NewChallenge, iro_id: int, now: dateti
     if iro.role != Role.IRO:
         raise NotPermitted(iro.name, "raise", "a new challenge")
     child = _child(uow, new.child_reference)
+    check_may_raise_for(uow.session, iro, child, now)
     _check_theme(uow, new.theme_key)
     ladder = uow.ladders.current
     uow.ladders.record_current(uow.session)

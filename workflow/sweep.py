@@ -308,9 +308,18 @@ class _Batch:
             raise _Gone
 
     def _prefetch(self, uow: UnitOfWork, claims: list[Claim]) -> None:
-        """Read the batch's challenges and children in two queries, as plain objects."""
+        """Read the batch's challenges and children in two queries, as plain objects.
+
+        On PostgreSQL the challenges are locked (in id order, so two sweeps never
+        deadlock) until the batch commits: the batch writes them only at its end, and a
+        person's action or another worker's deadline on the same challenge must wait and
+        then lose its version check, as it did when each save was written at once, so a
+        deadline due earlier is never overtaken by one due later."""
         ids = {item.challenge_id for item in claims}
-        rows = uow.session.connection().execute(sa.select(CHALLENGE).where(CHALLENGE.c.id.in_(ids)))
+        query = sa.select(CHALLENGE).where(CHALLENGE.c.id.in_(ids)).order_by(CHALLENGE.c.id)
+        if uow.session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update(of=CHALLENGE)
+        rows = uow.session.connection().execute(query)
         self.challenges = {row.id: challenge_from_row(row) for row in rows}
         child_ids = {c.child_id for c in self.challenges.values()}
         children = uow.session.connection().execute(

@@ -27,6 +27,14 @@ def register(cli: typer.Typer) -> None:
         ] = None,
     ) -> None:
         """Run the deadline sweep and the other scheduled jobs until SIGTERM or Ctrl+C."""
+        # Listen first: a SIGTERM while the worker is still starting stops it cleanly too.
+        stop = threading.Event()
+
+        def _stop(signum: int, _frame: FrameType | None) -> None:
+            stop.set()
+
+        signal.signal(signal.SIGTERM, _stop)
+        signal.signal(signal.SIGINT, _stop)
         configure_from_settings("worker")
         settings = refuse_broken_start().deadlines
         if interval is not None:
@@ -38,13 +46,6 @@ def register(cli: typer.Typer) -> None:
         except WorkerRefused as refused:
             typer.echo(f"Error: {refused}", err=True)
             raise typer.Exit(code=2) from refused
-        stop = threading.Event()
-
-        def _stop(signum: int, _frame: FrameType | None) -> None:
-            stop.set()
-
-        signal.signal(signal.SIGTERM, _stop)
-        signal.signal(signal.SIGINT, _stop)
         typer.echo(f"Worker {process.name} running; SIGTERM or Ctrl+C stops it.")
         stop.wait()
         process.stop()

@@ -7,10 +7,12 @@ from typing import Annotated
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from api.auth import require_roles
 from escalation_rules.model import Role
 from workflow import queries
+from workflow.child_access import london_today, may_act_for_child
 from workflow.errors import DomainError, NotFound, NotPermitted
 from workflow.report_definitions import LONDON, Period
 from workflow.report_queries import CH, CHILD
@@ -21,28 +23,39 @@ ReportReader = Annotated[Person, require_roles(*REPORT_ROLES)]
 
 
 def check_may_see_child(engine: Engine, person: Person, child_reference: str) -> None:
-    """The footprint is for whoever may see that child's challenges: the child's IRO and
-    social worker, overseers (Head of Service, senior managers, admins), and anyone to whom
-    one of the child's challenges has been addressed. Others get NotPermitted."""
-    assert person.id is not None
-    with engine.connect() as conn:
-        child = conn.execute(
-            sa.select(CHILD.c.id, CHILD.c.iro_id, CHILD.c.social_worker_id).where(
-                CHILD.c.case_reference == child_reference
-            )
-        ).first()
-        if child is None:
+    """NotPermitted unless `may_see_child`; NotFound when there is no such child."""
+    with Session(engine) as session:
+        child_id = session.execute(
+            sa.select(CHILD.c.id).where(CHILD.c.case_reference == child_reference)
+        ).scalar()
+        if child_id is None:
             raise NotFound("child", child_reference)
-        if person.id in (child.iro_id, child.social_worker_id):
-            return
-        role = Role(person.role)
-        seen = conn.execute(
-            sa.select(CH.c.id)
-            .where(CH.c.child_id == child.id, queries.visible_to(person.id, role))
-            .limit(1)
-        ).first()
-    if seen is None:
-        raise NotPermitted(person.name, "see the footprint of", f"for child {child_reference}")
+        if not may_see_child(session, person, child_id):
+            raise NotPermitted(person.name, "see the footprint of", f"for child {child_reference}")
+
+
+def may_see_child(session: Session, person: Person, child_id: int) -> bool:
+    """Who may open a child's footprint: Head of Service, senior managers and admins, any
+    child (with or without a challenge); an IRO, only children they are the IRO for or
+    cover today (`workflow.child_access`); the child's social worker; and a responder to
+    whom one of the child's challenges has been addressed. SMT readers see reports only."""
+    assert person.id is not None
+    role = Role(person.role)
+    if role in queries.SEE_ALL_ROLES:
+        return True
+    if role is Role.IRO:
+        return may_act_for_child(session, person.id, child_id, london_today())
+    if role is Role.SMT_READER:
+        return False
+    sw = session.execute(sa.select(CHILD.c.social_worker_id).where(CHILD.c.id == child_id)).scalar()
+    if sw == person.id:
+        return True
+    seen = session.execute(
+        sa.select(CH.c.id)
+        .where(CH.c.child_id == child_id, queries.visible_to(person.id, role))
+        .limit(1)
+    ).first()
+    return seen is not None
 
 
 class BadPeriod(DomainError):

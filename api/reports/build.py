@@ -47,11 +47,12 @@ def build_report(runtime: Runtime, start: date, end: date, now: datetime,
     return smt_report(engine, runtime.ladders.current, Period(start, end), now, as_at)
 
 
-def render(report: SmtReport, fmt: ReportFormat) -> bytes:
+def render(report: SmtReport, fmt: ReportFormat, keys: bool = False) -> bytes:
+    """The report as `fmt`; `keys`: CSV sections named by machine key, not title."""
     if fmt is ReportFormat.JSON:
         return json.dumps(report_json(report), indent=2, ensure_ascii=False).encode()
     if fmt is ReportFormat.CSV:
-        return report_csv(report).encode("utf-8")
+        return report_csv(report, keys).encode("utf-8")
     if fmt is ReportFormat.XLSX:
         return report_xlsx(report)
     if fmt is ReportFormat.PDF:

@@ -40,7 +40,22 @@ def table_chart(table: Table) -> str | None:
     if not table.chart_columns or not rows:
         return None
     fig = _Chart(tuple(table.columns), table.chart_columns, tuple(tuple(r) for r in rows))
-    return _svg(fig)
+    return unique_ids(_svg(fig), f"chart-{table.key}-")
+
+
+_ID = re.compile(r'\bid="([^"]+)"')
+
+
+def unique_ids(svg: str, prefix: str) -> str:
+    """Prefix every id in one chart, and every reference to it, so the many charts inline
+    on one page never share an id (matplotlib names glyphs, clips and patches the same in
+    every figure)."""
+    ids = set(_ID.findall(svg))
+    if not ids:
+        return svg
+    svg = _ID.sub(lambda m: f'id="{prefix}{m.group(1)}"', svg)
+    names = "|".join(re.escape(i) for i in sorted(ids, key=len, reverse=True))
+    return re.sub(rf"#({names})(?=[\"')])", lambda m: f"#{prefix}{m.group(1)}", svg)
 
 
 def table_chart_png(table: Table) -> bytes | None:

@@ -54,16 +54,22 @@ def report_json(report: SmtReport) -> dict[str, Any]:
     }
 
 
-def report_csv(report: SmtReport) -> str:
+def report_csv(report: SmtReport, keys: bool = False) -> str:
     """Every table in one CSV: each block is a header row then its rows, the first column
-    naming the table (`section`), so the file sorts and filters by table in a spreadsheet."""
+    naming the table (its title; with `keys`, the machine key such as `by_theme`), so the
+    file sorts and filters by table in a spreadsheet."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["section", "period_from", report.period.start.isoformat(),
-                     "period_to", report.period.end.isoformat()])  # fmt: skip
+    if keys:
+        writer.writerow(["section", "period_from", report.period.start.isoformat(),
+                         "period_to", report.period.end.isoformat()])  # fmt: skip
+    else:
+        writer.writerow(["Figure", "Period from", report.period.start.isoformat(),
+                         "to", report.period.end.isoformat()])  # fmt: skip
     for table in report.tables:
+        name = table.key if keys else table.title
         writer.writerow([])
-        writer.writerow([table.key, *table.columns])
+        writer.writerow([name, *table.columns])
         for row in table.rows:
-            writer.writerow([table.key, *(csv_cell(c) for c in row)])
+            writer.writerow([name, *(csv_cell(c) for c in row)])
     return out.getvalue()

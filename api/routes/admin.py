@@ -12,11 +12,13 @@ from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session, select
 
-from api.auth import ReadSession, RuntimeDep, create_api_token, require_roles, revoke_api_token
-from api.forms import FormFields
+from api.admin_needs import admin_needs
+from api.auth import ReadSession, RuntimeDep, require_roles, revoke_api_token
+from api.forms import FormFields, rule_error
 from api.security import check_form_csrf
 from api.tables import AccessLogEntry, ApiToken
 from api.templating import flash, render
+from api.tokens import SCOPES, BadToken, create_service_token
 from escalation_rules.explain import explain
 from escalation_rules.model import Role
 from workflow.tables import ChallengeRecord, Child, Person, Team
@@ -32,8 +34,8 @@ def _table(model: Any) -> sa.Table:
 
 
 @router.get("")
-def admin_home(request: Request, person: Admin) -> Response:
-    return render(request, "admin/index.html")
+def admin_home(request: Request, person: Admin, session: ReadSession) -> Response:
+    return render(request, "admin/index.html", {"needs": admin_needs(session)})
 
 
 @router.get("/people")
@@ -134,37 +136,39 @@ def ladder(request: Request, person: Admin, runtime: RuntimeDep) -> Response:
 
 @router.get("/tokens")
 def tokens(request: Request, person: Admin, session: ReadSession) -> Response:
+    return _tokens_page(request, session, {}, None)
+
+
+def _tokens_page(
+    request: Request, session: Session, errors: dict[str, str], issued: str | None
+) -> Response:
     tok, p = _table(ApiToken), _table(Person)
     rows = session.execute(
-        sa.select(tok.c.id, tok.c.label, tok.c.created_at, tok.c.revoked_at, p.c.name)
-        .select_from(tok.join(p, p.c.id == tok.c.person_id))
+        sa.select(tok.c.id, tok.c.label, tok.c.created_at, tok.c.revoked_at, tok.c.expires_at,
+                  tok.c.last_used_at, tok.c.scope, sa.func.coalesce(p.c.name, tok.c.service_name)
+                  .label("name"))
+        .select_from(tok.outerjoin(p, p.c.id == tok.c.person_id))
         .order_by(tok.c.created_at.desc())
-    ).all()
-    people = session.exec(select(Person).where(Person.active == True).order_by(Person.name)).all()  # noqa: E712
-    return render(
-        request,
-        "admin/tokens.html",
-        {"tokens": rows, "people": people, "errors": {}, "issued": None},
-    )
+    ).all()  # fmt: skip
+    context = {"tokens": rows, "scopes": list(SCOPES), "errors": errors, "issued": issued}
+    return render(request, "admin/tokens.html", context, status_code=400 if errors else 200)
 
 
 @router.post("/tokens")
 def issue_token(
-    request: Request,
-    person: Admin,
-    runtime: RuntimeDep,
-    person_id: str = Form(""),
-    label: str = Form(""),
-) -> Response:
+    request: Request, person: Admin, runtime: RuntimeDep,
+    service_name: str = Form(""), scope: str = Form(""), days: str = Form("90"),
+) -> Response:  # fmt: skip
+    """Admins make service tokens only: never one that acts as a named person."""
+    assert person.id is not None
     with Session(runtime.engine) as session:
-        target = session.get(Person, int(person_id)) if person_id.isdigit() else None
-        if target is None or target.id is None:
-            flash(request, "Select the person the token is for", "There is a problem")
-            return RedirectResponse("/admin/tokens", status_code=303)
-        token = create_api_token(session, target.id, label or f"Issued by {person.name}")
-        session.commit()
-        name = target.name
-    return render(request, "admin/token_issued.html", {"token": token, "name": name})
+        try:
+            token = create_service_token(session, person.id, service_name, scope,
+                                         datetime.now(UTC), int(days) if days.isdigit() else 0)  # fmt: skip
+            session.commit()
+        except BadToken as bad:
+            return _tokens_page(request, session, rule_error(bad), None)
+        return _tokens_page(request, session, {}, token)
 
 
 @router.post("/tokens/{token_id}/revoke")

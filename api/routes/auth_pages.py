@@ -12,12 +12,15 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
 from api.auth import (
+    CurrentPerson,
     authenticate,
     optional_person,
     person_by_email,
     sign_in_session,
     sign_out_session,
 )
+from api.routes.second_factor_pages import start_pending
+from api.second_factor import has_second_factor
 from api.templating import flash, long_date, render
 from api.web_settings import WebSettings
 
@@ -40,7 +43,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @router.get("/sign-in")
-def sign_in_page(request: Request, next: str = "/") -> Response:
+def sign_in_page(request: Request, next: str = "/", timed_out: str = "") -> Response:
     if optional_person(request) is not None:
         return RedirectResponse(_safe_next(next), status_code=303)
     return render(
@@ -48,6 +51,7 @@ def sign_in_page(request: Request, next: str = "/") -> Response:
         "auth/sign_in.html",
         {
             "next": _safe_next(next),
+            "timed_out": _settings(request).idle_minutes if timed_out else None,
             "errors": {},
             "oidc": _settings(request).oidc_enabled,
             "oidc_label": _settings(request).oidc_label,
@@ -71,7 +75,10 @@ def sign_in(
     if not errors:
         now = datetime.now(UTC)
         result = authenticate(request.app.state.runtime.engine, settings, email, password, now)
-        if result.ok and result.person is not None:
+        if result.ok and result.person is not None and result.person.id is not None:
+            engine = request.app.state.runtime.engine
+            if settings.require_second_factor or has_second_factor(engine, result.person.id):
+                return start_pending(request, result.person.id, _safe_next(next))
             sign_in_session(request, result.person)
             return RedirectResponse(_safe_next(next), status_code=303)
         if result.locked_until is not None:
@@ -89,6 +96,12 @@ def sign_in(
         "oidc_label": settings.oidc_label,
     }
     return render(request, "auth/sign_in.html", context, status_code=400)
+
+
+@router.post("/session/keep-alive")
+def keep_alive(person: CurrentPerson) -> Response:
+    """'Stay signed in' on the timeout warning: the request itself renews the session."""
+    return Response(status_code=204)
 
 
 @router.post("/sign-out")

@@ -14,6 +14,7 @@ from api.action_forms import ACTION_FIELDS, GROUNDS, field_id, read_params
 from api.auth import CurrentPerson, ReadSession, RuntimeDep
 from api.forms import FormFields, rule_error
 from api.presenters import stage_name, state_tag_class, timeline_entries
+from api.reports.access import may_see_child
 from api.templating import action_label, flash, render
 from api.views import (
     offered_actions,
@@ -60,6 +61,7 @@ def challenge_page(
             "timeline": timeline_entries(session, row.id, ladder),
             "actions": facts.actions,
             "record": facts.challenge,
+            "may_see_footprint": may_see_child(session, person, row.child_id),
             "mail_waiting": waiting_for_challenge(session, row.id),
             "mail_files": replies_with_files(session, row.id),
         },

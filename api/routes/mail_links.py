@@ -15,7 +15,7 @@ from fastapi.responses import Response
 from sqlmodel import Session, select
 
 from api.action_forms import ACTION_FIELDS, field_id, read_params
-from api.auth import RuntimeDep, reader_engine
+from api.auth import RuntimeDep, reader_engine, record_access
 from api.forms import FormFields, rule_error
 from api.presenters import stage_name, timeline_entries
 from api.templating import render
@@ -114,6 +114,12 @@ def respond_page(request: Request, token: str, runtime: RuntimeDep) -> Response:
             view = open_link(uow, token, _now())
         except LinkError as error:
             return _problem(request, error)
+        record = uow.session.exec(
+            select(ChallengeRecord).where(ChallengeRecord.reference == view.reference)
+        ).one()
+    # The link stands in for signing in: the view is logged against the person it was sent to.
+    record_access(runtime.engine, view.person_id, "email link", record.id, record.child_id,
+                  f"challenge {view.reference}")  # fmt: skip
     return _form(request, token, view, {}, {})
 
 

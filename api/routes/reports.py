@@ -148,7 +148,7 @@ def report_export(
     engine = read_only_engine(runtime.engine)
     report = smt_report(engine, runtime.ladders.current, period, now, as_at)
     return Response(
-        render_bytes(report, fmt),
+        render_bytes(report, fmt, keys=request.query_params.get("keys") == "1"),
         media_type=fmt.media_type,
         headers={"Content-Disposition": f'attachment; filename="{filename(report, fmt)}"'},
     )

@@ -9,11 +9,14 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
+import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from api.auth import CurrentPerson, ReadSession, RuntimeDep
 from api.log_filters import parse_filters
+from api.logs import get_logger
 from api.views import actions_for, view_and_record, viewable
 from escalation_rules.model import Role
 from workflow import queries
@@ -21,6 +24,8 @@ from workflow.errors import NotPermitted
 from workflow.services import InformalDiscussion, NewChallenge, raise_challenge, take_action
 from workflow.states import Action
 from workflow.tables import Person
+
+log = get_logger("iro_disputes.api")
 
 router = APIRouter(tags=["challenges"])
 _PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
@@ -213,7 +218,7 @@ def create_challenge(
     person: CurrentPerson,
     session: ReadSession,
     runtime: RuntimeDep,
-) -> ChallengeDetail:
+) -> ChallengeDetail | JSONResponse:
     """Raise a challenge (IROs only)."""
     if Role(person.role) is not Role.IRO or person.id is None:
         raise NotPermitted(person.name, "raise", "a new challenge")
@@ -221,7 +226,7 @@ def create_challenge(
     new = NewChallenge(**body.model_dump(exclude={"informal"}), informal=informal)
     with runtime.uow() as uow:
         reference = raise_challenge(uow, new, person.id, datetime.now(UTC)).reference
-    return _detail(runtime, session, person, viewable(session, person, reference))
+    return _saved(runtime, session, person, reference, 201)
 
 
 @router.post(
@@ -244,12 +249,30 @@ def act(
     person: CurrentPerson,
     session: ReadSession,
     runtime: RuntimeDep,
-) -> ChallengeDetail:
+) -> ChallengeDetail | JSONResponse:
     """Take an action: the same rules as the page buttons. Send the version you read."""
     viewable(session, person, reference)
     with runtime.uow() as uow:
         take_action(uow, reference, action, person.id, body.params, datetime.now(UTC), body.version)
-    return _detail(runtime, session, person, viewable(session, person, reference))
+    return _saved(runtime, session, person, reference, 200)
+
+
+def _saved(
+    runtime: Any, session: Any, person: Person, reference: str, status: int
+) -> ChallengeDetail | JSONResponse:
+    """The challenge as it is now; if reading it back fails, still say it was saved.
+
+    The action has committed: answering 5xx would tell the client it failed and invite
+    a second attempt. The answer names what to GET for the details instead."""
+    try:
+        return _detail(runtime, session, person, viewable(session, person, reference))
+    except sa.exc.SQLAlchemyError as error:
+        log.warning("saved, but reading it back failed", reference=reference,
+                    error=str(error).splitlines()[0])  # fmt: skip
+        url = f"/api/v1/challenges/{reference}"
+        body = {"reference": reference, "saved": True,
+                "detail": f"Saved. Reading it back failed just now: GET {url} for the details."}  # fmt: skip
+        return JSONResponse(body, status_code=status, headers={"Location": url})
 
 
 class Me(BaseModel):

@@ -17,9 +17,11 @@ def test_there_is_one_head_so_operators_can_upgrade_to_head() -> None:
 
 
 def test_the_migrated_schema_matches_the_table_models(engine: Engine) -> None:
+    import api.account_tables
     import api.ops_tables
     import api.tables  # noqa: F401  (every module with tables, as the migration env does)
     import notifications.tables  # noqa: F401
+    import workflow.access_tables
     import workflow.activity_tables
     import workflow.deadline_tables  # noqa: F401
 

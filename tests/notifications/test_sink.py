@@ -8,6 +8,7 @@ import time
 import pytest
 
 from api.app import create_app
+from notifications import sink as sink_module
 from notifications.sink import Sink, SinkPortTaken, ensure_sink_running, stop_sink
 from tests.notifications.conftest import free_port
 from tests.web.conftest import TestClient, web_settings
@@ -75,18 +76,25 @@ def _fill(folder, count: int) -> None:
         )
 
 
-def test_dev_mail_pages_and_searches_ten_thousand_messages(app, mail_settings, record_property):
+def test_dev_mail_pages_and_searches_ten_thousand_messages(
+    app, mail_settings, record_property, monkeypatch
+):
     _fill(mail_settings.sink_dir, 10_000)
     client = TestClient(app)
     first = client.get("/dev/mail")  # indexes the Maildir once
     assert first.status_code == 200 and "10000 messages" in first.text
+    parsed = []
+    real_read = sink_module._read
+    monkeypatch.setattr(sink_module, "_read", lambda k, raw: parsed.append(k) or real_read(k, raw))
     started = time.perf_counter()
     page = client.get("/dev/mail?page=3")
     elapsed = time.perf_counter() - started
     record_property("dev_mail_page_seconds", round(elapsed, 3))
+    assert len(parsed) == 25  # a page parses the messages it shows, never the whole sink
     assert page.text.count('data-testid="captured-message"') == 25
     assert "page 3 of 400" in page.text and "[IRO-2026-9949]" in page.text
     found = client.get("/dev/mail?q=person4242%40")
     assert "1 message matching" in found.text and "Challenge number 4242" in found.text
     assert "/respond/t4242" in found.text
-    assert elapsed < 1.5, f"a page of /dev/mail took {elapsed:.2f} s at 10,000 messages"
+    # Measured here: 0.2 s a page, 0.07 s a search, on a quiet machine (docs/mail.md).
+    assert elapsed < 5, f"a page of /dev/mail took {elapsed:.2f} s at 10,000 messages"

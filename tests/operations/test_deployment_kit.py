@@ -54,3 +54,20 @@ def test_systemd_units_start_real_commands_and_stop_with_sigterm():
         assert start[0] == "/opt/iro-disputes/bin/iro-disputes", path.name
         assert start[1] in _commands(), path.name
         assert unit["Service"]["User"] == "iro-disputes", path.name
+
+
+def _name(requirement: str) -> str:
+    return re.split(r"[<>=!~\[; ]", requirement, maxsplit=1)[0].lower().replace("_", "-")
+
+
+def test_every_dependency_in_pyproject_is_pinned_with_hashes_in_the_locks():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    app = (ROOT / "requirements" / "app.lock").read_text().lower()
+    dev = (ROOT / "requirements" / "dev.lock").read_text().lower()
+    for requirement in project["dependencies"]:
+        name = _name(requirement)
+        assert f"\n{name}==" in app, f"{name} is not in requirements/app.lock: run `make lock`"
+        assert f"\n{name}==" in dev, f"{name} is not in requirements/dev.lock: run `make lock`"
+    for requirement in project["optional-dependencies"]["dev"]:
+        name = _name(requirement)
+        assert f"\n{name}==" in dev, f"{name} is not in requirements/dev.lock: run `make lock`"

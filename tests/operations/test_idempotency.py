@@ -82,3 +82,26 @@ def test_an_action_retried_after_its_answer_was_lost_is_not_applied_twice(
     assert again.status_code == 200 and again.json() == first.json()
     events = anonymous.get(f"/api/v1/challenges/{raised}", headers=sw).json()
     assert events["version"] == first.json()["version"]
+
+
+def test_a_saved_action_is_reported_saved_even_if_reading_it_back_fails(
+    anonymous, people, token_for, raised, runtime, monkeypatch
+):
+    import sqlalchemy as sa
+
+    import api.v1.challenges as routes
+
+    def pool_exhausted(*_args, **_kwargs):
+        raise sa.exc.TimeoutError("QueuePool limit reached")
+
+    monkeypatch.setattr(routes, "_detail", pool_exhausted)
+    sw = token_for(people.council.social_worker)
+    body = {"params": {"response": "Booked", "actions": "Assessment",
+                       "target_date": str(date.today() + timedelta(days=14))}}  # fmt: skip
+    answer = anonymous.post(f"/api/v1/challenges/{raised}/actions/respond", headers=sw, json=body)
+    assert answer.status_code == 200
+    assert answer.json()["saved"] is True
+    assert answer.headers["location"] == f"/api/v1/challenges/{raised}"
+    monkeypatch.undo()
+    read = anonymous.get(f"/api/v1/challenges/{raised}", headers=sw).json()
+    assert read["state"] == "response_received"

@@ -77,3 +77,20 @@ def test_serving_logs_json_with_request_ids_and_the_worker_lines(tmp_path, sqlit
     assert any("started" in x["event"] for x in worker)
     assert any("stopped" in x["event"] for x in worker)
     assert not [line for line in log.read_text().splitlines() if not line.startswith("{")]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("after", [0.3, 1.5, 2.5, "running"])
+def test_sigterm_while_the_worker_starts_stops_it_cleanly(tmp_path, sqlite_copy, after):
+    log = tmp_path / "worker.log"
+    process = start(["worker"], env(sqlite_copy, tmp_path), log)
+    if after == "running":
+        wait_for(lambda: "running" in log.read_text(), 60, "the worker to run")
+    else:
+        time.sleep(float(after))
+    process.send_signal(signal.SIGTERM)
+    code = process.wait(timeout=40)
+    # Killed by the signal only while Python is still importing, before anything started.
+    assert code in (0, -signal.SIGTERM), log.read_text()
+    if "started" in log.read_text():
+        assert code == 0 and "Worker stopped." in log.read_text()

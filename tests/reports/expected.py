@@ -82,6 +82,19 @@ CAP = [
 # Rebuilt from the log at the end of November (Tue 1 Dec 00:00) and at Wed 2 Dec 10:00: F and G
 # informal, C awaiting a response, H paused. Stuck: G (agreed by Fri 6 Nov) at both; C (due Tue
 # 1 Dec 17:00) only at the report time. No cap has passed (C's runs to mid-December); H is paused.
+# Looked after: LL1001 and LL1003 (LL1002 is a child in need). Children challenged for:
+# November LL1001 (A, B), LL1002 (F), LL1003 (C, G, I); October LL1001 (E, H), LL1002 (D).
+# Resolved: November A informal, B team manager, I senior manager (2 of 3 low); October E at
+# social worker (1 of 1). Raise to end, working days: A 6 (Tue 3 .. Tue 10 Nov), I 8, B 12
+# (Thu 5 .. Fri 20 Nov), D 18 (Tue 13 Oct .. Thu 5 Nov): median 10; October E 3. Two IROs.
+RATES = [
+    ["Looked-after children (on the children's records now)", 2, 2],
+    ["Challenges raised per 100 looked-after children", 300.0, 150.0],
+    ["Children with at least one challenge raised", 3, 2],
+    ["% resolved at social worker or team manager level (informal included)", 66.7, 100.0],
+    ["Median working days from raise to end (informal included)", 10.0, 3.0],
+    ["Looked-after children per IRO (active IROs, each counted as one post)", 1.0, 1.0],
+]
 LEAVING_CARE = "Care Leavers Team (Leaving Care)"
 OPEN_NOW = [
     ["Informal resolution", 2, 2],
@@ -116,6 +129,7 @@ FIXED: dict[str, list[list[Any]]] = {
     "outcomes": OUTCOMES,
     "response_times": RESPONSE_TIMES,
     "cap": CAP,
+    "rates": RATES,
     "open_now": OPEN_NOW,
     "cafcass": CAFCASS,
     "good_practice": GOOD_PRACTICE,

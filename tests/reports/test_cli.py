@@ -48,12 +48,13 @@ def test_report_smt_json_csv_xlsx(cli_scenario: Scenario, tmp_path: Path) -> Non
     for key, rows in periodic.items():
         assert tables[key] == rows, key
     text = _smt(tmp_path, "csv").read_text()
-    raised = [r for r in csv.reader(io.StringIO(text)) if r and r[0] == "raised"]
-    assert raised[1:] == [["raised", str(a), str(b), str(c)] for a, b, c in FIXED["raised"]]
+    name = "Challenges raised"  # blocks are named by the figure's title
+    raised = [r for r in csv.reader(io.StringIO(text)) if r and r[0] == name]
+    assert raised[1:] == [[name, str(a), str(b), str(c)] for a, b, c in FIXED["raised"]]
     book = load_workbook(_smt(tmp_path, "xlsx"))
-    assert [list(r) for r in book["by_iro"].iter_rows(min_row=5, values_only=True)] == (
-        FIXED["by_iro"]
-    )
+    assert [
+        list(r) for r in book["Challenges raised, by IRO"].iter_rows(min_row=5, values_only=True)
+    ] == (FIXED["by_iro"])
     impact = expected_tables(cli_scenario.refs)["impact"]
     assert tables["impact"] == impact
 

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import re
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from api.reports.build import ReportFormat, render
 from api.reports.charts import table_chart
 from api.reports.prose import annual_report_section
 from api.reports.tables import shown
+from api.reports.xlsx import sheet_name
 from tests.reports.conftest import NOVEMBER, REPORT_AT, Scenario
 from tests.reports.expected import drilldowns, expected_tables
 from workflow.report_definitions import FIGURES
@@ -87,21 +89,41 @@ def _as_text(rows: list[list[Any]]) -> list[list[str]]:
 
 
 def test_csv(report: SmtReport, scenario: Scenario) -> None:
-    tables = _csv_tables(render(report, ReportFormat.CSV).decode())
+    tables = _csv_tables(render(report, ReportFormat.CSV, keys=True).decode())
     for key, rows in expected_tables(scenario.refs).items():
         header, *body = tables[key]
         assert header == report.table(key).columns
         assert body == _as_text(rows), key
+    # Without ?keys=1 each block is named by the figure's title, as people read it.
+    human = render(report, ReportFormat.CSV).decode()
+    assert human.startswith("Figure,Period from,2026-11-01,to,2026-11-30\n")
+    titled = _csv_tables(human)
+    assert titled["Challenges raised, by theme"][1:] == _as_text(
+        expected_tables(scenario.refs)["by_theme"]
+    )
+    assert "by_theme" not in titled
 
 
 def test_xlsx(report: SmtReport, scenario: Scenario) -> None:
     book = load_workbook(io.BytesIO(render(report, ReportFormat.XLSX)))
+    used: set[str] = set()
+    names = {t.key: sheet_name(t.title, used) for t in report.tables}
+    assert book.sheetnames == ["Contents", *names.values()]
+    assert names["by_team"] == "Challenges raised, by team and " and len(names["by_team"]) <= 31
     for key, rows in expected_tables(scenario.refs).items():
-        sheet = book[key]
+        sheet = book[names[key]]
         assert sheet["A1"].value == report.table(key).title
         got = [list(r) for r in sheet.iter_rows(min_row=5, values_only=True)]
-        assert [r[: len(rows[0])] for r in got] == rows, key
-    assert len(book["raised"]._charts) == 1  # a native chart beside the table
+        want = [[_day(c) for c in row] for row in rows]  # days are real dates in the sheet
+        assert [r[: len(rows[0])] for r in got] == want, key
+    assert len(book[names["raised"]]._charts) == 1  # a native chart beside the table
+    assert book["Contents"]["B2"].value == datetime(2026, 11, 1)  # a date, not text
+
+
+def _day(cell: Any) -> Any:
+    if isinstance(cell, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", cell):
+        return datetime.fromisoformat(cell)
+    return cell
 
 
 def _squash(text: str) -> str:
@@ -145,6 +167,11 @@ def test_charts_are_svg_with_one_bar_per_row_and_period(report: SmtReport) -> No
     svg = table_chart(report.table("by_iro"))
     assert svg is not None and svg.startswith("<svg")
     # Two IROs (rows 0 and 1) by two periods (columns 1 and 2): four bars; no bar for the total.
-    bars = sorted(re.findall(r'<g id="(bar-\d+-\d+)">', svg))
+    bars = sorted(re.findall(r'<g id="chart-by_iro-(bar-\d+-\d+)">', svg))
     assert bars == ["bar-0-1", "bar-0-2", "bar-1-1", "bar-1-2"]
+    # Every id is the chart's own, and every reference points at one of them.
+    ids = re.findall(r'\bid="([^"]+)"', svg)
+    assert ids and all(i.startswith("chart-by_iro-") for i in ids) and len(ids) == len(set(ids))
+    refs = re.findall(r'(?:href="|url\()#([^"\)]+)', svg)
+    assert set(refs) <= set(ids)
     assert table_chart(report.table("cap")) is None  # measures, not categories: table only

@@ -75,3 +75,23 @@ def test_the_deputy_sees_and_answers_for_an_absent_team_manager(login, raised, r
         "version": version_of(form.text), "response": "Covering for Tara", "actions": "Booked",
         "target_date-day": "2", "target_date-month": "2", "target_date-year": "2031"}, follow_redirects=False)  # fmt: skip
     assert answered.status_code == 303
+
+
+def test_the_admin_landing_page_shows_what_needs_them(login, runtime, people):
+    from sqlmodel import Session
+
+    from workflow.tables import Child, Person
+
+    admin = login("admin@council.test")
+    calm = admin.get("/admin")
+    assert calm.status_code == 200 and 'data-testid="nothing-needed"' in calm.text
+    with Session(runtime.engine) as s:
+        s.add(Person(email="new@council.test", name="Nia New", role="social_worker"))
+        s.add(Child(case_reference="LL3001", display_name="Child LL3001",
+                    legal_status="looked_after", iro_id=people.council.iro))  # fmt: skip
+        s.commit()
+    needs = admin.get("/admin").text
+    assert 'data-testid="nothing-needed"' not in needs
+    assert "1 person has no line manager</a>: Nia New" in needs
+    assert "1 child has no allocated social worker: LL3001" in needs
+    assert "Senior" not in needs.split('data-testid="needs"')[1].split("</ul>")[0]

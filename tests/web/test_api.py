@@ -110,15 +110,14 @@ def test_revoked_tokens_stop_working(anonymous, people, token_for, runtime, logi
     assert anonymous.get("/api/v1/me", headers=headers).status_code == 401
 
 
-def test_admin_issues_a_token_on_a_page(login, people, anonymous):
+def test_admin_cannot_mint_a_token_that_acts_as_a_named_person(login, people, runtime):
+    # The form that once took a person now makes only scoped service tokens.
     page = login("admin@council.test").post(
         "/admin/tokens", data={"person_id": str(people.council.iro), "label": "Reporting script"}
     )
-    token = page.text.split('data-testid="token">', 1)[1].split("<", 1)[0]
-    assert (
-        anonymous.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).json()["name"]
-        == "Imogen Reviewer"
-    )
+    assert page.status_code == 400 and "name of the service" in page.text
+    with Session(runtime.engine) as s:
+        assert s.exec(select(ApiToken)).all() == []
 
 
 def test_token_command_issues_a_working_token(engine, people, anonymous, monkeypatch):

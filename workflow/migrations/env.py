@@ -18,7 +18,9 @@ TABLE_MODULES = (
     "workflow.deadline_tables",
     "workflow.activity_tables",
     "notifications.tables",
+    "workflow.access_tables",
     "api.tables",
+    "api.account_tables",
     "api.ops_tables",
 )
 for _name in TABLE_MODULES:

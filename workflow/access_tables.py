@@ -1,0 +1,41 @@
+"""Tables for who may see a child (IRO cover) and the tamper-evident audit chain."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from workflow.tables import UTCDateTime
+
+
+class IroCover(SQLModel, table=True):
+    """An IRO recorded by an admin as covering another IRO's children, until an end date."""
+
+    __tablename__ = "iro_cover"
+
+    id: int | None = Field(default=None, primary_key=True)
+    covering_iro_id: int = Field(foreign_key="person.id", index=True)
+    for_iro_id: int = Field(foreign_key="person.id")
+    starts_on: date
+    ends_on: date
+    recorded_by_id: int = Field(foreign_key="person.id")
+    recorded_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class AuditLink(SQLModel, table=True):
+    """One link of a hash chain over an append-only log: the row's own digest, and the
+    digest of that with the previous link's, so changing any row breaks every link after."""
+
+    __tablename__ = "audit_link"
+    __table_args__ = (sa.UniqueConstraint("log", "row_id", name="uq_audit_link_log_row"),)
+
+    id: int | None = Field(
+        default=None, primary_key=True, sa_type=sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+    )
+    log: str = Field(max_length=30)
+    row_id: int = Field(sa_type=sa.BigInteger)
+    row_hash: str = Field(max_length=64)
+    chain_hash: str = Field(max_length=64)
+    sealed_at: datetime = Field(sa_type=UTCDateTime)

@@ -1,0 +1,89 @@
+"""Rates: challenges per 100 looked-after children, children challenged for, the share
+settled at social worker or team manager level, and how long challenges took end to end."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from escalation_rules.model import LegalStatus, Role
+from workflow.report_definitions import ENDING_KINDS, INFORMAL, Period, median, share
+from workflow.report_queries.context import COMPARED, ReportContext
+from workflow.report_queries.model import Cell, Table
+from workflow.report_queries.schema import CH, CHILD, EV, PERSON
+from workflow.report_queries.slices import SLICES, in_period, slice_counts
+from workflow.report_queries.sql_calendar import working_day_histogram
+
+SETTLED_LOW = (Role.SOCIAL_WORKER, Role.TEAM_MANAGER)  # the level councils publish
+
+
+def rates_table(conn: Connection, ctx: ReportContext) -> Table:
+    looked_after = _looked_after(conn)
+    raised = slice_counts(conn, SLICES["raised"], ctx.period, ctx.until)
+    counts = [sum(c[i] for c in raised.values()) for i in (0, 1)]
+    children = [_children(conn, ctx, p) for p in (ctx.period, ctx.period.previous())]
+    settled = _settled_low(conn, ctx)
+    days = _raise_to_end(conn, ctx)
+    iros = _iros(conn)
+    table = Table("rates", ["Measure", *COMPARED])
+    table.add(["Looked-after children (on the children's records now)", looked_after,
+               looked_after])  # fmt: skip
+    table.add(["Challenges raised per 100 looked-after children",
+               *(_per_100(n, looked_after) for n in counts)], "raised:*")  # fmt: skip
+    table.add(["Children with at least one challenge raised", *children])
+    table.add(["% resolved at social worker or team manager level (informal included)",
+               *(share(low, total) for low, total in settled)])  # fmt: skip
+    table.add(["Median working days from raise to end (informal included)",
+               *(median(sorted(d)) for d in days)])  # fmt: skip
+    table.add(["Looked-after children per IRO (active IROs, each counted as one post)",
+               *([round(looked_after / iros, 1) if iros else None] * 2)])  # fmt: skip
+    return table
+
+
+def _per_100(count: int, children: int) -> Cell:
+    return round(100 * count / children, 1) if children else None
+
+
+def _looked_after(conn: Connection) -> int:
+    stmt = sa.select(sa.func.count()).where(CHILD.c.legal_status == LegalStatus.LOOKED_AFTER.value)
+    return int(conn.execute(stmt).scalar_one())
+
+
+def _iros(conn: Connection) -> int:
+    stmt = sa.select(sa.func.count()).where(
+        PERSON.c.role == Role.IRO.value, PERSON.c.active.is_(True)
+    )
+    return int(conn.execute(stmt).scalar_one())
+
+
+def _children(conn: Connection, ctx: ReportContext, period: Period) -> int:
+    stmt = sa.select(sa.func.count(sa.distinct(CH.c.child_id))).where(
+        in_period(CH.c.raised_at, period, ctx.until)
+    )
+    return int(conn.execute(stmt).scalar_one())
+
+
+def _settled_low(conn: Connection, ctx: ReportContext) -> list[tuple[int, int]]:
+    """(resolved informally or at a social worker / team manager stage, all resolved)."""
+    low = {INFORMAL, *(s.key for s in ctx.ladder.stages if s.responder in SETTLED_LOW)}
+    by_stage = slice_counts(conn, SLICES["resolved_at_stage"], ctx.period, ctx.until)
+    return [(sum(c[i] for k, c in by_stage.items() if k in low),
+             sum(c[i] for c in by_stage.values())) for i in (0, 1)]  # fmt: skip
+
+
+def _raise_to_end(conn: Connection, ctx: ReportContext) -> list[list[int]]:
+    """Working days from raise to the accept or withdraw, for challenges ended in each period."""
+    span = Period(ctx.period.previous().start, ctx.period.end)
+    cur_lo = ctx.period.bounds()[0]
+    inner = (
+        sa.select(sa.case((EV.c.occurred_at >= cur_lo, 1), else_=0).label("cur"),
+                  CH.c.raised_at.label("started"), EV.c.occurred_at.label("at"))
+        .select_from(EV.join(CH, EV.c.challenge_id == CH.c.id))
+        .where(EV.c.kind.in_(ENDING_KINDS), in_period(EV.c.occurred_at, span, ctx.until))
+        .cte("ended_any").prefix_with("MATERIALIZED")
+    )  # fmt: skip
+    rows = working_day_histogram(conn, ctx, inner, inner.c.started, inner.c.at, (inner.c.cur,))
+    days: list[list[int]] = [[], []]
+    for (cur,), n, count in rows:
+        days[0 if cur else 1].extend([n] * count)
+    return days
