@@ -13,13 +13,14 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from anyio import to_thread
-from fastapi import APIRouter, Depends, FastAPI
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from api import errors
+from api.auth import current_person, optional_person
 from api.failures import UnexpectedErrors
 from api.idempotency import IdempotentApi
 from api.input_guard import ControlCharacterGuard
@@ -67,6 +68,8 @@ def create_app(
         version="0.1.0",
         docs_url=None,
         redoc_url=None,
+        # Outside development the schema is served only to someone signed in (below).
+        openapi_url="/openapi.json" if settings.is_development else None,
         description="Challenges raised by Independent Reviewing Officers, their escalation "
         "and the log. Authenticate with a personal API token: `Authorization: Bearer <token>`.",
     )
@@ -130,8 +133,18 @@ def _docs_html() -> str:
 
 def _add_core_routes(app: FastAPI, settings: WebSettings) -> None:
     @app.get("/docs", include_in_schema=False)
-    def docs() -> HTMLResponse:
+    def docs(request: Request) -> Response:
+        if not settings.is_development:
+            current_person(request)  # SignInRequired: the sign-in page, then back here
         return HTMLResponse(_docs_html())
+
+    if not settings.is_development:
+
+        @app.get("/openapi.json", include_in_schema=False)
+        def openapi(request: Request) -> JSONResponse:
+            if optional_person(request) is None:
+                return errors.problem(401, "Sign in to read the API description")
+            return JSONResponse(app.openapi())
 
     @app.get("/brand.css", include_in_schema=False)
     def brand_css() -> Response:

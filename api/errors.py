@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -109,7 +110,60 @@ def _http_error(request: Request, exc: Exception) -> Response:
     return error_page(request, exc.status_code, str(exc.detail))
 
 
+def _invalid(request: Request, exc: Exception) -> Response:
+    """FastAPI's validation errors, as problem details like every other API error."""
+    assert isinstance(exc, RequestValidationError)
+    problems = [
+        {"field": ".".join(str(p) for p in e.get("loc", ()) if p != "body") or None,
+         "message": str(e.get("msg", ""))}
+        for e in exc.errors()
+    ]  # fmt: skip
+    if is_api_request(request):
+        return problem(422, "The request is not valid: see errors", errors=problems)
+    return error_page(request, 422, "; ".join(str(p["message"]) for p in problems))
+
+
+# The published schema says so: a 422 is a problem with a list of field errors.
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "errors": {"type": "array", "items": {"type": "object", "properties": {
+            "field": {"type": ["string", "null"]}, "message": {"type": "string"}}}},
+    },
+}  # fmt: skip
+
+
+def problem_schema(app: FastAPI) -> None:
+    """Publish 422 answers as `application/problem+json` with `PROBLEM_SCHEMA`."""
+    plain = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = plain()
+            schema.setdefault("components", {}).setdefault("schemas", {})["HTTPValidationError"] = (
+                PROBLEM_SCHEMA
+            )
+            for path in schema.get("paths", {}).values():
+                for operation in path.values():
+                    answer = operation.get("responses", {}).get("422", {})
+                    content = answer.get("content", {})
+                    if "application/json" in content:
+                        content["application/problem+json"] = content.pop("application/json")
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def install(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _invalid)
+    problem_schema(app)
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(SignInRequired, _sign_in_required)
     app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -38,6 +38,7 @@ _STATIC_HEADERS = [
     (b"cross-origin-opener-policy", b"same-origin"),
     (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
 ]
+CACHEABLE = ("/static/", "/assets/", "/brand.css")
 _SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
 
 
@@ -64,6 +65,8 @@ class SecurityHeadersMiddleware:
             await self.app(scope, receive, send)
             return
         policy = self.docs_policy if scope["path"] == "/docs" else PAGE_CSP
+        # Pages, exports and API answers may hold a child's data: no copy in any cache.
+        no_store = not str(scope["path"]).startswith(CACHEABLE)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -71,6 +74,9 @@ class SecurityHeadersMiddleware:
                     h for h in message.get("headers", []) if h[0] != b"content-security-policy"
                 ]
                 headers += [(b"content-security-policy", policy.encode()), *_STATIC_HEADERS]
+                if no_store:
+                    headers = [h for h in headers if h[0].lower() != b"cache-control"]
+                    headers.append((b"cache-control", b"no-store"))
                 if self.secure:
                     headers.append((b"strict-transport-security", b"max-age=31536000"))
                 message["headers"] = headers

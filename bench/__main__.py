@@ -8,7 +8,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-BENCHMARKS = ("bench.actions", "bench.sweep", "bench.report", "bench.web_log")
+BENCHMARKS = ("bench.actions", "bench.sweep", "bench.report", "bench.web_log", "bench.mail")
 
 
 def main() -> int:

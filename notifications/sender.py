@@ -90,6 +90,14 @@ class SendReport:
     cancelled: int = 0  # stale reminders not sent
     errors: list[str] = field(default_factory=list)
 
+    def merge(self, other: SendReport) -> None:
+        self.sent += other.sent
+        self.retrying += other.retrying
+        self.failed += other.failed
+        self.deferred += other.deferred
+        self.cancelled += other.cancelled
+        self.errors += other.errors
+
 
 def claim_due(
     engine: Engine,
@@ -158,18 +166,28 @@ def send_pending(
     claim, ids = claim_due(engine, now, settings.mail_batch_size, lease, clock)
     stale = cancel_stale(engine, ids, claim, report)
     remaining = [i for i in ids if i not in stale]
-    connections = 0
+    report.merge(_send_share(engine, transport, remaining, claim, settings, now))
+    return report
+
+
+def _send_share(
+    engine: Engine,
+    transport: Transport,
+    ids: list[int],
+    claim: str,
+    settings: MailSettings,
+    now: datetime,
+) -> SendReport:
+    """Send `ids` in order over one connection, opening a fresh one after a drop."""
+    report, remaining, connections = SendReport(), list(ids), 0
     while remaining and connections <= MAX_RECONNECTS:
         connections += 1
         try:
             with transport.connect() as connection:
                 while remaining:
-                    if not _send_one(
-                        engine, connection, remaining[0], claim, settings, report, now
-                    ):
-                        remaining.pop(0)
+                    row_id = remaining.pop(0)
+                    if not _send_one(engine, connection, row_id, claim, settings, report, now):
                         break  # that connection is gone: the rest go over a new one
-                    remaining.pop(0)
         except (TemporaryFailure, PermanentFailure) as error:
             report.errors.append(f"cannot connect to the mail server: {error}")
             break
@@ -225,34 +243,52 @@ def _send_one(
                 report.failed += 1
                 return True
         message = build_email(row, settings, attachments_for(session, row_id))
+        session.expunge(row)
     try:
         reply = connection.send(message)
     except (TemporaryFailure, PermanentFailure) as error:
         _failed(engine, row_id, claim, error, settings, report, now)
         return not isinstance(error, ConnectionLost)
-    mark_sent(engine, row_id, claim, reply, now)
+    mark_sent(engine, row_id, claim, reply, now, sent=row)
     log.info("mail sent", extra={"outbox_id": row_id, "smtp_reply": reply[:80]})
     report.sent += 1
     return True
 
 
 def mark_sent(
-    engine: Engine, row_id: int, claim: str, reply: str, now: datetime | None = None
+    engine: Engine,
+    row_id: int,
+    claim: str,
+    reply: str,
+    now: datetime | None = None,
+    sent: OutboxMessage | None = None,
 ) -> None:
-    """Record delivery to the server, and blank the live links kept in the body."""
-    with Session(engine) as session:
-        row = session.get(OutboxMessage, row_id)
-        if row is None or row.claim != claim:
-            return
-        text, html = row.body_text, row.body_html
-        for secret in row.secrets:
-            text = text.replace(secret, "(link removed after sending)")
-            html = html.replace(secret, "(link removed after sending)")
-        row.body_text, row.body_html, row.secrets = text, html, []
-        row.status, row.sent_at, row.lease_until = OutboxStatus.SENT.value, now or utc_now(), None
-        row.smtp_reply, row.last_error = reply[:500], None
-        session.add(row)
-        session.commit()
+    """Record delivery to the server, and blank the live links kept in the body.
+
+    `sent` is the row as it was sent (its bodies and secrets), which saves reading it
+    again; one UPDATE, and only while this sender still holds the claim."""
+    if sent is None:
+        with Session(engine) as session:
+            sent = session.get(OutboxMessage, row_id)
+            if sent is None:
+                return
+            session.expunge(sent)
+    text, html = sent.body_text, sent.body_html
+    for secret in sent.secrets:
+        text = text.replace(secret, "(link removed after sending)")
+        html = html.replace(secret, "(link removed after sending)")
+    values: dict[str, object] = {
+        "status": OutboxStatus.SENT.value, "sent_at": now or utc_now(), "lease_until": None,
+        "smtp_reply": reply[:500], "last_error": None,
+    }  # fmt: skip
+    if sent.secrets:
+        values.update(body_text=text, body_html=html, secrets=[])
+    with engine.begin() as conn:
+        conn.execute(
+            sa.update(OutboxMessage)
+            .where(col(OutboxMessage.id) == row_id, col(OutboxMessage.claim) == claim)
+            .values(**values)
+        )
 
 
 def _failed(

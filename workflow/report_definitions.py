@@ -182,6 +182,11 @@ FIGURES: tuple[Figure, ...] = (
            "from raise to the end (resolved or withdrawn), informal resolution included, for "
            "challenges that ended in the period; and looked-after children per active IRO, "
            "each counted as one full-time post (no working-time fraction is recorded yet)."),
+    Figure("trend", "Trend by quarter", compared=False,
+           definition="Calendar quarters up to the one that holds the period's last day, over "
+           "up to three years, from the first quarter with any challenge: challenges raised, "
+           "resolved (the IRO accepted the response), withdrawn, and CAFCASS referrals made, "
+           "each counted in the quarter in which it happened (London dates)."),
     Figure("open_now", "Open and stuck", compared=False,
            definition="Challenges open at the end of the period and at the time the report is "
            "produced (or the moment it is produced as at), rebuilt from the event log: by "

@@ -22,8 +22,9 @@ REPORT_ROLES = (Role.SMT_READER, Role.HEAD_OF_SERVICE, Role.SENIOR_MANAGER, Role
 ReportReader = Annotated[Person, require_roles(*REPORT_ROLES)]
 
 
-def check_may_see_child(engine: Engine, person: Person, child_reference: str) -> None:
-    """NotPermitted unless `may_see_child`; NotFound when there is no such child."""
+def check_may_see_child(engine: Engine, person: Person, child_reference: str) -> int:
+    """The child's id if `may_see_child`; NotPermitted otherwise; NotFound when there is no
+    such child."""
     with Session(engine) as session:
         child_id = session.execute(
             sa.select(CHILD.c.id).where(CHILD.c.case_reference == child_reference)
@@ -32,6 +33,7 @@ def check_may_see_child(engine: Engine, person: Person, child_reference: str) ->
             raise NotFound("child", child_reference)
         if not may_see_child(session, person, child_id):
             raise NotPermitted(person.name, "see the footprint of", f"for child {child_reference}")
+    return int(child_id)
 
 
 def may_see_child(session: Session, person: Person, child_id: int) -> bool:

@@ -28,8 +28,8 @@ def annual_report_section(report: SmtReport) -> list[str]:
     informal, formal = _n(raised.row("Raised informally")[1]), _n(raised.row("Raised formally")[1])
     went = _n(raised.row("Went formal after informal resolution")[1])
     paragraphs = [
-        f"Between {report.period.label()}, IROs raised {_plural(total, 'challenge')} "
-        f"({before} in the previous period, {report.previous.label()}): {informal} informally "
+        f"From {report.period.label()}, IROs raised {_plural(total, 'challenge')} "
+        f"({before} in the previous period, from {report.previous.label()}): {informal} informally "
         f"and {formal} formally; {_plural(went, 'challenge')} raised informally went on to the "
         "formal process.",
         f"The most common themes were: {_top(t('by_theme'))}. By team: {_top(t('by_team'))}.",

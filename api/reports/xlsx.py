@@ -50,6 +50,8 @@ def report_xlsx(report: SmtReport) -> bytes:
         _sheet(book.create_sheet(name), table)
     contents.column_dimensions["B"].width = 40
     contents.column_dimensions["C"].width = 120
+    for sheet in book.worksheets:
+        no_formulas(sheet)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -76,6 +78,15 @@ def _sheet(sheet: Worksheet, table: Table) -> None:
 
 _BAD = re.compile(r"[\[\]:*?/\\]")
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def no_formulas(sheet: Worksheet) -> None:
+    """openpyxl stores any text starting with "=" as a formula: a team or theme named
+    "=HYPERLINK(...)" would run when the sheet is opened. Keep such text as text."""
+    for row in sheet.iter_rows():
+        for cell in row:
+            if cell.data_type == "f":
+                cell.data_type = "s"
 
 
 def sheet_name(title: str, used: set[str]) -> str:

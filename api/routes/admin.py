@@ -16,12 +16,12 @@ from api.admin_needs import admin_needs
 from api.auth import ReadSession, RuntimeDep, require_roles, revoke_api_token
 from api.forms import FormFields, rule_error
 from api.security import check_form_csrf
-from api.tables import AccessLogEntry, ApiToken
+from api.tables import ApiToken
 from api.templating import flash, render
 from api.tokens import SCOPES, BadToken, create_service_token
 from escalation_rules.explain import explain
 from escalation_rules.model import Role
-from workflow.tables import ChallengeRecord, Child, Person, Team
+from workflow.tables import Person, Team
 
 router = APIRouter(include_in_schema=False, prefix="/admin")
 Admin = Annotated[Person, require_roles(Role.ADMIN)]
@@ -176,28 +176,3 @@ def revoke(request: Request, token_id: int, person: Admin, runtime: RuntimeDep) 
     revoke_api_token(runtime.engine, token_id, datetime.now(UTC))
     flash(request, "The token was revoked.", "Revoked")
     return RedirectResponse("/admin/tokens", status_code=303)
-
-
-@router.get("/access-log")
-def access_log(request: Request, person: Admin, session: ReadSession, page: int = 1) -> Response:
-    page = max(1, min(page, 100_000))
-    per_page = 100
-    log, p, c, ch = _table(AccessLogEntry), _table(Person), _table(ChallengeRecord), _table(Child)
-    rows = session.execute(
-        sa.select(
-            log.c.viewed_at, log.c.via, log.c.what, p.c.name, c.c.reference, ch.c.case_reference
-        )
-        .select_from(
-            log.join(p, p.c.id == log.c.person_id)
-            .outerjoin(c, c.c.id == log.c.challenge_id)
-            .outerjoin(ch, ch.c.id == log.c.child_id)
-        )
-        .order_by(log.c.viewed_at.desc(), log.c.id.desc())
-        .limit(per_page + 1)
-        .offset((page - 1) * per_page)
-    ).all()
-    return render(
-        request,
-        "admin/access_log.html",
-        {"rows": rows[:per_page], "page": page, "more": len(rows) > per_page},
-    )

@@ -29,11 +29,13 @@ FIELD_IDS = {"occurred_on": "occurred_on-day", "kind": "kind", "note": "note"}
 def _footprint(runtime: Runtime, person: Person, reference: str, via: str,
                request: Request | None = None) -> Footprint:  # fmt: skip
     """The footprint; `?as_at=` on the request: only what had happened by then."""
-    check_may_see_child(runtime.engine, person, reference)
+    child_id = check_may_see_child(runtime.engine, person, reference)
     as_at = as_at_from(request.query_params.get("as_at"), datetime.now(UTC)) if request else None
     fp = child_footprint(runtime.engine, runtime.ladders.current, reference, as_at)
     assert person.id is not None
-    record_access(runtime.engine, person.id, via, what=f"footprint of child {reference}")
+    record_access(
+        runtime.engine, person.id, via, child_id=child_id, what=f"footprint of child {reference}"
+    )
     return fp
 
 

@@ -70,11 +70,13 @@ def smt_drilldown(
 def footprint(
     reference: str, person: CurrentPerson, runtime: RuntimeDep, as_at: AsAt = None
 ) -> dict[str, Any]:
-    check_may_see_child(runtime.engine, person, reference)
+    child_id = check_may_see_child(runtime.engine, person, reference)
     moment = as_at_from(as_at, datetime.now(UTC))
     footprint = child_footprint(runtime.engine, runtime.ladders.current, reference, moment)
     assert person.id is not None
-    record_access(runtime.engine, person.id, "api", what=f"footprint of child {reference}")
+    record_access(
+        runtime.engine, person.id, "api", child_id=child_id, what=f"footprint of child {reference}"
+    )
     return footprint_json(footprint)
 
 

@@ -37,6 +37,7 @@ def _context(name="Hugh"):
         "recipient": {"name": name, "role": "head_of_service", "is_iro": False},
         "now": None,
         "list_url": "https://disputes.council.test/challenges",
+        "service_area": "",  # the digest names a Head of Service's area when it has one
         "open": [],
         "due": [],
         "overdue": [],

@@ -95,6 +95,9 @@ RATES = [
     ["Median working days from raise to end (informal included)", 10.0, 3.0],
     ["Looked-after children per IRO (active IROs, each counted as one post)", 1.0, 1.0],
 ]
+# One quarter has challenges: October to December 2026 (everything in the fixture). Raised:
+# A-I (9); resolved A, B, E, I; withdrawn D; one CAFCASS referral (B).
+TREND = [["October to December 2026", 9, 4, 1, 1]]
 LEAVING_CARE = "Care Leavers Team (Leaving Care)"
 OPEN_NOW = [
     ["Informal resolution", 2, 2],
@@ -130,6 +133,7 @@ FIXED: dict[str, list[list[Any]]] = {
     "response_times": RESPONSE_TIMES,
     "cap": CAP,
     "rates": RATES,
+    "trend": TREND,
     "open_now": OPEN_NOW,
     "cafcass": CAFCASS,
     "good_practice": GOOD_PRACTICE,

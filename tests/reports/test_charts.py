@@ -17,7 +17,7 @@ def test_a_chart_is_drawn_once_per_data_version() -> None:
     _svg.cache_clear()
     first = table_chart(_table(3))
     again = table_chart(_table(3))
-    assert first is not None and again is first
+    assert first is not None and again == first
     assert _svg.cache_info().misses == 1 and _svg.cache_info().hits == 1
     changed = table_chart(_table(4))  # a figure changed: drawn afresh
     assert changed is not None and changed != first
@@ -33,3 +33,14 @@ def test_the_pdf_gets_the_same_chart_as_a_png() -> None:
     png = table_chart_png(_table(3))
     assert png is not None and png.startswith(b"\x89PNG")
     assert table_chart_png(_table(3)) is png  # cached too
+
+
+def test_the_trend_covers_three_years_of_calendar_quarters() -> None:
+    from datetime import date
+
+    from workflow.report_queries.trend import quarters_to
+
+    quarters = quarters_to(date(2026, 11, 30))
+    assert len(quarters) == 12
+    assert (quarters[0].start, quarters[-1].end) == (date(2024, 1, 1), date(2026, 12, 31))
+    assert quarters[-1].start == date(2026, 10, 1)

@@ -146,7 +146,8 @@ def test_pdf_text_has_every_row(report: SmtReport, scenario: Scenario) -> None:
 def test_annual_report_prose(report: SmtReport) -> None:
     text = "\n\n".join(annual_report_section(report))
     for sentence in (
-        "IROs raised 6 challenges (3 in the previous period",
+        "From 1 November 2026 to 30 November 2026, IROs raised 6 challenges (3 in the previous "
+        "period, from 1 October 2026 to 31 October 2026)",
         "3 informally and 3 formally; 1 challenge raised informally went on",
         "by the stage at which they were resolved: informal 1, Team manager 1, Senior manager 1",
         "1 challenge was withdrawn",

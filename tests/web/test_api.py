@@ -86,10 +86,9 @@ def test_precise_client_errors(anonymous, people, token_for, raised):
         "/api/v1/challenges", headers=iro, json=_body(review_date="31/02/2026", what_is_wrong="")
     )
     assert invalid.status_code == 422
-    assert {tuple(e["loc"]) for e in invalid.json()["detail"]} == {
-        ("body", "review_date"),
-        ("body", "what_is_wrong"),
-    }
+    # Validation errors are problem details like every other API error, naming the fields.
+    assert invalid.headers["content-type"] == "application/problem+json"
+    assert {e["field"] for e in invalid.json()["errors"]} == {"review_date", "what_is_wrong"}
     sw = token_for(people.council.social_worker)
     assert anonymous.post("/api/v1/challenges", headers=sw, json=_body()).status_code == 403
     withdraw = anonymous.post(

@@ -37,6 +37,7 @@ class FakeProvider:
 
     def __init__(self, email: str) -> None:
         self.email = email
+        self.extra: dict[str, object] = {"email_verified": True}
         self.key = RSAKey.generate_key(2048, parameters={"kid": "k1"})
         self.nonces: dict[str, str] = {}
         self.base = ""
@@ -70,7 +71,7 @@ class FakeProvider:
         code = str(form.get("code"))
         now = int(time.time())
         claims = {"iss": self.base, "sub": "u-1", "aud": CLIENT_ID, "iat": now, "exp": now + 300,
-                  "nonce": self.nonces.pop(code, ""), "email": self.email}  # fmt: skip
+                  "nonce": self.nonces.pop(code, ""), "email": self.email, **self.extra}  # fmt: skip
         id_token = jwt.encode({"alg": "RS256", "kid": "k1"}, claims, self.key)
         return JSONResponse(
             {"access_token": "at", "token_type": "Bearer", "id_token": id_token, "expires_in": 300}
@@ -131,3 +132,25 @@ def test_single_sign_on_refuses_someone_not_set_up(runtime, people, provider, tm
     client, done = _sso(runtime, tmp_path, provider)
     assert done.status_code == 403 and "not set up for this service" in done.text
     assert client.get("/", follow_redirects=False).status_code == 303
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [{}, {"email_verified": False}, {"preferred_username": "iro@council.test"}],
+    ids=["no-verification", "unverified", "username-only"],
+)
+def test_single_sign_on_never_matches_an_unverified_claim(
+    runtime, people, provider, tmp_path, extra
+):
+    provider.extra = extra
+    if "preferred_username" in extra:
+        provider.email = ""
+    client, done = _sso(runtime, tmp_path, provider)
+    assert done.status_code == 403
+    assert client.get("/", follow_redirects=False).status_code == 303
+
+
+def test_entra_domain_verified_email_is_accepted(runtime, people, provider, tmp_path):
+    provider.extra = {"xms_edov": True}
+    _, done = _sso(runtime, tmp_path, provider)
+    assert done.status_code == 303

@@ -79,3 +79,16 @@ def test_a_service_token_reads_only_its_scope_and_is_named_in_the_access_log(app
         assert (
             s.exec(select(AccessLogEntry).where(AccessLogEntry.person_id.is_not(None))).all() == []
         )
+
+
+def test_validation_errors_are_problem_details_as_published(app, people, token_for):
+    client = TestClient(app)
+    bad = client.post(
+        "/api/v1/tokens", json={"label": "", "days": 0}, headers=token_for(people.council.iro)
+    )
+    assert bad.status_code == 422 and bad.headers["content-type"] == "application/problem+json"
+    body = bad.json()
+    assert body["status"] == 422 and {e["field"] for e in body["errors"]} == {"label", "days"}
+    published = client.get("/openapi.json").json()
+    answer = published["paths"]["/api/v1/tokens"]["post"]["responses"]["422"]["content"]
+    assert list(answer) == ["application/problem+json"]

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from escalation_rules.model import Ladder
 from workflow.report_definitions import Period
-from workflow.report_queries import activity, counts, now, rates, timeliness
+from workflow.report_queries import activity, counts, now, rates, timeliness, trend
 from workflow.report_queries.context import ReportContext, no_jit
 from workflow.report_queries.drilldown import drilldown
 from workflow.report_queries.model import Cell, SmtReport, Table
@@ -42,7 +42,8 @@ Builder = Callable[[Connection, ReportContext], Table]
 BUILDERS: tuple[Builder, ...] = (
     counts.raised_table, counts.theme_table, counts.team_table, counts.iro_table,
     counts.highest_table, counts.resolved_table, counts.outcomes_table,
-    timeliness.response_table, timeliness.cap_table, rates.rates_table, now.open_table,
+    timeliness.response_table, timeliness.cap_table, rates.rates_table, trend.trend_table,
+    now.open_table,
     now.stuck_table,
     counts.cafcass_table, activity.impact_table, counts.good_practice_table,
     activity.contacts_table, activity.caseload_table,
