@@ -19,12 +19,7 @@ from workflow.tables import Child, Person, Theme
 
 Row = tuple[str, str, str | None]
 NO_SOCIAL_WORKER = "No allocated social worker"
-LEGAL_STATUS_LABELS = {
-    LegalStatus.LOOKED_AFTER: "Looked after (in care)",
-    LegalStatus.CHILD_PROTECTION: "Child protection plan",
-    LegalStatus.CHILD_IN_NEED: "Child in need",
-    LegalStatus.CARE_LEAVER: "Care leaver",
-}
+LEGAL_STATUS_LABELS = {status: status.label for status in LegalStatus}
 
 
 def legal_status_label(value: str) -> str:

@@ -61,6 +61,19 @@ class LegalStatus(StrEnum):
     CHILD_IN_NEED = "child_in_need"
     CARE_LEAVER = "care_leaver"
 
+    @property
+    def label(self) -> str:
+        """The legal status in the council's words, for pages and the change history."""
+        return _LEGAL_STATUS_LABELS[self]
+
+
+_LEGAL_STATUS_LABELS = {
+    LegalStatus.LOOKED_AFTER: "Looked after (in care)",
+    LegalStatus.CHILD_PROTECTION: "Child protection plan",
+    LegalStatus.CHILD_IN_NEED: "Child in need",
+    LegalStatus.CARE_LEAVER: "Care leaver",
+}
+
 
 @dataclass(frozen=True, slots=True)
 class Reminder:

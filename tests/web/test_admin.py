@@ -88,5 +88,5 @@ def test_the_admin_landing_page_shows_what_needs_them(login, runtime, people):
     needs = admin.get("/admin").text
     assert 'data-testid="nothing-needed"' not in needs
     assert "1 person has no line manager</a>: Nia New" in needs
-    assert "1 child has no allocated social worker: LL3001" in needs
+    assert "1 child has no allocated social worker</a>: LL3001" in needs
     assert "Senior" not in needs.split('data-testid="needs"')[1].split("</ul>")[0]
