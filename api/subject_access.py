@@ -20,6 +20,7 @@ from api.auth import record_access
 from api.tables import AccessLogEntry
 from notifications.tables import InboundMail, OutboxAttachment, OutboxMessage
 from workflow.activity_tables import IroActivity
+from workflow.change_history import ChangeRecord
 from workflow.errors import NotFound
 from workflow.tables import ChallengeEvent, ChallengeRecord, Child, Person
 
@@ -126,6 +127,13 @@ def _emails(conn: Connection, challenge_ids: Sequence[int]) -> dict[str, list[di
     return {"sent": out, "received": inbound}
 
 
+def _changes(conn: Connection, child_id: int) -> list[dict[str, Any]]:
+    """Every edit an admin made to the child's record (the change history)."""
+    t = _t(ChangeRecord)
+    mine = sa.and_(t.c.record_kind == "child", t.c.record_id == child_id)
+    return _rows(conn, sa.select(t).where(mine).order_by(t.c.id), "change_record")
+
+
 def _access(conn: Connection, child_id: int, challenge_ids: Sequence[int]) -> list[dict[str, Any]]:
     log = _t(AccessLogEntry)
     about = sa.or_(log.c.child_id == child_id, log.c.challenge_id.in_(challenge_ids))
@@ -149,6 +157,7 @@ def gather(engine: Engine, reference: str, produced_by: str, now: datetime) -> S
                 .order_by(activity.c.id),
                 "iro_activity",
             ),
+            "changes": _changes(conn, child["id"]),
             "emails": _emails(conn, ids),
             "access_log": _access(conn, child["id"], ids),
             "people": {str(k): v for k, v in _names(conn).items()},

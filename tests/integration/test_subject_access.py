@@ -19,6 +19,7 @@ from api.subject_access import export_child, gather
 from notifications.tables import InboundMail
 from tests.factories import new_challenge
 from workflow.activity import NewActivity, record_activity
+from workflow.change_history import record_changes
 from workflow.errors import NotFound
 from workflow.services import raise_challenge, take_action
 from workflow.settings import get_settings
@@ -46,6 +47,9 @@ def _history(runtime, council) -> tuple[str, str]:
         ).scalar_one()
         s.add(InboundMail(raw_sha256="a" * 64, raw=RAW, source="test", received_at=now,
                           status="applied", challenge_id=challenge_id, subject="Re: LL1001"))  # fmt: skip
+        for ref in ("LL1001", "LL1002"):
+            record_changes(s, "child", council.children[ref], {"Legal status": "Child in need"},
+                           {"Legal status": f"Looked after ({ref})"}, council.senior_manager, now)  # fmt: skip
         s.commit()
     record_access(runtime.engine, council.social_worker, "page", child_id=council.children["LL1001"],
                   what="footprint LL1001")  # fmt: skip
@@ -69,6 +73,7 @@ def test_the_export_holds_everything_about_the_child_and_nothing_else(runtime, c
     assert [e["kind"] for e in challenges[paused]["events"]] == ["raise_formal", "pause"]
     assert challenges[paused]["events"][1]["details"]["reason"] == "waiting for the review"
     assert [a["note"] for a in data["activities"]] == ["Saw her at school"]
+    assert [c["after"] for c in data["changes"]] == ["Looked after (LL1001)"]
     assert [m["raw"] for m in data["emails"]["received"]] == [RAW.decode()]
     assert all("secrets" not in m for m in data["emails"]["sent"]), "no live links"
     with runtime.engine.connect() as conn:
@@ -76,7 +81,7 @@ def test_the_export_holds_everything_about_the_child_and_nothing_else(runtime, c
             sa.text("SELECT count(*) FROM mail_outbox o JOIN challenge c ON c.id = o.challenge_id "
                     "WHERE c.child_id = :c"), {"c": council.children["LL1001"]},
         ).scalar_one()  # fmt: skip
-    assert len(data["emails"]["sent"]) == sent
+    assert sent > 0 and len(data["emails"]["sent"]) == sent
     assert [v["what"] for v in data["access_log"]] == ["footprint LL1001"]
 
 
@@ -102,7 +107,8 @@ def test_the_pdf_shows_the_record(runtime, council):
     text = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True)
     words = text.stdout.decode()
     for expected in ("Everything held about Child LL1001", paused, "waiting for the review",
-                     "Saw her at school", "Booked for 9 December", "footprint LL1001"):  # fmt: skip
+                     "Saw her at school", "Booked for 9 December", "footprint LL1001",
+                     "Looked after (LL1001)"):  # fmt: skip
         assert expected in words
 
 

@@ -1,8 +1,8 @@
 """retention: the retention record, the marker that lets only the retention run delete
 from the access log, and a child's date of birth (their record is kept until 75)
 
-Revision ID: 0009_retention
-Revises: 0008_security
+Revision ID: 0010_retention
+Revises: 0009_change_history
 Create Date: 2026-11-30
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 import workflow.tables
 
-revision: str = "0009_retention"
-down_revision: str | None = "0008_security"
+revision: str = "0010_retention"
+down_revision: str | None = "0009_change_history"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
