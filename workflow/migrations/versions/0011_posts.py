@@ -1,7 +1,7 @@
 """Posts people hold, and the team a child's case sits with
 
-Revision ID: 0010_posts
-Revises: 0009_change_history
+Revision ID: 0011_posts
+Revises: 0010_retention
 Create Date: 2026-11-30
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0010_posts"
-down_revision: str | None = "0009_change_history"
+revision: str = "0011_posts"
+down_revision: str | None = "0010_retention"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
