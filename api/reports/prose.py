@@ -29,12 +29,14 @@ def annual_report_section(report: SmtReport) -> list[str]:
     went = _n(raised.row("Went formal after informal resolution")[1])
     paragraphs = [
         f"From {report.period.label()}, IROs raised {_plural(total, 'challenge')} "
-        f"({before} in the previous period, from {report.previous.label()}): {informal} informally "
+        f"({_previous(report, before)}): {informal} informally "
         f"and {formal} formally; {_plural(went, 'challenge')} raised informally went on to the "
         "formal process.",
         f"The most common themes were: {_top(t('by_theme'))}. By team: {_top(t('by_team'))}.",
         _stages(report),
         _timeliness(report),
+        "What changed for children, by the kind of outcome the IRO recorded on accepting: "
+        f"{_top(t('outcome_kinds'), 5)}.",
         f"{_plural(_n(outcomes.row('CAFCASS referrals')[1]), 'referral')} to CAFCASS "
         f"{'was' if _n(outcomes.row('CAFCASS referrals')[1]) == 1 else 'were'} made "
         f"({_top(t('cafcass'))}), and {_plural(_n(t('good_practice').row('Total')[1]), 'good-practice alert')} "
@@ -43,6 +45,12 @@ def annual_report_section(report: SmtReport) -> list[str]:
         _open(report),
     ]  # fmt: skip
     return paragraphs
+
+
+def _previous(report: SmtReport, before: int) -> str:
+    if not report.previous_has_data:
+        return f"no data for the previous period, from {report.previous.label()}"
+    return f"{before} in the previous period, from {report.previous.label()}"
 
 
 def _stages(report: SmtReport) -> str:

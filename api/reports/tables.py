@@ -47,6 +47,7 @@ def report_json(report: SmtReport) -> dict[str, Any]:
         "previous_period": {
             "from": report.previous.start.isoformat(),
             "to": report.previous.end.isoformat(),
+            "has_data": report.previous_has_data,
         },
         "generated_at": report.generated_at.isoformat(),
         "ladder": report.ladder_name,

@@ -28,6 +28,8 @@ def report_xlsx(report: SmtReport) -> bytes:
     contents["A1"].font = Font(bold=True, size=14)
     contents.append(["Period from", report.period.start, "to", report.period.end])
     contents.append(["Previous period from", report.previous.start, "to", report.previous.end])
+    if not report.previous_has_data:
+        contents.append(["Previous period", "No data for the previous period"])
     produced = report.generated_at.astimezone(LONDON).replace(tzinfo=None)
     contents.append(["Produced (London time)", produced])
     if report.as_at and report.as_at < report.generated_at:

@@ -20,7 +20,7 @@ from api.reports.tables import shown
 from api.reports.xlsx import sheet_name
 from tests.reports.conftest import NOVEMBER, REPORT_AT, Scenario
 from tests.reports.expected import drilldowns, expected_tables
-from workflow.report_definitions import FIGURES
+from workflow.report_definitions import FIGURES, Period
 from workflow.report_queries import SmtReport, drilldown, smt_report
 
 
@@ -69,7 +69,7 @@ def test_json(report: SmtReport, scenario: Scenario) -> None:
     data = json.loads(render(report, ReportFormat.JSON))
     expected = expected_tables(scenario.refs)
     assert data["period"] == {"from": "2026-11-01", "to": "2026-11-30"}
-    assert data["previous_period"] == {"from": "2026-10-01", "to": "2026-10-31"}
+    assert data["previous_period"] == {"from": "2026-10-01", "to": "2026-10-31", "has_data": True}
     for table in data["tables"]:
         assert [r["cells"] for r in table["rows"]] == expected[table["key"]], table["key"]
         assert table["definition"]
@@ -154,6 +154,8 @@ def test_annual_report_prose(report: SmtReport) -> None:
         "Managers gave 4 responses to formal challenges; 50.0% came on time, with a median of "
         "6.0 working days (90th percentile 7.0); 1 stage ran out of time",
         "Of 2 formal challenges that ended, 2 ended within the overall cap (median 10.0",
+        "What changed for children, by the kind of outcome the IRO recorded on accepting: Care "
+        "plan updated (2); Service or placement provided (1).",
         "1 referral to CAFCASS was made (Failed to prepare the care plan (1))",
         "1 good-practice alert",
         "IROs saw or contacted 3 children (4 contacts), held 1 midway review",
@@ -176,3 +178,23 @@ def test_charts_are_svg_with_one_bar_per_row_and_period(report: SmtReport) -> No
     refs = re.findall(r'(?:href="|url\()#([^"\)]+)', svg)
     assert set(refs) <= set(ids)
     assert table_chart(report.table("cap")) is None  # measures, not categories: table only
+
+
+def test_a_period_with_nothing_before_it_says_no_data_for_the_previous_period(
+    scenario: Scenario,
+) -> None:
+    """October is the fixture's first month: September's zeros are "no data", not "none"."""
+    rt = scenario.runtime
+    october = smt_report(rt.engine, rt.ladders.current, Period.month(2026, 10), REPORT_AT)
+    assert not october.previous_has_data
+    prose = "\n\n".join(annual_report_section(october))
+    assert (
+        "IROs raised 3 challenges (no data for the previous period, from 1 September 2026 " in prose
+    )
+    assert json.loads(render(october, ReportFormat.JSON))["previous_period"]["has_data"] is False
+    book = load_workbook(io.BytesIO(render(october, ReportFormat.XLSX)))
+    contents = [[c.value for c in row] for row in book["Contents"].iter_rows(max_row=6)]
+    assert ["Previous period", "No data for the previous period"] in [r[:2] for r in contents]
+    pdf = _squash(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(
+        render(october, ReportFormat.PDF))).pages[:1]))  # fmt: skip
+    assert "no data for the previous period: nothing was recorded before 1 October 2026" in pdf

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from escalation_rules.model import Ladder
@@ -60,4 +61,14 @@ def smt_report(engine: Engine, ladder: Ladder, period: Period, now: datetime,
     with engine.connect() as conn:
         no_jit(conn)
         tables = [build(conn, ctx) for build in BUILDERS]
-    return SmtReport(period, period.previous(), now, ladder.name, tables, as_at=moment)
+        earlier = anything_before(conn, period)
+    return SmtReport(period, period.previous(), now, ladder.name, tables, as_at=moment,
+                     previous_has_data=earlier)  # fmt: skip
+
+
+def anything_before(conn: Connection, period: Period) -> bool:
+    """Whether any challenge or IRO activity was recorded before the period began."""
+    start = period.bounds()[0]
+    raised = sa.select(CH.c.id).where(CH.c.raised_at < start).limit(1)
+    dated = sa.select(ACT.c.id).where(ACT.c.occurred_on < period.start).limit(1)
+    return conn.execute(raised).first() is not None or conn.execute(dated).first() is not None

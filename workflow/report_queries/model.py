@@ -49,6 +49,9 @@ class SmtReport:
     ladder_name: str
     tables: list[Table]
     as_at: datetime | None = None  # what the log held then; None: when generated
+    # False when nothing at all was recorded before the period began (the service was not
+    # yet in use): the previous period's zeros then mean "no data", not "none happened".
+    previous_has_data: bool = True
 
     @property
     def moment(self) -> datetime:
