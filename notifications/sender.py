@@ -34,10 +34,11 @@ from sqlmodel import Session, col, select
 
 from notifications.attachments import Attachment, attachments_of
 from notifications.composing import compose_due
+from notifications.send_failures import record_failure
 from notifications.sent_marks import Sent, mark_sent_batch
 from notifications.settings import MailSettings, MailTransport, get_mail_settings
 from notifications.staleness import cancel_stale
-from notifications.tables import MailAlert, OutboxMessage, OutboxStatus
+from notifications.tables import OutboxMessage, OutboxStatus
 from notifications.transport import (
     Connection,
     ConnectionLost,
@@ -52,7 +53,6 @@ from workflow.tables import utc_now
 # the fields go in `extra`, which the process's log set-up renders as keys.
 log = logging.getLogger("iro_disputes.mail")
 
-BACKOFF_SECONDS = (60, 300, 900, 1800, 3600, 7200, 14400)
 # Fresh connections one run may open after a connection drops under a message.
 MAX_RECONNECTS = 3
 # 'sent' is committed for up to this many messages at once, or after this long.
@@ -305,68 +305,9 @@ def _send_one(
     try:
         reply = connection.send(item.message)
     except (TemporaryFailure, PermanentFailure) as error:
-        _failed(engine, row_id, claim, error, settings, report, marks.now)
+        record_failure(engine, row_id, claim, error, settings, report, marks.now)
         return not isinstance(error, ConnectionLost)
     marks.add(item.row, reply)
     log.info("mail sent", extra={"outbox_id": row_id, "smtp_reply": reply[:80]})
     report.sent += 1
     return True
-
-
-def _failed(
-    engine: Engine,
-    row_id: int,
-    claim: str,
-    error: Exception,
-    settings: MailSettings,
-    report: SendReport,
-    now: datetime,
-) -> None:
-    with Session(engine) as session:
-        row = session.get(OutboxMessage, row_id)
-        if row is None or row.claim != claim or row.status != OutboxStatus.SENDING.value:
-            return
-        row.last_error, row.lease_until = str(error)[:2000], None
-        give_up = isinstance(error, PermanentFailure) or row.attempts >= settings.mail_max_attempts
-        if give_up:
-            row.status = OutboxStatus.FAILED.value
-            session.add(
-                MailAlert(
-                    kind="send_failed",
-                    message=f"Gave up sending '{row.subject}' to {row.to_address} after "
-                    f"{row.attempts} attempt(s): {error}",
-                    outbox_id=row.id,
-                    challenge_id=row.challenge_id,
-                    created_at=now,
-                )
-            )
-            report.failed += 1
-            log.error("mail failed: given up", extra={"outbox_id": row_id, "kind": row.kind,
-                      "attempts": row.attempts, "error": str(error)[:300]})  # fmt: skip
-        else:
-            row.status = OutboxStatus.PENDING.value
-            row.next_attempt_at = now + timedelta(seconds=backoff(row.attempts))
-            report.retrying += 1
-            log.warning("mail to retry", extra={"outbox_id": row_id, "kind": row.kind,
-                        "attempts": row.attempts, "error": str(error)[:300],
-                        "next_attempt_at": row.next_attempt_at.isoformat()})  # fmt: skip
-        report.errors.append(str(error))
-        session.add(row)
-        session.commit()
-
-
-def backoff(attempts: int) -> int:
-    return BACKOFF_SECONDS[min(max(attempts, 1), len(BACKOFF_SECONDS)) - 1]
-
-
-def retry_failed(engine: Engine, row_id: int, now: datetime) -> bool:
-    """An admin's 'try again' on a failed message."""
-    with Session(engine) as session:
-        result = session.execute(
-            sa.update(OutboxMessage)
-            .where(col(OutboxMessage.id) == row_id)
-            .where(col(OutboxMessage.status) == OutboxStatus.FAILED.value)
-            .values(status=OutboxStatus.PENDING.value, next_attempt_at=now, attempts=0)
-        )
-        session.commit()
-        return bool(result.rowcount)  # type: ignore[attr-defined]
