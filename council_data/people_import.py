@@ -15,8 +15,9 @@ import io
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
@@ -28,13 +29,14 @@ from workflow.tables import Child, Person, Team
 PEOPLE_REQUIRED = ("email", "name", "role")
 PEOPLE_OPTIONAL = ("team", "service_area", "manager_email", "deputy_email", "absent", "active")
 CHILDREN_REQUIRED = ("case_reference", "display_name", "legal_status")
-CHILDREN_OPTIONAL = ("social_worker_email", "iro_email")
+CHILDREN_OPTIONAL = ("social_worker_email", "iro_email", "date_of_birth")
 
 _EMAIL = re.compile(r"^[^@\s,;<>()\"']+@[^@\s,;<>()\"'.]+(\.[^@\s,;<>()\"'.]+)+$")
 _CASE_REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/\-]*$")
 _YES = frozenset({"yes", "y", "true", "1"})
 _NO = frozenset({"no", "n", "false", "0"})
 _MAX_NAME = 200
+_LONDON = ZoneInfo("Europe/London")
 
 
 @dataclass(frozen=True, order=True)
@@ -499,7 +501,30 @@ def _child_in(row: _Row, people: Mapping[str, Person], problems: _Problems) -> d
     ):
         if row.has(column):
             values[attr] = _holder(row, column, role, people, problems)
+    if row.has("date_of_birth"):
+        values["date_of_birth"] = _birth_date(row, problems)
     return values
+
+
+def _birth_date(row: _Row, problems: _Problems) -> date | None:
+    """A date of birth as 2011-03-27 or 27/03/2011 (how spreadsheets in England write it)."""
+    text = row.get("date_of_birth")
+    if not text:
+        return None
+    for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            born = datetime.strptime(text, pattern).replace(tzinfo=_LONDON).date()
+            break
+        except ValueError:
+            continue
+    else:
+        problems.add(row.line, "date_of_birth", f"'{text}' must be a date like 27/03/2011 "
+                     "or 2011-03-27")  # fmt: skip
+        return None
+    if born > datetime.now(_LONDON).date():
+        problems.add(row.line, "date_of_birth", f"'{text}' is in the future")
+        return None
+    return born
 
 
 def _holder(

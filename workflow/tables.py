@@ -66,6 +66,8 @@ class Child(SQLModel, table=True):
     case_reference: str = Field(max_length=40, unique=True)
     display_name: str = Field(max_length=200)
     legal_status: str = Field(max_length=40)
+    # Optional: the record (and its challenges) is kept until the 75th birthday.
+    date_of_birth: date | None = None
     social_worker_id: int | None = Field(default=None, foreign_key="person.id", index=True)
     iro_id: int | None = Field(default=None, foreign_key="person.id", index=True)
 
