@@ -75,9 +75,28 @@ def _rows(conn: Connection, query: sa.Select[Any], table: str) -> list[dict[str,
     ]
 
 
-def _names(conn: Connection) -> Mapping[int, str]:
+# Columns that name a person by number, in any of the exported tables.
+PERSON_COLUMNS = frozenset({
+    "person_id", "actor_id", "raised_by_id", "responder_id", "iro_id", "social_worker_id",
+    "recipient_id", "assigned_by_id", "changed_by_id",
+})  # fmt: skip
+
+
+def _named(value: Any) -> set[int]:
+    """Every person id the exported rows mention (nested rows included)."""
+    if isinstance(value, list):
+        return set().union(*(_named(v) for v in value)) if value else set()
+    if not isinstance(value, dict):
+        return set()
+    ids = {v for k, v in value.items() if k in PERSON_COLUMNS and isinstance(v, int)}
+    return ids.union(*(_named(v) for v in value.values() if isinstance(v, dict | list)))
+
+
+def _names(conn: Connection, ids: set[int]) -> Mapping[int, str]:
+    """Only the people the export mentions, not the council's whole staff list."""
     people = _t(Person)
-    return {r.id: f"{r.name} <{r.email}>" for r in conn.execute(sa.select(people))}
+    rows = conn.execute(sa.select(people).where(people.c.id.in_(sorted(ids))).order_by(people.c.id))
+    return {r.id: f"{r.name} <{r.email}>" for r in rows}
 
 
 def _child_row(conn: Connection, reference: str) -> dict[str, Any]:
@@ -160,8 +179,8 @@ def gather(engine: Engine, reference: str, produced_by: str, now: datetime) -> S
             "changes": _changes(conn, child["id"]),
             "emails": _emails(conn, ids),
             "access_log": _access(conn, child["id"], ids),
-            "people": {str(k): v for k, v in _names(conn).items()},
         }
+        sections["people"] = {str(k): v for k, v in _names(conn, _named(sections)).items()}
     return SubjectAccessExport(reference, now, produced_by, sections)
 
 

@@ -20,7 +20,7 @@ from api.forms import FormFields, parse_date, require_text, rule_error
 from api.templating import render
 from escalation_rules.model import Ladder, Role
 from workflow import queries
-from workflow.errors import NotFound, RuleViolation
+from workflow.errors import NoResponder, NotFound, RuleViolation
 from workflow.runtime import Runtime
 from workflow.services import InformalDiscussion, NewChallenge, raise_challenge
 from workflow.tables import Child, Person, Theme
@@ -37,6 +37,7 @@ FIELDS = (
     "outcome_wanted",
     "discussed_with",
     "agreed_actions",
+    "high_risk_reason",
 )
 DATES = ("review_date", "discussed_on", "agreed_by")
 
@@ -73,8 +74,10 @@ def _validate(
         errors["review_date-day"] = "The date of the review must be today or in the past"
     impact = require_text(answers, "impact_on_child", "Enter the impact on the child", errors)
     outcome = require_text(answers, "outcome_wanted", "Enter the outcome wanted", errors)
+    high_risk = answers.get("high_risk_reason", "") if ladder.high_risk_may_skip_informal else ""
+    skips = route == "formal" and bool(high_risk)
     informal = _informal(
-        answers, errors, today, needed=route == "informal" or ladder.informal_first
+        answers, errors, today, needed=route == "informal" or (ladder.informal_first and not skips)
     )
     if errors:
         return None, errors
@@ -88,6 +91,7 @@ def _validate(
         formal=route == "formal",
         stage=answers.get("stage") if route == "formal" else None,
         informal=informal,
+        high_risk_reason=high_risk if skips else None,
     ), {}
 
 
@@ -132,6 +136,7 @@ def _form(
             "themes": _themes(session),
             "stages": [(s.key, s.name) for s in ladder.starting_stages],
             "informal_first": ladder.informal_first,
+            "high_risk": ladder.high_risk_may_skip_informal,
         },
         status_code=status,
     )
@@ -150,7 +155,8 @@ def check_answers(
 ) -> Response:
     answers = _answers(form)
     ladder = runtime.ladders.current
-    new, errors = _validate(answers, session, ladder, datetime.now(UTC).date())
+    now = datetime.now(UTC)
+    new, errors = _validate(answers, session, ladder, now.date())
     if new is None or request.query_params.get("change"):
         return _form(request, session, ladder, answers, errors, 422 if errors else 200)
     assert person.id is not None
@@ -165,7 +171,9 @@ def check_answers(
             "route_rows": route,
             "missing": missing,
             "answer_rows": answer_rows(session, new),
+            "errors": {"choose-stage": missing} if missing else {},
         },
+        status_code=422 if missing else 200,
     )
 
 
@@ -185,6 +193,8 @@ def confirm(
             errors = rule_error(
                 error, {"informal": "discussed_with", "informal_discussion": "discussed_with"}
             )
+        except NoResponder as error:
+            errors = {"stage": str(error)}
     return _form(request, session, ladder, answers, errors, 422)
 
 

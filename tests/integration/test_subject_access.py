@@ -83,6 +83,10 @@ def test_the_export_holds_everything_about_the_child_and_nothing_else(runtime, c
         ).scalar_one()  # fmt: skip
     assert sent > 0 and len(data["emails"]["sent"]) == sent
     assert [v["what"] for v in data["access_log"]] == ["footprint LL1001"]
+    named = set(data["people"].values())
+    assert "Sam Worker <sw@council.test>" in named, "the viewer in the access log"
+    assert "Ada Director <ad@council.test>" in named, "who changed the child's record"
+    assert "Omar Reviewer <iro2@council.test>" not in named, "nobody the export does not mention"
 
 
 def test_the_export_is_itself_on_the_access_log(runtime, council):

@@ -62,6 +62,11 @@ def test_the_deputy_sees_and_answers_for_an_absent_team_manager(login, raised, r
     iro.post(f"/challenges/{raised}/actions/escalate",
              data={"version": version_of(iro.get(f"/challenges/{raised}/actions/escalate").text),
                    "stage": "team_manager", "reason": "No answer"})  # fmt: skip
+    with Session(runtime.engine) as s:  # the deputy acts only while Tara is away
+        tara = s.exec(select(Person).where(Person.email == "tm@council.test")).one()
+        tara.absent = True
+        s.add(tara)
+        s.commit()
     deputy = login("dtm@council.test")
     assert raised in deputy.get("/").text
     form = deputy.get(f"/challenges/{raised}/actions/respond")
