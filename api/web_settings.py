@@ -21,9 +21,9 @@ from zxcvbn import zxcvbn
 from escalation_rules.model import Role
 
 PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "secret", "dev", "development"})
-MIN_SECRET_DISTINCT = 12
-MIN_SECRET_BITS = 100.0
-MIN_SECRET_GUESSES_LOG10 = 20  # about 2^66 guesses
+MIN_SECRET_DISTINCT = 8
+MIN_SECRET_BITS = 80.0
+MIN_SECRET_GUESSES_LOG10 = 24  # about 2^80 guesses
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 
@@ -31,8 +31,9 @@ def secret_weakness(key: str) -> str | None:
     """Why `key` would be a guessable signing secret, or None when it looks random.
 
     Length alone lets "k" * 48 through. A random key of 32 or more characters has many
-    distinct characters and at least MIN_SECRET_BITS of Shannon entropy (token_hex(16)
-    about 115 bits, token_urlsafe(48) about 340); zxcvbn catches the patterned rest
+    distinct characters and at least MIN_SECRET_BITS of Shannon entropy (in 100,000 draws
+    the least was 9 distinct and 92 bits for token_hex(16), 300 bits for
+    token_urlsafe(48)); zxcvbn catches the patterned rest
     (alphabet runs, keyboard walks, words repeated)."""
     if key.strip().lower() in PLACEHOLDER_SECRETS:
         return "is empty or a placeholder"

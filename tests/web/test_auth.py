@@ -125,6 +125,7 @@ def test_cookie_is_secure_outside_development(runtime, people, tmp_path):
     [
         ("k" * 48, "only 1 different characters"),
         ("Zq8#" * 12, "only 4 different characters"),
+        ("abababab01010101" * 2 + "cdcdcdcd", "only 6 different characters"),
         ("abcdefghijklmnopqrstuvwxyz0123456789", "follows a pattern"),
         ("a1b2c3d4e5f6g7h8" * 3, "follows a pattern"),
         ("short-but-random-Q8z", "is 20 characters long"),
