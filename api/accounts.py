@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -24,6 +24,7 @@ from api.tables import ApiToken, PasswordCredential
 from notifications.messages import add_message
 from notifications.settings import MailSettings
 from workflow.errors import DomainError, NotFound
+from workflow.people_records import set_active
 from workflow.tables import Person
 
 INVITE = "invite"
@@ -152,12 +153,11 @@ def unlock(engine: Engine, person_id: int) -> None:
         session.commit()
 
 
-def deactivate(engine: Engine, person_id: int, now: datetime) -> int:
-    """A leaver: no sign-in, every session and token ends at once. Returns sessions ended."""
+def deactivate(engine: Engine, person_id: int, now: datetime, by_id: int | None = None) -> int:
+    """A leaver: no sign-in, every session and token ends at once. Returns sessions ended.
+    Recorded in the person's change history (`by_id` None: done on the server)."""
     with Session(engine) as session:
-        person = _person(session, person_id)
-        person.active = False
-        session.add(person)
+        set_active(session, person_id, False, by_id, now)
         ended = end_sessions_of(session, person_id, now, "deactivated")
         session.execute(
             sa.update(ApiToken)
@@ -173,10 +173,10 @@ def deactivate(engine: Engine, person_id: int, now: datetime) -> int:
         return ended
 
 
-def reactivate(engine: Engine, person_id: int) -> None:
+def reactivate(
+    engine: Engine, person_id: int, now: datetime | None = None, by_id: int | None = None
+) -> None:
     """Let a person sign in again. Their old tokens stay revoked; they set up new ones."""
     with Session(engine) as session:
-        person = _person(session, person_id)
-        person.active = True
-        session.add(person)
+        set_active(session, person_id, True, by_id, now or datetime.now(UTC))
         session.commit()

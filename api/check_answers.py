@@ -11,20 +11,15 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from api.templating import london_time, long_date
-from escalation_rules.deadlines import DeadlineRules
-from escalation_rules.model import Ladder, LegalStatus, Role
+from escalation_rules.model import Ladder, LegalStatus
 from workflow.directory import Directory
+from workflow.routing import Preview, preview_new
 from workflow.services import NewChallenge
 from workflow.tables import Child, Person, Theme
 
 Row = tuple[str, str, str | None]
 NO_SOCIAL_WORKER = "No allocated social worker"
-LEGAL_STATUS_LABELS = {
-    LegalStatus.LOOKED_AFTER: "Looked after (in care)",
-    LegalStatus.CHILD_PROTECTION: "Child protection plan",
-    LegalStatus.CHILD_IN_NEED: "Child in need",
-    LegalStatus.CARE_LEAVER: "Care leaver",
-}
+LEGAL_STATUS_LABELS = {status: status.label for status in LegalStatus}
 
 
 def legal_status_label(value: str) -> str:
@@ -53,51 +48,46 @@ def where_it_goes(
 ) -> tuple[list[Row], str | None]:
     """Who it will go to and when it will be due, and what is missing if nobody can answer.
 
-    This is the current responder lookup, the one raising uses; a richer preview from the
-    ladder rules (copies, fallbacks) can replace this function without touching the page.
+    `workflow.routing.preview` is the lookup raising uses: the ladder's route, "any of",
+    fallbacks and deputies, so the page says what raising will do.
     """
     if not new.formal or new.stage is None:
         informal = new.informal
         by = f"End of {long_date(informal.agreed_by)}" if informal else "Not given"
         return [("Route", "Informal resolution", "route"), ("Actions due", by, None)], None
-    stage = ladder.stage(new.stage)
-    responder = Directory(session).responder(stage.responder, child, iro_id)
-    due = DeadlineRules(ladder).stage_deadline(stage, now).due_at
+    seen = preview_new(Directory(session), ladder, new.stage, child, iro_id, now)
+    stage = seen.stage
+    due = "No timescale: the challenge is reported to this level"
+    if seen.due_at is not None:
+        due = f"{london_time(seen.due_at)} ({stage.working_days} working days)"
     rows: list[Row] = [
         ("Route", f"Formal challenge, starting at {stage.name}", "route"),
-        ("It will go to", _responder(session, responder, stage.responder, child), None),
-        ("Response due", f"{london_time(due)} ({stage.working_days} working days)", None),
+        ("It will go to", _responder(session, ladder, seen), None),
+        ("Response due", due, None),
     ]
-    missing = None
-    if responder is None:
-        missing = _missing(stage.responder, child)
-    return rows, missing
+    return rows, str(seen.problem) if seen.problem else None
 
 
-def _responder(session: Session, responder: int | None, role: Role, child: Child) -> str:
-    if responder is None:
-        return f"Nobody found: no {role.label.lower()} for this child"
-    return f"{_name(session, responder, 'Unknown')} ({role.label})"
-
-
-def _missing(role: Role, child: Child) -> str:
-    if child.social_worker_id is None:
-        return (
-            f"{child.case_reference} has no allocated social worker, so there is no "
-            f"{role.label.lower()} to send the challenge to. Ask an administrator to allocate "
-            "a social worker, or choose another stage."
-        )
-    return (
-        f"Nobody holds the role of {role.label.lower()} in the social worker's line of "
-        "management, and no deputy is named. Ask an administrator to update the people "
-        "records, or choose another stage."
-    )
+def _responder(session: Session, ladder: Ladder, seen: Preview) -> str:
+    if seen.responder_id is None:
+        return "Nobody found"
+    holder = _name(session, seen.responder_id, "Unknown")
+    post = " or ".join(ladder.post_name(p) for p in seen.stage.responder.posts)
+    if seen.acting_id not in (None, seen.responder_id):
+        acting = _name(session, seen.acting_id, "Unknown")
+        return f"{acting} (deputy for {holder}, who is away)"
+    return f"{holder} ({'fallback for ' if seen.fallback_used else ''}{post})"
 
 
 def answer_rows(session: Session, new: NewChallenge) -> list[Row]:
     theme = session.exec(select(Theme).where(Theme.key == new.theme_key)).first()
     rows: list[Row] = [
         ("Theme", theme.label if theme else new.theme_key, "theme_key"),
+        *(
+            [("Informal resolution skipped because", new.high_risk_reason, "high_risk_reason")]
+            if new.high_risk_reason
+            else []
+        ),
         ("What is wrong", new.what_is_wrong, "what_is_wrong"),
         ("Date of the review", long_date(new.review_date), "review_date-day"),
         ("Impact on the child", new.impact_on_child, "impact_on_child"),

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from workflow.change_history import record_changes
+from workflow.people_records import person_shown
 from workflow.tables import Person
 
 log = logging.getLogger(__name__)
@@ -47,7 +50,7 @@ def directory_person(
         if person.directory_object_id != (object_id or None):
             _link(person, object_id)
         if group_roles:
-            _apply_group_role(person, claims, group_roles)
+            _apply_group_role(session, person, claims, group_roles)
         session.add(person)
         session.commit()
         return person
@@ -79,7 +82,7 @@ def _link(person: Person, object_id: str) -> None:
 
 
 def _apply_group_role(
-    person: Person, claims: Mapping[str, Any], group_roles: Mapping[str, str]
+    session: Session, person: Person, claims: Mapping[str, Any], group_roles: Mapping[str, str]
 ) -> None:
     if "groups" in (claims.get("_claim_names") or {}):
         raise DirectorySignInRefused(
@@ -95,4 +98,9 @@ def _apply_group_role(
         )
     if person.role != role:
         log.info("role of %s set from directory groups: %s -> %s", person.email, person.role, role)
+        before = person_shown(session, person)
         person.role = role
+        assert person.id is not None
+        # In the person's change history, made by no one (the directory, at sign-in).
+        record_changes(session, "person", person.id, before, person_shown(session, person),
+                       None, datetime.now(UTC))  # fmt: skip

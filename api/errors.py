@@ -19,6 +19,7 @@ from api.templating import render
 from workflow.errors import (
     ConcurrentUpdate,
     DomainError,
+    NoResponder,
     NotFound,
     NotPermitted,
     RuleViolation,
@@ -30,6 +31,7 @@ STATUS_FOR: tuple[tuple[type[DomainError], int], ...] = (
     (TransitionNotAllowed, 409),
     (ConcurrentUpdate, 409),
     (RuleViolation, 422),
+    (NoResponder, 422),
     (NotPermitted, 403),
 )
 TITLES = {
@@ -83,6 +85,9 @@ def _domain_error(request: Request, exc: Exception) -> Response:
         extra: dict[str, Any] = {}
         if isinstance(exc, RuleViolation):
             extra["errors"] = [{"field": exc.field, "message": exc.problem}]
+        if isinstance(exc, NoResponder):
+            extra.update(stage=exc.stage, stage_name=exc.stage_name, missing=list(exc.missing))
+            extra["errors"] = [{"field": "stage", "message": str(exc)}]
         if isinstance(exc, TransitionNotAllowed):
             extra.update(action=exc.action, state=exc.state)
         return problem(status, str(exc), **extra)

@@ -12,6 +12,7 @@ from escalation_rules.model import Ladder, Role
 from workflow import queries
 from workflow.domain import Challenge
 from workflow.errors import NotFound
+from workflow.routing import may_raise_on
 from workflow.runtime import Runtime
 from workflow.services import allowed_actions, lifecycle
 from workflow.states import Action
@@ -59,6 +60,8 @@ class Offered:
         if row.responder_id is not None and _may_answer(runtime, person, row.responder_id,
                                                         session):  # fmt: skip
             return self.responder
+        if Action.ESCALATE in self.iro and _may_raise(runtime, person, row.reference, session):
+            return [Action.ESCALATE]  # a post the ladder lets raise a higher stage
         return []
 
 
@@ -74,6 +77,14 @@ def _may_answer(
     assert person.id is not None
     with reading_uow(runtime, session) as uow:
         return uow.directory.may_answer_for(person.id, responder_id)
+
+
+def _may_raise(
+    runtime: Runtime, person: Person, reference: str, session: Session | None = None
+) -> bool:
+    assert person.id is not None
+    with reading_uow(runtime, session) as uow:
+        return may_raise_on(uow.session, person.id, reference)
 
 
 def offered_actions(runtime: Runtime, reference: str, session: Session | None = None) -> Offered:

@@ -15,23 +15,29 @@ import io
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
 from escalation_rules.model import LegalStatus, Role
-from workflow.tables import Child, Person, Team
+from workflow.tables import Child, Person, PersonPost, Team
 
 PEOPLE_REQUIRED = ("email", "name", "role")
-PEOPLE_OPTIONAL = ("team", "service_area", "manager_email", "deputy_email", "absent", "active")
+PEOPLE_OPTIONAL = (
+    "team", "service_area", "manager_email", "deputy_email", "absent", "active", "posts",
+)  # fmt: skip
 CHILDREN_REQUIRED = ("case_reference", "display_name", "legal_status")
-CHILDREN_OPTIONAL = ("social_worker_email", "iro_email")
+CHILDREN_OPTIONAL = ("social_worker_email", "iro_email", "date_of_birth", "team")
+_POST = re.compile(r"^[a-z0-9]+(?:[_-][a-z0-9]+)*$")
 
 _EMAIL = re.compile(r"^[^@\s,;<>()\"']+@[^@\s,;<>()\"'.]+(\.[^@\s,;<>()\"'.]+)+$")
 _CASE_REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/\-]*$")
 _YES = frozenset({"yes", "y", "true", "1"})
 _NO = frozenset({"no", "n", "false", "0"})
 _MAX_NAME = 200
+_LONDON = ZoneInfo("Europe/London")
 
 
 @dataclass(frozen=True, order=True)
@@ -235,6 +241,7 @@ class _PersonIn:
     deputy: str | None
     absent: bool | None
     active: bool | None
+    posts: tuple[str, ...] | None = None
 
 
 def import_people(session: Session, csv_text: str) -> ImportResult:
@@ -269,7 +276,27 @@ def _person_in(row: _Row, problems: _Problems) -> _PersonIn:
         deputy=_email(row, "deputy_email", problems) if opt("deputy_email") else None,
         absent=_flag(row, "absent", False, problems) if opt("absent") else None,
         active=_flag(row, "active", True, problems) if opt("active") else None,
+        posts=_posts(row, problems) if opt("posts") else None,
     )
+
+
+def _posts(row: _Row, problems: _Problems) -> tuple[str, ...]:
+    """The posts the ladder names that this person holds: `head_of_qa; iro_manager`."""
+    found: list[str] = []
+    roles = {r.value for r in Role}
+    for raw in row.get("posts").split(";"):
+        post = raw.strip().lower()
+        if not post:
+            continue
+        if not _POST.match(post) or len(post) > 60:
+            problems.add(
+                row.line, "posts", f"'{raw.strip()}' is not a post key (such as head_of_qa)"
+            )
+        elif post in roles:
+            problems.add(row.line, "posts", f"'{post}' is a role: put it in the role column")
+        elif post not in found:
+            found.append(post)
+    return tuple(found)
 
 
 def _check_teams(people: list[_PersonIn], problems: _Problems) -> None:
@@ -396,16 +423,39 @@ def _write_people(
         if p.deputy is not None:
             person.deputy_id = stored[p.deputy].id if p.deputy else None
     session.flush()
+    posts_before = _write_posts(session, people, stored)
     for p in people:
         old = before.get(p.email)
+        moved = p.posts is not None and set(p.posts) != posts_before.get(p.email, set())
         if old is None:
             result.created += 1
-        elif old != _snapshot(stored[p.email]):
+        elif moved or old != _snapshot(stored[p.email]):
             result.updated += 1
         else:
             result.unchanged += 1
     session.commit()
     return result
+
+
+def _write_posts(
+    session: Session, people: list[_PersonIn], stored: dict[str, Person]
+) -> dict[str, set[str]]:
+    """Replace the posts of everyone whose row has a posts cell; the posts held before."""
+    before: dict[str, set[str]] = {}
+    for p in people:
+        person_id = stored[p.email].id
+        if p.posts is None or person_id is None:
+            continue
+        rows = session.exec(select(PersonPost).where(PersonPost.person_id == person_id)).all()
+        before[p.email] = {r.post for r in rows}
+        for row in rows:
+            if row.post not in p.posts:
+                session.delete(row)
+        for post in p.posts:
+            if post not in before[p.email]:
+                session.add(PersonPost(person_id=person_id, post=post))
+    session.flush()
+    return before
 
 
 def _snapshot(person: Person) -> tuple[Any, ...]:
@@ -432,7 +482,8 @@ def import_children(session: Session, csv_text: str) -> ImportResult:
     rows = _read(csv_text, CHILDREN_REQUIRED, CHILDREN_OPTIONAL, problems)
     _duplicates(rows, lambda r: r.get("case_reference"), "case_reference", problems)
     people = {p.email.lower(): p for p in session.exec(select(Person))}
-    children = [_child_in(row, people, problems) for row in rows]
+    teams = {t.name.lower(): t for t in session.exec(select(Team))}
+    children = [_child_in(row, people, teams, problems) for row in rows]
     if problems.found:
         session.rollback()
         return ImportResult(errors=problems.sorted())
@@ -453,7 +504,9 @@ def import_children(session: Session, csv_text: str) -> ImportResult:
     return result
 
 
-def _child_in(row: _Row, people: Mapping[str, Person], problems: _Problems) -> dict[str, Any]:
+def _child_in(
+    row: _Row, people: Mapping[str, Person], teams: Mapping[str, Team], problems: _Problems
+) -> dict[str, Any]:
     reference = row.get("case_reference")
     if not reference:
         problems.add(row.line, "case_reference", "enter the case reference")
@@ -475,7 +528,44 @@ def _child_in(row: _Row, people: Mapping[str, Person], problems: _Problems) -> d
     ):
         if row.has(column):
             values[attr] = _holder(row, column, role, people, problems)
+    if row.has("date_of_birth"):
+        values["date_of_birth"] = _birth_date(row, problems)
+    if row.has("team"):
+        values["team_id"] = _team(row, teams, problems)
     return values
+
+
+def _birth_date(row: _Row, problems: _Problems) -> date | None:
+    """A date of birth as 2011-03-27 or 27/03/2011 (how spreadsheets in England write it)."""
+    text = row.get("date_of_birth")
+    if not text:
+        return None
+    for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            born = datetime.strptime(text, pattern).replace(tzinfo=_LONDON).date()
+            break
+        except ValueError:
+            continue
+    else:
+        problems.add(row.line, "date_of_birth", f"'{text}' must be a date like 27/03/2011 "
+                     "or 2011-03-27")  # fmt: skip
+        return None
+    if born > datetime.now(_LONDON).date():
+        problems.add(row.line, "date_of_birth", f"'{text}' is in the future")
+        return None
+    return born
+
+
+def _team(row: _Row, teams: Mapping[str, Team], problems: _Problems) -> int | None:
+    """The team the child's case sits with: where fallbacks look when no worker is allocated."""
+    name = row.get("team")
+    if not name:
+        return None
+    team = teams.get(name.lower())
+    if team is None:
+        problems.add(row.line, "team", f"no team called '{name}' (import the people file first)")
+        return None
+    return team.id
 
 
 def _holder(

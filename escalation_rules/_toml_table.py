@@ -92,6 +92,16 @@ class Table:
             return default
         return value
 
+    def days_or_none(self, key: str, default: int, required: bool = False) -> int | None:
+        """A whole number of working days greater than 0, or the string "none"."""
+        if self.data.get(key) == "none":
+            return None
+        value = self.data.get(key)
+        if isinstance(value, str):
+            self.fail(key, f'must be a whole number of working days or "none", got {value!r}')
+            return default
+        return self.count(key, default, minimum=1, required=required)
+
     def clock(self, key: str, default: time) -> time:
         value = self.fetch(key, str, 'a time such as "17:00"')
         if value is None:

@@ -81,12 +81,34 @@ class DeadlineRules:
             return first
         return self.effective_start_day(start)
 
-    def stage_deadline(self, stage: Stage, start: datetime) -> Deadline:
+    def following_deadline(self, previous_due: datetime, working_days: int) -> Deadline:
+        """A stage opened by a timeout: day 1 is the working day after the last one ran out.
+
+        The timeout fires at (or after) the end of the previous stage's last working
+        day; counting from that moment would lose a working day at every step.
+        """
+        if working_days < 1:
+            raise ValueError(f"working_days must be >= 1, not {working_days}")
+        previous = self.local_date(previous_due)
+        first = self.calendar.next_working_day(previous)
+        last = self.calendar.add_working_days(first, working_days - 1)
+        skipped = self.calendar.skipped_between(previous, last)
+        return Deadline(self.end_of(last), first, last, tuple(skipped))
+
+    def stage_deadline(
+        self, stage: Stage, start: datetime, after: datetime | None = None
+    ) -> Deadline | None:
+        """None for a stage with no timescale; `after`: the due moment a timeout ended."""
+        if stage.working_days is None:
+            return None
+        if after is not None:
+            return self.following_deadline(after, stage.working_days)
         return self.deadline(start, stage.working_days)
 
-    def cap_deadline(self, formal_start: datetime) -> Deadline:
-        """When the whole formal process should be finished (IRO Handbook 6.2)."""
-        return self.deadline(formal_start, self.ladder.overall_cap_working_days)
+    def cap_deadline(self, start: datetime) -> Deadline | None:
+        """When the whole formal process should be finished (IRO Handbook 6.2), if capped."""
+        days = self.ladder.overall_cap_working_days
+        return None if days is None else self.deadline(start, days)
 
     def shift(self, due_at: datetime, working_days: int) -> datetime:
         """Move a due moment forward by whole working days, due at the end of that day.

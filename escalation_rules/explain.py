@@ -1,39 +1,52 @@
 """What a ladder would do with a challenge raised at a given moment, for an admin to check.
 
-Every stage is timed from the same start, as if the challenge began at that stage, so an
-admin can see each timescale and the days it skips (bank holidays, local closures).
+The climb: the first stage where a challenge may start opens at the start moment, and
+each stage after it opens as a timeout would open it, with working day 1 on the working
+day after the previous stage ran out (no working day lost). A stage whose timeout asks
+the IRO is timed as if the IRO escalated at that moment. A stage with no timescale ends
+the timed climb: the stages above it open only when someone escalates.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
-from zoneinfo import ZoneInfo
 
 from escalation_rules.deadlines import Deadline, DeadlineRules
-from escalation_rules.model import Ladder, Role
-
-_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_WEEKEND = ("Saturday", "Sunday")
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+from escalation_rules.model import CountedFrom, Ladder, Stage, TimeoutAction
 
 
 @dataclass(frozen=True)
 class StageExplanation:
     key: str
     name: str
-    responder: Role
-    working_days: int
-    deadline: Deadline
+    responder: str  # such as "assistant_team_manager or team_manager"
+    fallbacks: tuple[str, ...]
+    working_days: int | None
+    deadline: Deadline | None  # None: no timescale, or not reached by timeouts
+    on_timeout: TimeoutAction
+    reminders: tuple[datetime, ...]
+    raised_by: tuple[str, ...]
+    copy: tuple[str, ...]
+    notify: tuple[str, ...]
 
     @property
-    def due_at(self) -> datetime:
-        return self.deadline.due_at
+    def due_at(self) -> datetime | None:
+        return self.deadline.due_at if self.deadline else None
 
     @property
     def skipped(self) -> tuple[tuple[date, str], ...]:
-        return self.deadline.skipped
+        return self.deadline.skipped if self.deadline else ()
+
+
+@dataclass(frozen=True)
+class InformalExplanation:
+    required: bool
+    working_days: int | None
+    counted_from: CountedFrom
+    on_timeout: TimeoutAction
+    deadline: Deadline | None  # None: the date the IRO agrees is the only limit
+    high_risk_may_skip: bool
 
 
 @dataclass(frozen=True)
@@ -45,17 +58,15 @@ class LadderExplanation:
     start: datetime
     effective_start_day: date
     first_day: date
+    informal: InformalExplanation
     stages: tuple[StageExplanation, ...]
-    cap_working_days: int
-    cap: Deadline
+    cap_working_days: int | None
+    cap: Deadline | None
+    cap_counted_from: CountedFrom
 
 
 def explain(ladder: Ladder, start: datetime) -> LadderExplanation:
     rules = DeadlineRules(ladder)
-    stages = tuple(
-        StageExplanation(s.key, s.name, s.responder, s.working_days, rules.stage_deadline(s, start))
-        for s in ladder.stages
-    )
     return LadderExplanation(
         ladder_id=ladder.id,
         ladder_name=ladder.name,
@@ -64,93 +75,69 @@ def explain(ladder: Ladder, start: datetime) -> LadderExplanation:
         start=start,
         effective_start_day=rules.effective_start_day(start),
         first_day=rules.first_day(start),
-        stages=stages,
+        informal=_informal(ladder, rules, start),
+        stages=_climb(ladder, rules, start),
         cap_working_days=ladder.overall_cap_working_days,
         cap=rules.cap_deadline(start),
+        cap_counted_from=ladder.cap_counted_from,
     )
 
 
-def _day(d: date) -> str:
-    return f"{_DAYS[d.weekday()]} {d.day} {_MONTHS[d.month - 1]} {d.year}"
+def _informal(ladder: Ladder, rules: DeadlineRules, start: datetime) -> InformalExplanation:
+    terms = ladder.informal
+    days = terms.working_days
+    return InformalExplanation(
+        required=ladder.informal_first,
+        working_days=days,
+        counted_from=terms.counted_from,
+        on_timeout=terms.on_timeout,
+        deadline=None if days is None else rules.deadline(start, days),
+        high_risk_may_skip=ladder.high_risk_may_skip_informal,
+    )
 
 
-def _moment(moment: datetime, expl: LadderExplanation) -> str:
-    """Such as "Mon 4 Jan 2027 17:00 GMT", in the ladder's local time."""
-    local = moment.astimezone(ZoneInfo(expl.timezone))
-    return f"{_day(local.date())} {local:%H:%M} {local.tzname()}"
+def _climb(ladder: Ladder, rules: DeadlineRules, start: datetime) -> tuple[StageExplanation, ...]:
+    first = ladder.starting_stages[0]
+    out: list[StageExplanation] = []
+    previous: Deadline | None = None
+    opened, timed = start, True
+    for stage in ladder.stages:
+        reached = ladder.index_of(stage.key) >= ladder.index_of(first.key)
+        deadline = None
+        if reached and timed:
+            after = previous.due_at if previous else None
+            deadline = rules.stage_deadline(stage, start, after=after)
+            opened = after or start
+            timed = deadline is not None
+            previous = deadline
+        reminders = _reminders(rules, deadline, opened) if deadline else ()
+        out.append(_stage(stage, deadline, reminders))
+    return tuple(out)
 
 
-def _plural(n: int) -> str:
-    return f"{n} working day" + ("" if n == 1 else "s")
+def _reminders(rules: DeadlineRules, deadline: Deadline, opened: datetime) -> tuple[datetime, ...]:
+    # As the workflow plans them: a reminder point before the stage opened is skipped.
+    times = rules.reminder_times(deadline.due_at)
+    return tuple(when for _, when in times if opened < when < deadline.due_at)
 
 
-def to_text(expl: LadderExplanation) -> str:
-    """A plain table an admin can read in a terminal."""
-    rows = [("Stage", "Responder", "Timescale", "Due")]
-    for s in expl.stages:
-        rows.append((s.name, s.responder.label, _plural(s.working_days), _moment(s.due_at, expl)))
-    cap_due = _moment(expl.cap.due_at, expl)
-    rows.append(("Overall cap", "", _plural(expl.cap_working_days), cap_due))
-    widths = [max(len(row[i]) for row in rows) for i in range(4)]
-    table = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
-    table = [line.rstrip() for line in table]
-    return "\n".join([*_heading(expl), "", *table, "", *_skipped_lines(expl)]) + "\n"
+def _stage(
+    stage: Stage, deadline: Deadline | None, reminders: tuple[datetime, ...]
+) -> StageExplanation:
+    return StageExplanation(
+        key=stage.key,
+        name=stage.name,
+        responder=_route_label(stage.responder.label, stage.responder.route),
+        fallbacks=tuple(_route_label(w.label, w.route) for w in stage.fallbacks),
+        working_days=stage.working_days,
+        deadline=deadline,
+        on_timeout=stage.on_timeout,
+        reminders=reminders,
+        raised_by=stage.raised_by,
+        copy=tuple(w.label for w in stage.copy),
+        notify=tuple(w.label for w in stage.notify),
+    )
 
 
-def _heading(expl: LadderExplanation) -> list[str]:
-    return [
-        f"Ladder: {expl.ladder_name} ({expl.ladder_id}), hash {expl.content_hash[:12]}",
-        f"Raised: {_moment(expl.start, expl)}",
-        f"Clock starts: {_day(expl.effective_start_day)}; working day 1 is {_day(expl.first_day)}",
-    ]
-
-
-def _skipped_lines(expl: LadderExplanation) -> list[str]:
-    # One list for the whole ladder: the stages' lists are beginnings of the cap's.
-    # Plain weekends are only counted, so the holidays and closures stand out.
-    days = dict(expl.cap.skipped)
-    for s in expl.stages:
-        days.update(s.skipped)
-    special = sorted(d for d, reason in days.items() if reason not in _WEEKEND)
-    weekend = len(days) - len(special)
-    if not special:
-        return [f"No holidays or closures inside these timescales ({weekend} weekend days)."]
-    lines = ["Not counted, besides ordinary weekends:"]
-    lines.extend(f"  {_day(d):<16} {days[d]}" for d in special)
-    lines.append(f"  and {weekend} weekend days.")
-    return lines
-
-
-def _skipped_json(skipped: tuple[tuple[date, str], ...]) -> list[dict[str, str]]:
-    return [{"date": d.isoformat(), "reason": reason} for d, reason in skipped]
-
-
-def _deadline_json(deadline: Deadline, expl: LadderExplanation) -> dict[str, Any]:
-    return {
-        "due_at": deadline.due_at.astimezone(ZoneInfo(expl.timezone)).isoformat(),
-        "first_day": deadline.first_day.isoformat(),
-        "last_day": deadline.last_day.isoformat(),
-        "skipped": _skipped_json(deadline.skipped),
-    }
-
-
-def to_json_dict(expl: LadderExplanation) -> dict[str, Any]:
-    """JSON-ready: times in ISO 8601 with the ladder's local offset."""
-    stages = [
-        {
-            "key": s.key,
-            "name": s.name,
-            "responder": s.responder.value,
-            "working_days": s.working_days,
-            **_deadline_json(s.deadline, expl),
-        }
-        for s in expl.stages
-    ]
-    return {
-        "ladder": {"id": expl.ladder_id, "name": expl.ladder_name, "hash": expl.content_hash},
-        "start": expl.start.astimezone(ZoneInfo(expl.timezone)).isoformat(),
-        "effective_start_day": expl.effective_start_day.isoformat(),
-        "first_day": expl.first_day.isoformat(),
-        "stages": stages,
-        "cap": {"working_days": expl.cap_working_days, **_deadline_json(expl.cap, expl)},
-    }
+def _route_label(label: str, route: object) -> str:
+    return f"{label} ({route})" if route else label

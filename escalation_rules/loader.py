@@ -7,6 +7,7 @@ for children's cases, so a typo must stop the load rather than fall back to a de
 from __future__ import annotations
 
 import hashlib
+import re
 import tomllib
 from collections.abc import Iterable
 from datetime import date, time
@@ -14,18 +15,19 @@ from importlib import resources
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from escalation_rules._toml_table import SLUG, LadderProblem, Table, expected
+from escalation_rules._toml_table import SLUG, LadderProblem, Table
+from escalation_rules._who import WhoReader
 from escalation_rules.model import (
     CafcassGuards,
+    CountedFrom,
     DayOne,
+    InformalRules,
     Ladder,
     LegalStatus,
     Reminder,
-    Role,
     Stage,
     TimeoutAction,
 )
-from escalation_rules.responders import RESPONDER_ROLES
 
 __all__ = [
     "LadderError",
@@ -49,6 +51,10 @@ _TOP_KEYS = (
     "reminders",
     "cafcass",
     "stages",
+    "posts",
+    "informal",
+    "high_risk_may_skip_informal",
+    "cap_counted_from",
 )
 _STAGE_KEYS = (
     "key",
@@ -58,7 +64,11 @@ _STAGE_KEYS = (
     "may_start_here",
     "copy",
     "on_timeout",
+    "fallback",
+    "notify",
+    "raised_by",
 )
+_INFORMAL_KEYS = ("working_days", "counted_from", "on_timeout")
 _REMINDER_KEYS = ("working_days_before", "at")
 _CAFCASS_KEYS = ("legal_statuses", "requires_formal_process")
 
@@ -131,7 +141,7 @@ def parse_ladder(data: bytes, file: str) -> Ladder:
     except UnicodeDecodeError as exc:
         raise LadderError(file, problem=f"not UTF-8 text ({exc.reason})") from exc
     except tomllib.TOMLDecodeError as exc:
-        raise LadderError(file, problem=f"not valid TOML: {exc}") from exc
+        raise LadderError(file, problem=f"not valid TOML: {_toml_problem(exc, data)}") from exc
     sink: list[LadderProblem] = []
     ladder = _read_ladder(Table(document, "", sink), hashlib.sha256(data).hexdigest())
     if sink:
@@ -139,23 +149,73 @@ def parse_ladder(data: bytes, file: str) -> Ladder:
     return ladder
 
 
+def _toml_problem(exc: tomllib.TOMLDecodeError, data: bytes) -> str:
+    """tomllib says "Cannot overwrite a value" without the key: name it from the line."""
+    where = re.search(r"at line (\d+)", str(exc))
+    if not str(exc).startswith("Cannot overwrite") or where is None:
+        return str(exc)
+    lines = data.decode("utf-8").splitlines()
+    number = int(where[1])
+    line = lines[number - 1] if 0 < number <= len(lines) else ""
+    key = re.match(r"\s*([^=\s]+)\s*=", line)
+    name = key[1] if key else "a key"
+    return f"duplicate key {name!r} at line {number} (each key may be given once per table)"
+
+
 def _read_ladder(top: Table, content_hash: str) -> Ladder:
     top.check_keys(_TOP_KEYS)
+    who = WhoReader(top)
+    posts = who.posts
+    informal_first = top.flag("informal_first", True)
     return Ladder(
         id=top.slug("id"),
         name=top.text("name", required=True),
         description=top.text("description"),
-        stages=_read_stages(top),
+        stages=_read_stages(top, who),
         content_hash=content_hash,
-        informal_first=top.flag("informal_first", True),
-        overall_cap_working_days=top.count("overall_cap_working_days", 20, minimum=1),
+        informal_first=informal_first,
+        overall_cap_working_days=top.days_or_none("overall_cap_working_days", 20),
+        cap_counted_from=_read_cap_from(top),
         day_one=top.choice("day_one", DayOne, DayOne.NEXT_WORKING_DAY, "day_one value"),
         end_of_day=top.clock("end_of_day", time(17, 0)),
         timezone=_read_timezone(top),
         closure_days=_read_closure_days(top),
         reminders=tuple(_read_reminder(t) for t in top.tables("reminders")),
         cafcass=_read_cafcass(top.table("cafcass")),
+        posts=posts,
+        informal=_read_informal(top.table("informal")),
+        high_risk_may_skip_informal=_read_high_risk(top, informal_first),
     )
+
+
+def _read_cap_from(top: Table) -> CountedFrom:
+    value = top.choice("cap_counted_from", CountedFrom, CountedFrom.FORMAL_START, "starting point")
+    if value is CountedFrom.REVIEW_DATE:
+        top.fail("cap_counted_from", "the cap counts from 'formal_start' or 'raised'")
+    return value
+
+
+def _read_informal(table: Table | None) -> InformalRules:
+    if table is None:
+        return InformalRules()
+    table.check_keys(_INFORMAL_KEYS)
+    counted_from = table.choice("counted_from", CountedFrom, CountedFrom.RAISED, "starting point")
+    if counted_from is CountedFrom.FORMAL_START:
+        table.fail("counted_from", "informal resolution counts from 'raised' or 'review_date'")
+    return InformalRules(
+        working_days=table.count("working_days", 0, minimum=1) or None,
+        counted_from=counted_from,
+        on_timeout=table.choice("on_timeout", TimeoutAction, TimeoutAction.ASK_IRO,
+                                "on_timeout value"),
+    )  # fmt: skip
+
+
+def _read_high_risk(top: Table, informal_first: bool) -> bool:
+    allowed = top.flag("high_risk_may_skip_informal", False)
+    if allowed and not informal_first:
+        top.fail("high_risk_may_skip_informal",
+                 "only meaningful with informal_first = true (this ladder is formal from the start)")  # fmt: skip
+    return allowed
 
 
 def _read_timezone(top: Table) -> str:
@@ -196,43 +256,36 @@ def _read_cafcass(table: Table | None) -> CafcassGuards:
     return CafcassGuards(statuses, table.flag("requires_formal_process", False))
 
 
-def _read_stages(top: Table) -> tuple[Stage, ...]:
+def _read_stages(top: Table, who: WhoReader) -> tuple[Stage, ...]:
     tables = top.tables("stages", required=True)
     if "stages" in top.data and not tables and isinstance(top.data["stages"], list):
         top.fail("stages", "must have at least one stage ([[stages]])")
-    stages = tuple(_read_stage(t, is_top=i == len(tables) - 1) for i, t in enumerate(tables))
+    stages = tuple(_read_stage(t, who, is_top=i == len(tables) - 1) for i, t in enumerate(tables))
     _check_stage_keys(top, stages)
     if stages and not any(s.may_start_here for s in stages):
         top.fail("stages", "no stage has may_start_here = true, so no challenge could start")
     return stages
 
 
-def _read_stage(table: Table, is_top: bool) -> Stage:
+def _read_stage(table: Table, who: WhoReader, is_top: bool) -> Stage:
     table.check_keys(_STAGE_KEYS)
+    may_start_here = table.flag("may_start_here", True)
+    raised_by = who.raisers(table)
+    if may_start_here and "iro" not in raised_by:
+        table.fail("raised_by", "a stage where a challenge may start must include 'iro': only "
+                   "IROs raise new challenges (or set may_start_here = false)")  # fmt: skip
     return Stage(
         key=table.slug("key"),
         name=table.text("name", required=True),
-        responder=_read_responder(table),
-        working_days=table.count("working_days", 1, minimum=1, required=True),
-        may_start_here=table.flag("may_start_here", True),
-        copy=_read_copy(table),
+        responder=who.responder(table),
+        working_days=table.days_or_none("working_days", 1, required=True),
+        may_start_here=may_start_here,
+        copy=who.people(table, "copy"),
         on_timeout=_read_on_timeout(table, is_top),
+        fallbacks=who.fallbacks(table),
+        notify=who.people(table, "notify"),
+        raised_by=raised_by,
     )
-
-
-def _read_responder(table: Table) -> Role:
-    name = table.fetch("responder", str, "a string naming a role", required=True)
-    role = None if name is None else table.member("responder", Role, name, "role")
-    if role is not None and role not in RESPONDER_ROLES:
-        allowed = expected(RESPONDER_ROLES)
-        table.fail("responder", f"role {name!r} cannot respond at a stage ({allowed})")
-    return role or Role.SOCIAL_WORKER
-
-
-def _read_copy(table: Table) -> tuple[Role, ...]:
-    found = (table.member(k, Role, v, "role") for k, v in table.items("copy"))
-    # dict.fromkeys drops repeats but keeps the order the council wrote.
-    return tuple(dict.fromkeys(r for r in found if r is not None))
 
 
 def _read_on_timeout(table: Table, is_top: bool) -> TimeoutAction:

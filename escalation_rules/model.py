@@ -41,6 +41,24 @@ _ROLE_LABELS = {
 }
 
 
+class Route(StrEnum):
+    """Where the holder of a post is looked for."""
+
+    SOCIAL_WORKER_LINE = "social_worker_line"  # up the child's social worker's line
+    IRO_LINE = "iro_line"  # up the line of the IRO who raised the challenge
+    CHILD_TEAM = "child_team"  # in the child's team
+    SERVICE_AREA = "service_area"  # in the child's service area
+    COUNCIL = "council"  # anywhere in the council: one post holder
+
+
+class CountedFrom(StrEnum):
+    """The moment a timescale is counted from."""
+
+    RAISED = "raised"
+    REVIEW_DATE = "review_date"
+    FORMAL_START = "formal_start"
+
+
 class TimeoutAction(StrEnum):
     """What happens when a stage's response time runs out."""
 
@@ -61,6 +79,19 @@ class LegalStatus(StrEnum):
     CHILD_IN_NEED = "child_in_need"
     CARE_LEAVER = "care_leaver"
 
+    @property
+    def label(self) -> str:
+        """The legal status in the council's words, for pages and the change history."""
+        return _LEGAL_STATUS_LABELS[self]
+
+
+_LEGAL_STATUS_LABELS = {
+    LegalStatus.LOOKED_AFTER: "Looked after (in care)",
+    LegalStatus.CHILD_PROTECTION: "Child protection plan",
+    LegalStatus.CHILD_IN_NEED: "Child in need",
+    LegalStatus.CARE_LEAVER: "Care leaver",
+}
+
 
 @dataclass(frozen=True, slots=True)
 class Reminder:
@@ -74,14 +105,60 @@ class Reminder:
 
 
 @dataclass(frozen=True, slots=True)
+class Post:
+    """A post the council's procedure names (Head of QA), beyond the built-in roles."""
+
+    key: str
+    name: str
+    route: Route = Route.SOCIAL_WORKER_LINE
+
+
+@dataclass(frozen=True, slots=True)
+class Who:
+    """Whoever first holds one of `posts`, looked for along `route`.
+
+    A post is a built-in role's value or a key of the ladder's `[posts]`. With no
+    route, each post is looked for along its own (a role: the social worker's line).
+    """
+
+    posts: tuple[str, ...]
+    route: Route | None = None
+
+    @property
+    def label(self) -> str:
+        return " or ".join(self.posts)
+
+
+@dataclass(frozen=True, slots=True)
 class Stage:
     key: str
     name: str
-    responder: Role
-    working_days: int
+    responder: Who
+    working_days: int | None  # None: a report-to level with no timescale
     may_start_here: bool = True
-    copy: tuple[Role, ...] = ()
+    copy: tuple[Who, ...] = ()
     on_timeout: TimeoutAction = TimeoutAction.ESCALATE
+    fallbacks: tuple[Who, ...] = ()
+    notify: tuple[Who, ...] = ()
+    raised_by: tuple[str, ...] = ("iro",)
+
+    @property
+    def finders(self) -> tuple[Who, ...]:
+        """The responder first, then each fallback in the order the ladder gives them."""
+        return (self.responder, *self.fallbacks)
+
+    @property
+    def has_timescale(self) -> bool:
+        return self.working_days is not None
+
+
+@dataclass(frozen=True, slots=True)
+class InformalRules:
+    """The council's terms for informal resolution (IRO Handbook 6.1)."""
+
+    working_days: int | None = None  # None: only the date the IRO agreed
+    counted_from: CountedFrom = CountedFrom.RAISED  # or the review date
+    on_timeout: TimeoutAction = TimeoutAction.ASK_IRO
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +176,8 @@ class Ladder:
     stages: tuple[Stage, ...]
     content_hash: str
     informal_first: bool = True
-    overall_cap_working_days: int = 20
+    overall_cap_working_days: int | None = 20
+    cap_counted_from: CountedFrom = CountedFrom.FORMAL_START
     day_one: DayOne = DayOne.NEXT_WORKING_DAY
     end_of_day: time = time(17, 0)
     timezone: str = "Europe/London"
@@ -107,6 +185,22 @@ class Ladder:
     reminders: tuple[Reminder, ...] = ()
     cafcass: CafcassGuards = field(default_factory=CafcassGuards)
     description: str = ""
+    posts: tuple[Post, ...] = ()
+    informal: InformalRules = field(default_factory=InformalRules)
+    high_risk_may_skip_informal: bool = False
+
+    def post(self, key: str) -> Post:
+        """A ladder post, or a built-in role seen as a post found up the social worker's line."""
+        for post in self.posts:
+            if post.key == key:
+                return post
+        return Post(key, Role(key).label)
+
+    def post_name(self, key: str) -> str:
+        try:
+            return self.post(key).name
+        except ValueError:
+            return key
 
     def stage(self, key: str) -> Stage:
         for stage in self.stages:

@@ -26,7 +26,7 @@ from workflow.tables import ChallengeEvent, Child, LadderVersion
 REMINDER_KINDS = frozenset({"remind"})
 CAP_KINDS = frozenset({"alert_cap"})
 _PERSON = SQLModel.metadata.tables["person"]
-_PEOPLE = sa.select(_PERSON.c.id, _PERSON.c.email, _PERSON.c.active).where(
+_PEOPLE = sa.select(_PERSON.c.id, _PERSON.c.email, _PERSON.c.active, _PERSON.c.absent).where(
     _PERSON.c.id.in_(sa.bindparam("ids", expanding=True))
 )
 
@@ -38,6 +38,7 @@ _CHILDREN = sa.select(_CHILD).where(_CHILD.c.id.in_(sa.bindparam("ids", expandin
 class Addressee:
     id: int
     email: str
+    absent: bool = False
 
 
 @dataclass
@@ -75,7 +76,7 @@ class Lookup:
             self._people.update(dict.fromkeys(missing))
             for row in self.session.connection().execute(_PEOPLE, {"ids": missing}):
                 if row.active and row.email:
-                    self._people[row.id] = Addressee(row.id, row.email)
+                    self._people[row.id] = Addressee(row.id, row.email, bool(row.absent))
         return [Recipient(person) for i in wanted if (person := self._people[i]) is not None]
 
     def child(self, child_id: int) -> Child | None:
@@ -107,24 +108,37 @@ def _stage_opened(lookup: Lookup, c: Challenge, event: NewEvent) -> Outgoing | N
     outgoing = _to_responder(lookup, c, event, "stage_opened")
     if outgoing is None:
         return None
-    ladder = ladder_for(lookup.session, c.ladder_hash)
-    child = lookup.child(c.child_id)
-    if ladder is not None and child is not None and c.stage_key is not None:
-        for role in ladder.stage(c.stage_key).copy:
-            holder = lookup.directory.holder(Role(role), child, c.raised_by_id)
-            for found in lookup.recipients([holder]):
-                outgoing.recipients.append(Recipient(found.person, copied=True))
+    outgoing.recipients += _copied(lookup, c, notify=True)
     outgoing.extra["escalated"] = event.kind != Action.RAISE_FORMAL.value
     outgoing.extra["reason"] = str(event.details.get("reason") or "")
     return outgoing
 
 
+def _copied(lookup: Lookup, c: Challenge, notify: bool) -> list[Recipient]:
+    """The stage's copies (every message), and its notices (told once it opened)."""
+    ladder = ladder_for(lookup.session, c.ladder_hash)
+    child = lookup.child(c.child_id)
+    if ladder is None or child is None or c.stage_key is None:
+        return []
+    stage = ladder.stage(c.stage_key)
+    found = []
+    for who in (*stage.copy, *(stage.notify if notify else ())):
+        holder = lookup.directory.holder_of(ladder, who, child, c.raised_by_id)
+        found += [Recipient(r.person, copied=True) for r in lookup.recipients([holder])]
+    return found
+
+
 def _to_responder(lookup: Lookup, c: Challenge, event: NewEvent, kind: str) -> Outgoing | None:
     responder = event.details.get("responder_id") or c.responder_id
     people = lookup.recipients([responder])
+    if people and people[0].person.absent:
+        # While the responder is away their deputy acts for them, and hears instead.
+        people = lookup.recipients([lookup.directory.acting_for(people[0].person.id)])
     if not people:
         return None
     people[0].answers = c.state in (State.AWAITING_RESPONSE, State.AWAITING_IRO_DECISION)
+    if kind == "reminder":
+        people += _copied(lookup, c, notify=False)
     return Outgoing(kind, people)
 
 

@@ -39,3 +39,30 @@ class AuditLink(SQLModel, table=True):
     row_hash: str = Field(max_length=64)
     chain_hash: str = Field(max_length=64)
     sealed_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class RetentionRecord(SQLModel, table=True):
+    """What one retention run removed of one kind: when, how many, up to which cut-off,
+    by whom. Append-only in the database, like the logs it accounts for."""
+
+    __tablename__ = "retention_record"
+
+    id: int | None = Field(default=None, primary_key=True)
+    ran_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    kind: str = Field(max_length=40)
+    rows: int
+    cut_off: datetime = Field(sa_type=UTCDateTime)
+    # For a log: every row up to this id has gone (the hash chain's links stay, so
+    # `audit verify` still checks the chain and accepts these rows, and only these, missing).
+    through_row_id: int | None = Field(default=None, sa_type=sa.BigInteger)
+    run_by: str = Field(max_length=200)
+
+
+class RetentionPass(SQLModel, table=True):
+    """A marker the retention run writes and removes inside its own transaction: while it
+    exists (seen by that transaction only) the access log's trigger lets DELETE through."""
+
+    __tablename__ = "retention_pass"
+
+    id: int | None = Field(default=None, primary_key=True)
+    started_at: datetime = Field(sa_type=UTCDateTime)

@@ -24,12 +24,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from workflow.access_tables import AuditLink
+from workflow.access_tables import AuditLink, RetentionRecord
 
 LOGS = ("challenge_event", "access_log")
 GENESIS = "0" * 64
 LOOK_BACK = 1000
 _LINK = AuditLink.__table__  # type: ignore[attr-defined]
+_RETENTION = RetentionRecord.__table__  # type: ignore[attr-defined]
 
 
 def _plain(value: Any) -> Any:
@@ -146,9 +147,10 @@ def verify(engine: Engine, page: int = 5000) -> Verdict:
 def _verify_log(conn: Connection, log: str, page: int) -> LogVerdict:
     verdict, previous = LogVerdict(log), GENESIS
     table = _table(conn, log)
+    retired = _retired_through(conn, log)
     for link, row in _links_with_rows(conn, table, log, page):
         verdict.linked += 1
-        why = _broken(link, row, previous)
+        why = _broken(link, row, previous, link.row_id <= retired)
         if why:
             verdict.broken_at, verdict.why = link.row_id, why
             break
@@ -160,10 +162,20 @@ def _verify_log(conn: Connection, log: str, page: int) -> LogVerdict:
     return verdict
 
 
-def _broken(link: Any, row: Mapping[Any, Any] | None, previous: str) -> str:
-    if row is None:
+def _retired_through(conn: Connection, log: str) -> int:
+    """Rows up to this id went by a recorded retention run (see `api.retention`)."""
+    through = conn.execute(
+        sa.select(sa.func.max(_RETENTION.c.through_row_id)).where(_RETENTION.c.kind == log)
+    ).scalar()
+    return int(through or 0)
+
+
+def _broken(link: Any, row: Mapping[Any, Any] | None, previous: str, retired: bool) -> str:
+    """Why the link is broken, or "". A retired row is gone by design: its link still
+    holds the row's digest, so the chain through it is checked all the same."""
+    if row is None and not retired:
         return "the row was deleted"
-    if row_digest(row) != link.row_hash:
+    if row is not None and row_digest(row) != link.row_hash:
         return "the row was changed after it was sealed"
     if chain(previous, link.row_hash) != link.chain_hash:
         return "the chain was altered (a link changed, removed or inserted)"

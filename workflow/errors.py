@@ -37,11 +37,24 @@ class NotPermitted(DomainError):
 
 
 class NoResponder(DomainError):
-    def __init__(self, reference: str, role: str) -> None:
-        self.reference, self.role = reference, role
+    """Nobody can answer at a stage: no holder of the posts, nor a fallback, nor a deputy."""
+
+    def __init__(
+        self,
+        reference: str,
+        stage: str,
+        stage_name: str = "",
+        missing: tuple[str, ...] = (),
+        role: str = "",
+    ) -> None:
+        self.reference, self.stage, self.stage_name = reference, stage, stage_name or stage
+        self.missing = missing or (stage,)
+        self.role = role or stage  # the stage's first post, as before posts existed
+        on = "" if reference == "(new)" else f" on challenge {reference}"
         super().__init__(
-            f"Challenge {reference}: nobody holds the role '{role}' in the line management "
-            "of the child's social worker (nor a deputy); update the people records"
+            f"Nobody can answer at {self.stage_name}{on}: no {' nor '.join(self.missing)} "
+            "could be found (nor a deputy for one who is away). Ask an administrator to "
+            "allocate the child a social worker or fill the post, or start at another stage."
         )
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 from functools import lru_cache
 from typing import Any, NoReturn
 from zoneinfo import ZoneInfo
@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from transitions import EventData, Machine, MachineError
 
 from escalation_rules.deadlines import DeadlineRules
-from escalation_rules.model import Ladder, LegalStatus, Role, Stage, TimeoutAction
+from escalation_rules.model import CountedFrom, Ladder, LegalStatus, Stage, TimeoutAction
 from workflow.domain import Challenge, NewEvent
 from workflow.errors import RuleViolation, TransitionNotAllowed
 from workflow.params import (
@@ -43,7 +43,10 @@ class ActionContext:
     at: datetime
     actor_id: int | None
     params: Mapping[str, Any] = field(default_factory=dict)
-    find_responder: Callable[[Role], int] | None = None
+    # The responder for a stage (raises NoResponder naming the stage and the posts tried).
+    find_responder: Callable[[Stage], int] | None = None
+    # Whether the actor may move the challenge into a stage (the ladder's `raised_by`).
+    may_raise: Callable[[Stage], bool] | None = None
     child_legal_status: LegalStatus | None = None
     details: dict[str, Any] = field(default_factory=dict)
 
@@ -137,8 +140,8 @@ class Lifecycle:
             _t(A.RESUME, S.PAUSED, S.AWAITING_RESPONSE, self._resume, conditions=_is_formal),
             _t(A.WITHDRAW, _OPEN, S.WITHDRAWN, self._withdraw),
             _t(A.CLOSE, [S.RESOLVED, S.WITHDRAWN], S.CLOSED, self._close),
-            _t(A.TIME_OUT, S.AWAITING_RESPONSE, S.AWAITING_RESPONSE, self._time_out,
-               conditions=self._escalates_on_timeout),
+            _t(A.TIME_OUT, [S.INFORMAL, S.AWAITING_RESPONSE], S.AWAITING_RESPONSE,
+               self._time_out, conditions=self._escalates_on_timeout),
             _t(A.TIME_OUT, [S.INFORMAL, S.AWAITING_RESPONSE], S.AWAITING_IRO_DECISION,
                self._time_out, unless=self._escalates_on_timeout),
             _t(A.REMIND, running, None, self._record_deadline),
@@ -153,12 +156,16 @@ class Lifecycle:
             return bool(self.target_stages(c))
         if action is A.RESPOND:
             return c.is_formal
+        if action is A.EXTEND and c.is_formal and c.due_at is None:
+            return c.state is S.AWAITING_IRO_DECISION  # a report-to level has no time to add
         if action is A.REFER_CAFCASS:
             return self._cafcass_problem(c, status) is None
         return True
 
     def _escalates_on_timeout(self, ev: EventData) -> bool:
         c = _model(ev)
+        if c.state is S.INFORMAL:
+            return self.ladder.informal.on_timeout is TimeoutAction.ESCALATE
         if c.state is not S.AWAITING_RESPONSE or c.stage_key is None:
             return False
         stage = self.ladder.stage(c.stage_key)
@@ -179,8 +186,27 @@ class Lifecycle:
             agreed_by=agreed_by.isoformat(),
         )
         c.informal_recorded = True
-        c.due_at = self.end_of_day(agreed_by)
+        c.due_at = self._informal_due(c, ev, agreed_by)
         c.stage_started_at = ctx.at
+        if self.ladder.cap_counted_from is CountedFrom.RAISED:
+            c.cap_due_at = self._cap_due(c.raised_at)
+
+    def _informal_due(self, c: Challenge, ev: EventData, agreed_by: date) -> datetime:
+        """The agreed date, or the ladder's informal timescale if that ends sooner."""
+        agreed, terms = self.end_of_day(agreed_by), self.ladder.informal
+        if terms.working_days is None:
+            return agreed
+        start = c.raised_at
+        if terms.counted_from is CountedFrom.REVIEW_DATE:
+            if c.review_date is None:
+                _refuse(c, ev, "enter the date of the review: this ladder counts informal "
+                        "resolution from it", "review_date")  # fmt: skip
+            start = datetime.combine(c.review_date, time(0, 0), self._zone)
+        return min(agreed, self.rules.deadline(start, terms.working_days).due_at)
+
+    def _cap_due(self, start: datetime) -> datetime | None:
+        cap = self.rules.cap_deadline(start)
+        return cap.due_at if cap else None
 
     def _raise_formal(self, ev: EventData) -> None:
         c, ctx = _unpack(ev)
@@ -191,13 +217,25 @@ class Lifecycle:
             _refuse(c, ev, f"a challenge may not start at '{key}' (it may start at: {starts})",
                     "stage")  # fmt: skip
         informal = ctx.params.get("informal_discussion")
-        if self.ladder.informal_first and not informal:
-            _refuse(c, ev, "this ladder needs informal resolution first: "
-                    "record the informal discussion already held", "informal_discussion")  # fmt: skip
+        high_risk = optional_text(ctx.params, "high_risk_reason")
+        if high_risk and not self.ladder.high_risk_may_skip_informal:
+            _refuse(c, ev, "this ladder does not allow skipping informal resolution where risk "
+                    "is high", "high_risk_reason")  # fmt: skip
+        if self.ladder.informal_first and not informal and not high_risk:
+            _refuse(c, ev, self._informal_needed(), "informal_discussion")
+        if high_risk:
+            ctx.details["high_risk_reason"] = high_risk
         if informal:
             ctx.details["informal_discussion"] = str(informal)
             c.informal_recorded = True
         self._open_stage(c, ctx, stage)
+
+    def _informal_needed(self) -> str:
+        if self.ladder.high_risk_may_skip_informal:
+            return ("this ladder needs informal resolution first: record the informal "
+                    "discussion already held, or why the risk is too high to wait")  # fmt: skip
+        return ("this ladder needs informal resolution first: "
+                "record the informal discussion already held")  # fmt: skip
 
     def _escalate(self, ev: EventData) -> None:
         c, ctx = _unpack(ev)
@@ -235,6 +273,8 @@ class Lifecycle:
 
     def _extend(self, ev: EventData) -> None:
         c, ctx = _unpack(ev)
+        if c.is_formal and c.due_at is None and c.state is not S.AWAITING_IRO_DECISION:
+            _refuse(c, ev, "this stage has no timescale, so there is nothing to extend")
         days = required_working_days(c, ev, ctx.params, "working_days")
         ctx.details.update(working_days=days, reason=required_text(c, ev, ctx.params, "reason"))
         ctx.details["previous_due_at"] = c.due_at.isoformat() if c.due_at else None
@@ -283,10 +323,15 @@ class Lifecycle:
             timed_out_stage=c.stage_key,
         )
         if ev.transition is not None and ev.transition.dest == S.AWAITING_RESPONSE.name:
-            assert c.stage_key is not None
-            nxt = self.ladder.next_stage(c.stage_key)
+            nxt = (
+                self.ladder.next_stage(c.stage_key)
+                if c.stage_key
+                else self.ladder.starting_stages[0]
+            )
             assert nxt is not None
-            self._open_stage(c, ctx, nxt)
+            # No working day lost: the next stage's day 1 is the working day after the
+            # last day of this one, however late the sweep fires.
+            self._open_stage(c, ctx, nxt, after=c.due_at)
 
     def _record_deadline(self, ev: EventData) -> None:
         """A reminder or cap alert from the deadline sweep: recorded, nothing moves."""
@@ -321,16 +366,21 @@ class Lifecycle:
 
     # -- helpers -------------------------------------------------------------
 
-    def _open_stage(self, c: Challenge, ctx: ActionContext, stage: Stage) -> None:
+    def _open_stage(
+        self, c: Challenge, ctx: ActionContext, stage: Stage, after: datetime | None = None
+    ) -> None:
         if ctx.find_responder is None:  # pragma: no cover - services always pass one
             raise RuntimeError("opening a stage needs a responder lookup")
-        c.responder_id = ctx.find_responder(stage.responder)
+        c.responder_id = ctx.find_responder(stage)
         c.stage_key, c.stage_started_at = stage.key, ctx.at
-        c.due_at = self.rules.stage_deadline(stage, ctx.at).due_at
+        deadline = self.rules.stage_deadline(stage, ctx.at, after=after)
+        c.due_at = deadline.due_at if deadline else None
         c.paused_at, c.paused_from = None, None
         if c.formal_started_at is None:
             c.formal_started_at = ctx.at
-            c.cap_due_at = self.rules.cap_deadline(ctx.at).due_at
+            if c.cap_due_at is None:
+                raised = self.ladder.cap_counted_from is CountedFrom.RAISED
+                c.cap_due_at = self._cap_due(c.raised_at if raised else ctx.at)
         if c.highest_stage_key is None or self.ladder.index_of(stage.key) > self.ladder.index_of(
             c.highest_stage_key
         ):
@@ -344,12 +394,13 @@ class Lifecycle:
             _refuse(c, ev, f"'{c.stage_key}' is the top stage of the ladder; "
                     "accept the response, withdraw, or refer to CAFCASS", "stage")  # fmt: skip
         key = ctx.params.get("stage")
-        if not key:
-            return targets[0]
-        stage = self._stage_or_refuse(c, ev, key)
+        stage = self._stage_or_refuse(c, ev, key) if key else targets[0]
         if stage not in targets:
             allowed = ", ".join(s.key for s in targets)
             _refuse(c, ev, f"cannot go to '{key}' from here (choose one of: {allowed})", "stage")
+        if ctx.may_raise is not None and not ctx.may_raise(stage):
+            who = " or ".join(self.ladder.post_name(p) for p in stage.raised_by)
+            _refuse(c, ev, f"only the {who} may move a challenge into '{stage.name}'", "stage")
         return stage
 
     def _stage_or_refuse(self, c: Challenge, ev: EventData, key: str) -> Stage:

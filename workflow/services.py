@@ -21,6 +21,7 @@ from workflow.child_access import check_may_raise_for, london_today
 from workflow.domain import Challenge, NewEvent
 from workflow.errors import ConcurrentUpdate, NoResponder, NotFound, NotPermitted, RuleViolation
 from workflow.lifecycle import ActionContext, Lifecycle, lifecycle_for
+from workflow.routing import raiser_check, responder_finder
 from workflow.states import SYSTEM_ACTIONS, Action
 from workflow.tables import Child, Person, Theme
 from workflow.unit_of_work import UnitOfWork
@@ -54,6 +55,8 @@ class NewChallenge:
     formal: bool = False
     stage: str | None = None
     informal: InformalDiscussion | None = None
+    # Why informal resolution is skipped, where the ladder allows it for high risk.
+    high_risk_reason: str | None = None
 
 
 def raise_challenge(uow: UnitOfWork, new: NewChallenge, iro_id: int, now: datetime) -> Challenge:
@@ -91,7 +94,12 @@ def raise_challenge(uow: UnitOfWork, new: NewChallenge, iro_id: int, now: dateti
     )
     ctx = _context(uow, challenge, child, iro_id, now, _raise_params(new))
     action = Action.RAISE_FORMAL if new.formal else Action.RAISE_INFORMAL
-    lifecycle_for(ladder).apply(challenge, action, ctx)
+    try:
+        lifecycle_for(ladder).apply(challenge, action, ctx)
+    except NoResponder as error:  # nothing was created: quote no reference
+        raise NoResponder(
+            "(new)", error.stage, error.stage_name, error.missing, error.role
+        ) from None
     uow.challenges.add(challenge)
     uow.commit()
     return challenge
@@ -148,6 +156,13 @@ def lifecycle(uow: UnitOfWork, challenge: Challenge) -> Lifecycle:
     return lifecycle_for(ladder)
 
 
+def may_raise_above(uow: UnitOfWork, challenge: Challenge, person_id: int) -> bool:
+    """Whether the person holds a post the ladder lets raise a stage above the current one."""
+    ladder = lifecycle(uow, challenge).ladder
+    posts = {p for s in ladder.higher_stages(challenge.stage_key) for p in s.raised_by}
+    return any(uow.directory.holds(person_id, p) for p in posts - {"iro"})
+
+
 def allowed_actions(uow: UnitOfWork, challenge: Challenge) -> list[Action]:
     child = uow.session.get(Child, challenge.child_id)
     status = LegalStatus(child.legal_status) if child else None
@@ -166,17 +181,16 @@ def _context(
     params: Mapping[str, Any],
     details: Mapping[str, Any] | None = None,
 ) -> ActionContext:
-    def find_responder(role: Role) -> int:
-        person = uow.directory.responder(role, child, challenge.raised_by_id)
-        if person is None:
-            raise NoResponder(challenge.reference, role.value)
-        return person
-
+    ladder = lifecycle(uow, challenge).ladder
+    iros = (challenge.raised_by_id, child.iro_id)
     return ActionContext(
         at=now,
         actor_id=actor_id,
         params=params,
-        find_responder=find_responder,
+        find_responder=responder_finder(
+            uow.directory, ladder, challenge.reference, child, challenge.raised_by_id
+        ),
+        may_raise=raiser_check(uow.directory, ladder, child, iros, actor_id),
         child_legal_status=LegalStatus(child.legal_status),
         details=dict(details or {}),
     )
@@ -197,13 +211,19 @@ def _check_permission(
             return
     elif actor_id in (challenge.raised_by_id, child.iro_id):
         return
+    elif action is Action.ESCALATE and may_raise_above(uow, challenge, actor_id):
+        return  # the ladder's `raised_by` post holders; the lifecycle checks the stage
     raise NotPermitted(_person(uow, actor_id).name, action.value, challenge.reference)
 
 
 def _raise_params(new: NewChallenge) -> dict[str, Any]:
     if new.formal:
         held = new.informal.summary() if new.informal else None
-        return {"stage": new.stage, "informal_discussion": held}
+        return {
+            "stage": new.stage,
+            "informal_discussion": held,
+            "high_risk_reason": new.high_risk_reason,
+        }
     if new.informal is None:
         raise RuleViolation("(new)", "raise_informal", "record the informal discussion", "informal")
     return {

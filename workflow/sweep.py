@@ -395,11 +395,11 @@ def _action_for(
             "reminder": item.label,
             "stage_due_at": item.applies_to_due_at.isoformat(),
             "responder_id": challenge.responder_id,
-            "copy": [role.value for role in copy],
+            "copy": [who.label for who in copy],
         }
     head = uow.directory.responder(Role.HEAD_OF_SERVICE, child, challenge.raised_by_id)
     if head is None:
-        raise NoResponder(challenge.reference, Role.HEAD_OF_SERVICE.value)
+        raise NoResponder(challenge.reference, "cap", "the overall cap", ("head of service",))
     return Action.ALERT_CAP, {
         "cap_due_at": item.applies_to_due_at.isoformat(),
         "cap_working_days": ladder.overall_cap_working_days,

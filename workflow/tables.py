@@ -64,13 +64,26 @@ class Person(SQLModel, table=True):
     directory_object_id: str | None = Field(default=None, max_length=64, unique=True, index=True)
 
 
+class PersonPost(SQLModel, table=True):
+    """A post a person holds, as the council's ladder names it (head_of_qa, iro_manager)."""
+
+    __tablename__ = "person_post"
+    person_id: int = Field(foreign_key="person.id", primary_key=True)
+    post: str = Field(max_length=60, primary_key=True, index=True)
+
+
 class Child(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     case_reference: str = Field(max_length=40, unique=True)
     display_name: str = Field(max_length=200)
     legal_status: str = Field(max_length=40)
+    # Optional: the record (and its challenges) is kept until the 75th birthday.
+    date_of_birth: date | None = None
     social_worker_id: int | None = Field(default=None, foreign_key="person.id", index=True)
     iro_id: int | None = Field(default=None, foreign_key="person.id", index=True)
+    # The team the case sits with, allocated or not: where a fallback looks when the
+    # child has no social worker.
+    team_id: int | None = Field(default=None, foreign_key="team.id", index=True)
 
 
 class Theme(SQLModel, table=True):

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
 import typer
 
 from escalation_rules import LadderError, explain, load_ladder_setting
-from escalation_rules.explain import to_json_dict, to_text
+from escalation_rules.checks import warnings
+from escalation_rules.explain_render import to_json_dict, to_text
 from escalation_rules.model import Ladder
 
 app = typer.Typer(
@@ -38,6 +40,8 @@ def check(file: LadderArg) -> None:
     """Validate a ladder; print every problem found, or a summary if it is fine."""
     ladder = _load(file)
     stages = len(ladder.stages)
+    for found in warnings(ladder):
+        typer.echo(f"warning: {Path(file).name}: {found.key}: {found.problem}", err=True)
     typer.echo(f"OK: {ladder.id} ({ladder.name}), {stages} stages, hash {ladder.content_hash}")
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import base64
+import json
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -16,6 +18,9 @@ from api.reports.tables import shown
 from api.templating import long_date
 from workflow.footprint import Footprint
 from workflow.report_queries import SmtReport
+
+if TYPE_CHECKING:
+    from api.subject_access import SubjectAccessExport
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 _LONDON = ZoneInfo("Europe/London")
@@ -32,7 +37,17 @@ def _env() -> Environment:
     )
     env.filters["shown"] = shown
     env.filters["day"] = long_date
+    env.filters["shown_value"] = _shown_value
     return env
+
+
+def _shown_value(value: object) -> str:
+    """A cell of a raw record: structured values as JSON, nothing as a dash."""
+    if value is None or value == "":
+        return "-"
+    if isinstance(value, dict | list):
+        return json.dumps(value, indent=1, ensure_ascii=False)
+    return str(value)
 
 
 def _stamp(moment: datetime) -> str:
@@ -79,3 +94,12 @@ def _to_pdf(html: str, variant: str | None = None) -> bytes:
     pdf = HTML(string=html, base_url=str(TEMPLATES)).write_pdf(pdf_variant=variant)
     assert pdf is not None
     return bytes(pdf)
+
+
+def subject_access_pdf(export: SubjectAccessExport) -> bytes:
+    html = (
+        _env()
+        .get_template("subject_access/pdf.html")
+        .render(export=export, produced=_stamp(export.produced_at))
+    )
+    return _to_pdf(html)

@@ -78,10 +78,10 @@ def account_action(
         unlock(engine, person_id)
         return _back(request, person_id, f"{target.name} can sign in again.")
     if action == "deactivate":
-        ended = deactivate(engine, person_id, now)
+        ended = deactivate(engine, person_id, now, admin.id)
         return _back(request, person_id, f"{target.name} is deactivated; {ended} session(s) ended.")
     if action == "reactivate":
-        reactivate(engine, person_id)
+        reactivate(engine, person_id, now, admin.id)
         return _back(request, person_id, f"{target.name} is active again.")
     if action == "remove-second-factor":
         remove_second_factor(engine, person_id)

@@ -22,7 +22,7 @@ from escalation_rules.model import Ladder, Role
 from workflow import queries
 from workflow.challenge_dates import date_problems
 from workflow.child_access import london_today
-from workflow.errors import NotFound, RuleViolation
+from workflow.errors import NoResponder, NotFound, RuleViolation
 from workflow.runtime import Runtime
 from workflow.services import InformalDiscussion, NewChallenge, raise_challenge
 from workflow.tables import Child, Person, Theme
@@ -39,6 +39,7 @@ FIELDS = (
     "outcome_wanted",
     "discussed_with",
     "agreed_actions",
+    "high_risk_reason",
 )
 DATES = ("review_date", "discussed_on", "agreed_by")
 DATE_FIELD_IDS = {f: f"{f}-day" for f in DATES}
@@ -75,8 +76,10 @@ def _validate(
     _date_rules(errors, today, review_date=review)
     impact = require_text(answers, "impact_on_child", "Enter the impact on the child", errors)
     outcome = require_text(answers, "outcome_wanted", "Enter the outcome wanted", errors)
+    high_risk = answers.get("high_risk_reason", "") if ladder.high_risk_may_skip_informal else ""
+    skips = route == "formal" and bool(high_risk)
     informal = _informal(
-        answers, errors, today, needed=route == "informal" or ladder.informal_first
+        answers, errors, today, needed=route == "informal" or (ladder.informal_first and not skips)
     )
     if errors:
         return None, errors
@@ -90,6 +93,7 @@ def _validate(
         formal=route == "formal",
         stage=answers.get("stage") if route == "formal" else None,
         informal=informal,
+        high_risk_reason=high_risk if skips else None,
     ), {}
 
 
@@ -136,6 +140,7 @@ def _form(
             "themes": _themes(session),
             "stages": [(s.key, s.name) for s in ladder.starting_stages],
             "informal_first": ladder.informal_first,
+            "high_risk": ladder.high_risk_may_skip_informal,
         },
         status_code=status,
     )
@@ -154,7 +159,8 @@ def check_answers(
 ) -> Response:
     answers = _answers(form)
     ladder = runtime.ladders.current
-    new, errors = _validate(answers, session, ladder, london_today())
+    now = datetime.now(UTC)
+    new, errors = _validate(answers, session, ladder, london_today(now))
     if new is None or request.query_params.get("change"):
         return _form(request, session, ladder, answers, errors, 422 if errors else 200)
     assert person.id is not None
@@ -169,7 +175,9 @@ def check_answers(
             "route_rows": route,
             "missing": missing,
             "answer_rows": answer_rows(session, new),
+            "errors": {"choose-stage": missing} if missing else {},
         },
+        status_code=422 if missing else 200,
     )
 
 
@@ -191,6 +199,8 @@ def confirm(
                 {"informal": "discussed_with", "informal_discussion": "discussed_with"}
                 | DATE_FIELD_IDS,
             )
+        except NoResponder as error:
+            errors = {"stage": str(error)}
     return _form(request, session, ladder, answers, errors, 422)
 
 

@@ -113,6 +113,12 @@ class ChallengeCreate(BaseModel):
     formal: bool = False
     stage: str | None = Field(default=None, max_length=60)
     informal: InformalIn | None = None
+    high_risk_reason: str | None = Field(
+        default=None,
+        max_length=10_000,
+        pattern=r"^[^\x00]*$",
+        description="Why informal resolution is skipped where risk is high (if the ladder allows)",
+    )
 
 
 class ActionRequest(BaseModel):

@@ -130,34 +130,44 @@ def test_the_responder_is_found_up_the_line(
     assert events[0].details["responder_id"] == getattr(council, role)
 
 
-def test_the_deputy_answers_while_the_team_manager_is_away(
+def test_the_deputy_answers_only_while_the_team_manager_is_away(
     runtime: Runtime, council: Council, now: datetime
 ) -> None:
-    before_absence = [_raise(runtime, council, now, stage="team_manager") for _ in range(2)]
+    before_absence = [_raise(runtime, council, now, stage="team_manager") for _ in range(3)]
     _update_person(runtime, council.team_manager, absent=True)
 
+    # Raised during the absence: still the team manager's stage; their deputy acts.
     during = _raise(runtime, council, now, stage="team_manager")
-    assert _stored(runtime, during)[0].responder_id == council.deputy_team_manager
+    assert _stored(runtime, during)[0].responder_id == council.team_manager
 
-    # Raised before the absence: still the team manager's, and the deputy may answer too.
-    first, second = before_absence
+    first, second, third = before_absence
     assert _stored(runtime, first)[0].responder_id == council.team_manager
     _act(runtime, first, "respond", council.deputy_team_manager, ANSWER, now)
-    _act(runtime, second, "respond", council.team_manager, ANSWER, now)
     _act(runtime, during, "respond", council.deputy_team_manager, ANSWER, now)
-    for ref, who in ((first, council.deputy_team_manager), (second, council.team_manager),
-                     (during, council.deputy_team_manager)):  # fmt: skip
+    for ref in (first, during):
         c, events = _stored(runtime, ref)
         assert c.state is State.RESPONSE_RECEIVED
-        assert events[-1].actor_id == who
+        assert events[-1].actor_id == council.deputy_team_manager
+
+    # Back again: the team manager answers their own stage, the deputy no longer may.
+    _update_person(runtime, council.team_manager, absent=False)
+    with pytest.raises(NotPermitted):
+        _act(runtime, second, "respond", council.deputy_team_manager, ANSWER, now)
+    _act(runtime, third, "respond", council.team_manager, ANSWER, now)
+    assert _stored(runtime, third)[1][-1].actor_id == council.team_manager
+    assert _stored(runtime, second)[0].state is State.AWAITING_RESPONSE
 
 
-def test_nobody_answers_when_the_whole_deputy_chain_is_away(
+def test_the_fallback_answers_when_the_whole_deputy_chain_is_away(
     runtime: Runtime, council: Council, now: datetime
 ) -> None:
     _update_person(runtime, council.team_manager, absent=True)
     _update_person(runtime, council.deputy_team_manager, absent=True)
-    with pytest.raises(NoResponder, match="'team_manager'"):
+    # The handbook's fallback for the team manager stage: the Head of Service of the area.
+    ref = _raise(runtime, council, now, stage="team_manager")
+    assert _stored(runtime, ref)[0].responder_id == council.head_of_service
+    _update_person(runtime, council.head_of_service, active=False)
+    with pytest.raises(NoResponder, match=r"^Nobody can answer at Team manager: no team manager"):
         _raise(runtime, council, now, stage="team_manager")
 
 
@@ -214,6 +224,7 @@ def test_no_responder_when_nobody_in_the_line_holds_the_role(
     runtime: Runtime, council: Council, now: datetime
 ) -> None:
     _update_person(runtime, council.head_of_service, active=False)
+    _update_person(runtime, council.senior_manager, absent=True)  # nor the handbook's fallback
     with pytest.raises(NoResponder) as caught:
         _raise(runtime, council, now, stage="head_of_service")
     assert caught.value.role == "head_of_service"
@@ -223,11 +234,12 @@ def test_no_responder_when_nobody_in_the_line_holds_the_role(
     ref = _raise(runtime, council, now, stage="team_manager")
     assert ref == "IRO-2026-0001"  # the failed raise used no number
     with pytest.raises(
-        NoResponder, match=f"Challenge {ref}: nobody holds the role 'head_of_service'"
+        NoResponder, match=rf"^Nobody can answer at Head of Service on challenge {ref}: no head"
     ):
         _act(runtime, ref, "escalate", council.iro, {"stage": "head_of_service"}, now)
     c, events = _stored(runtime, ref)
     assert (c.stage_key, c.version, len(events)) == ("team_manager", 1, 1)
+    _update_person(runtime, council.senior_manager, absent=False)
     _act(runtime, ref, "escalate", council.iro, {"stage": "senior_manager"}, now)  # bypass works
     assert _stored(runtime, ref)[0].responder_id == council.senior_manager
 

@@ -23,6 +23,7 @@ def test_the_migrated_schema_matches_the_table_models(engine: Engine) -> None:
     import notifications.tables  # noqa: F401
     import workflow.access_tables
     import workflow.activity_tables
+    import workflow.change_history
     import workflow.deadline_tables  # noqa: F401
 
     with engine.connect() as conn:

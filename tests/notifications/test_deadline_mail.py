@@ -48,9 +48,11 @@ def test_passing_the_cap_tells_the_head_of_service(runtime, raised, now):
     cap = outbox(runtime, kind="cap_passed")
     assert {m.to_address for m in cap} == {"hos@council.test", "iro@council.test"}
     assert all("20 working day" in m.subject for m in cap)
-    # The automatic escalation (the timeout fired in the same sweep) told the next responder.
+    # The automatic escalations told each next responder. Each stage is timed from the
+    # last day of the one below (no working day lost), so a sweep 60 days on catches up
+    # the whole climb, each deadline once, in due order.
     opened = [m.to_address for m in outbox(runtime, kind="stage_opened")]
-    assert opened == ["sw@council.test", "tm@council.test"]
+    assert opened == ["sw@council.test", "tm@council.test", "hos@council.test", "ad@council.test"]
 
 
 def test_withdrawn_tells_everyone_involved(runtime, raised, council, now):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -92,3 +94,26 @@ def test_every_bad_child_row_is_reported_and_none_are_loaded(engine: Engine) -> 
         "line 12: social_worker_email: 'not-an-email' is not an email address",
     ]
     assert counts(engine)[2] == 0
+
+
+def test_a_date_of_birth_is_read_in_either_spelling_and_checked(engine: Engine) -> None:
+    good = csv_text(
+        "case_reference,display_name,legal_status,date_of_birth",
+        "400001,Ana B.,looked_after,27/03/2011",
+        "400002,Ben C.,looked_after,2012-01-31",
+        "400003,Cal D.,looked_after,",
+    )
+    assert load_children(engine, good).created == 3
+    stored = children(engine)
+    assert [stored[r].date_of_birth for r in ("400001", "400002", "400003")] == [
+        date(2011, 3, 27), date(2012, 1, 31), None,
+    ]  # fmt: skip
+    bad = csv_text(
+        "case_reference,display_name,legal_status,date_of_birth",
+        "400004,Dee E.,looked_after,31/02/2011",
+        "400005,Eve F.,looked_after,2999-01-01",
+    )
+    assert [str(e) for e in load_children(engine, bad).errors] == [
+        "line 2: date_of_birth: '31/02/2011' must be a date like 27/03/2011 or 2011-03-27",
+        "line 3: date_of_birth: '2999-01-01' is in the future",
+    ]

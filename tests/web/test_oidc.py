@@ -25,6 +25,7 @@ from starlette.routing import Route
 
 from api.app import create_app
 from tests.web.conftest import TestClient, web_settings
+from workflow.change_history import history
 from workflow.tables import Person
 
 with warnings.catch_warnings():
@@ -210,6 +211,10 @@ def test_directory_groups_set_the_role(runtime, people, provider, tmp_path):
     _, done = _sso(runtime, tmp_path, provider, IRO_DISPUTES_OIDC_GROUP_ROLES=groups)
     assert done.status_code == 303
     assert _person(runtime, people.council.iro).role == "head_of_service"  # first listed wins
+    with Session(runtime.engine) as session:
+        changes = [(c.field, c.before, c.after, by) for c, by in
+                   history(session, "person", people.council.iro)]  # fmt: skip
+    assert changes == [("Role", "IRO", "Head of Service", "")]
     provider.extra = {"oid": OID, "groups": [IRO_GROUP]}
     _sso(runtime, tmp_path, provider, IRO_DISPUTES_OIDC_GROUP_ROLES=groups)
     assert _person(runtime, people.council.iro).role == "iro"

@@ -19,6 +19,7 @@ TABLE_MODULES = (
     "workflow.activity_tables",
     "notifications.tables",
     "workflow.access_tables",
+    "workflow.change_history",
     "api.tables",
     "api.account_tables",
     "api.ops_tables",

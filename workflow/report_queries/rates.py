@@ -65,7 +65,8 @@ def _children(conn: Connection, ctx: ReportContext, period: Period) -> int:
 
 def _settled_low(conn: Connection, ctx: ReportContext) -> list[tuple[int, int]]:
     """(resolved informally or at a social worker / team manager stage, all resolved)."""
-    low = {INFORMAL, *(s.key for s in ctx.ladder.stages if s.responder in SETTLED_LOW)}
+    roles = {r.value for r in SETTLED_LOW}
+    low = {INFORMAL, *(s.key for s in ctx.ladder.stages if roles & set(s.responder.posts))}
     by_stage = slice_counts(conn, SLICES["resolved_at_stage"], ctx.period, ctx.until)
     return [(sum(c[i] for k, c in by_stage.items() if k in low),
              sum(c[i] for c in by_stage.values())) for i in (0, 1)]  # fmt: skip

@@ -1,7 +1,7 @@
 import json
 
 from escalation_rules import explain
-from escalation_rules.explain import to_json_dict, to_text
+from escalation_rules.explain_render import to_json_dict, to_text
 
 from .conftest import london
 
@@ -36,7 +36,7 @@ def test_json_shows_the_summer_time_offset(handbook):
 
 def test_text(handbook):
     text = to_text(explain(handbook, london("2026-12-23T10:00")))
-    assert "Head of Service  Head of Service  5 working days   Mon 4 Jan 2027 17:00 GMT" in text
+    assert "Head of Service  head_of_service  5 working days   Mon 18 Jan 2027 17:00 GMT" in text
     assert "Overall cap" in text
     assert "Mon 28 Dec 2026  Boxing Day (substitute day)" in text
     assert "Fri 1 Jan 2027   New Year's Day" in text

@@ -8,12 +8,12 @@ from escalation_rules import (
     DayOne,
     LadderError,
     LegalStatus,
-    Role,
     TimeoutAction,
     load_ladder,
     load_ladder_setting,
     parse_ladder,
 )
+from escalation_rules.model import Who
 
 GOOD = """
 id = "test"
@@ -102,7 +102,7 @@ def test_copy_list_keeps_order_and_drops_repeats():
         'responder = "social_worker"',
         'responder = "social_worker"\ncopy = ["team_manager", "iro", "team_manager"]',
     )
-    assert parse(text).stages[0].copy == (Role.TEAM_MANAGER, Role.IRO)
+    assert parse(text).stages[0].copy == (Who(("team_manager",)), Who(("iro",)))
 
 
 def test_content_hash_is_sha256_of_the_bytes(tmp_path):
@@ -132,8 +132,8 @@ def test_missing_file_names_the_file(tmp_path):
 def test_the_example_message_format():
     text = GOOD.replace('responder = "team_manager"', 'responder = "head_of_servce"')
     assert problems(text).startswith(
-        "test.toml: stages[1].responder: unknown role 'head_of_servce' "
-        "(expected one of: iro, social_worker, team_manager,"
+        "test.toml: stages[1].responder: unknown role or post 'head_of_servce' "
+        "(expected one of: social_worker, team_manager,"
     )
 
 
@@ -162,7 +162,7 @@ BAD = [
         "unknown role",
         ('responder = "social_worker"', 'responder = "boss"'),
         "stages[0].responder",
-        "unknown role 'boss'",
+        "unknown role or post 'boss'",
     ),
     (
         "role that cannot respond",
@@ -232,7 +232,7 @@ BAD = [
         "copy names an unknown role",
         ('responder = "social_worker"', 'responder = "social_worker"\ncopy = ["team_manger"]'),
         "stages[0].copy[0]",
-        "unknown role 'team_manger'",
+        "unknown role or post 'team_manger'",
     ),
     (
         "copy not a list",
@@ -372,3 +372,44 @@ def test_nowhere_to_start():
 def test_large_reminder_is_allowed():
     text = GOOD + "[[reminders]]\nworking_days_before = 9\n"
     assert parse(text).reminders[0].at == time(9, 0)
+
+
+@pytest.mark.parametrize(
+    ("change", "key", "message"),
+    [
+        (('responder = "social_worker"', 'responder = "iro"'), "stages[0].responder",
+         "cannot respond"),
+        (('responder = "social_worker"', 'responder = "social_worker"\nfallback = ["qa"]'),
+         "stages[0].fallback[0]", "unknown role or post 'qa'"),
+        (('responder = "social_worker"', 'responder = { post = "social_worker", route = "up" }'),
+         "stages[0].responder.route", "unknown route 'up'"),
+        (('responder = "social_worker"', 'responder = { route = "council" }'),
+         "stages[0].responder.post", "missing required key"),
+        (('responder = "social_worker"', 'responder = []'), "stages[0].responder",
+         "at least one post"),
+        (('responder = "social_worker"', 'responder = "social_worker"\nraised_by = ["team_manager"]'),
+         "stages[0].raised_by", "must include 'iro'"),
+        (("working_days = 5", 'working_days = "never"'), "stages[0].working_days",
+         'or "none"'),
+    ],
+)  # fmt: skip
+def test_bad_routes_and_posts_are_refused_naming_the_key(change, key, message):
+    with pytest.raises(LadderError) as caught:
+        parse(GOOD.replace(*change, 1))
+    found = {p.key: p.problem for p in caught.value.problems}
+    assert key in found, found
+    assert message in found[key]
+
+
+def test_posts_are_declared_with_a_name_and_not_as_roles():
+    text = GOOD + '\n[posts.team_manager]\nname = "TM"\n'
+
+    with pytest.raises(LadderError, match="is a built-in role"):
+        parse(text)
+
+
+def test_no_cap_and_no_timescale_are_written_none():
+    text = GOOD.replace("working_days = 5", 'working_days = "none"', 1)
+    ladder = parse(text.replace('id = "test"', 'id = "test"\noverall_cap_working_days = "none"'))
+    assert ladder.stages[0].working_days is None
+    assert ladder.overall_cap_working_days is None

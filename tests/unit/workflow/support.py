@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import holidays
 
 from escalation_rules.loader import load_ladder_setting, parse_ladder
-from escalation_rules.model import Ladder, LegalStatus, Role
+from escalation_rules.model import Ladder, LegalStatus, Role, Stage
 from workflow.domain import Challenge
 from workflow.lifecycle import ActionContext, Lifecycle, lifecycle_for
 from workflow.states import Action
@@ -121,8 +121,8 @@ def fields(c: Challenge, *names: str) -> tuple[Any, ...]:
     return tuple(tracked[name] for name in names)
 
 
-def find_responder(role: Role) -> int:
-    return RESPONDERS[role]
+def find_responder(stage: Stage) -> int:
+    return RESPONDERS[Role(stage.responder.posts[0])]
 
 
 def ctx(

@@ -10,12 +10,12 @@ from tests.unit.workflow.support import (
     ACCEPT,
     LADDER_IDS,
     REFERENCE,
-    RESPONDERS,
     WED,
     ctx,
     due_after,
     end_of,
     fields,
+    find_responder,
     informal_params,
     ladder,
     lifecycle,
@@ -210,8 +210,11 @@ def test_under_an_escalating_ladder_a_timeout_moves_to_the_next_stage(ladder_id:
     due = c.due_at
     event = lc.apply(c, Action.TIME_OUT, ctx(due, actor=None))  # exactly at the due moment
     assert (c.state, c.stage_key) == (State.AWAITING_RESPONSE, second.key)
-    assert c.responder_id == RESPONDERS[second.responder]
-    assert c.due_at == due_after(due, second.working_days)
+    assert c.responder_id == find_responder(second)
+    # No working day lost: day 1 of the next stage is the working day after the last one.
+    assert second.working_days is not None
+    assert c.due_at == end_of(nth_working_day_after(local_date(due), second.working_days))
+    assert c.due_at != due_after(due, second.working_days)  # the old rule lost a day here
     assert c.stage_started_at == due
     assert event.details["timed_out_stage"] == first.key
     assert event.details["late_seconds"] == 0

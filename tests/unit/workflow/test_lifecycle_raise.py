@@ -10,11 +10,11 @@ from escalation_rules.model import Ladder
 from tests.unit.workflow.support import (
     LADDER_IDS,
     REFERENCE,
-    RESPONDERS,
     WED,
     ctx,
     due_after,
     end_of,
+    find_responder,
     informal_params,
     ladder,
     ladder_with_fixed_top,
@@ -119,7 +119,7 @@ def test_a_formal_raise_opens_any_allowed_stage(ladder_id: str, stage_key: str) 
 
     assert c.state is State.AWAITING_RESPONSE
     assert (c.stage_key, c.highest_stage_key) == (stage_key, stage_key)
-    assert c.responder_id == RESPONDERS[stage.responder]
+    assert c.responder_id == find_responder(stage)
     assert c.due_at == due_after(WED, stage.working_days)
     assert c.stage_started_at == c.formal_started_at == WED
     assert c.cap_due_at == due_after(WED, 20)

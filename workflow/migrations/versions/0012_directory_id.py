@@ -1,7 +1,7 @@
 """directory_id: a person's directory object id (Entra ID `oid`), matched at single sign-on
 
-Revision ID: 0009_directory_id
-Revises: 0008_security
+Revision ID: 0012_directory_id
+Revises: 0011_posts
 Create Date: 2026-11-30
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0009_directory_id"
-down_revision: str | None = "0008_security"
+revision: str = "0012_directory_id"
+down_revision: str | None = "0011_posts"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

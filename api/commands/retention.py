@@ -1,0 +1,56 @@
+"""`iro-disputes retention run [--dry-run]`: remove what is past its retention period
+(see `api.retention` and docs/security.md), or only list it."""
+
+from __future__ import annotations
+
+import getpass
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+
+from api.retention import KindPlan, RetentionRaced, RetentionSettings, plan, run
+from workflow.db import make_engine
+from workflow.settings import get_settings
+
+app = typer.Typer(help="Retention: remove what is past its period.", no_args_is_help=True)
+SHOWN = 20
+
+
+def _describe(p: KindPlan, dry_run: bool) -> str:
+    verb = "would go" if dry_run else "went"
+    if not p.deleted:
+        verb = "due (listed only: not removed automatically)"
+    cut = p.cut_off.date().isoformat()
+    line = f"{p.kind}: {len(p.ids)} {verb} (older than {cut})"
+    if p.ids:
+        more = f" and {len(p.ids) - SHOWN} more" if len(p.ids) > SHOWN else ""
+        line += ": " + ", ".join(str(i) for i in p.ids[:SHOWN]) + more
+    return line
+
+
+@app.command("run")
+def run_command(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="List what would go; change nothing")
+    ] = False,
+    by: Annotated[str, typer.Option("--by", help="Who runs it, for the retention record")] = "",
+) -> None:
+    """Blank raw mail and sent-mail bodies and remove access-log rows past their periods,
+    one transaction per kind, each recorded in the retention record."""
+    settings, now = RetentionSettings(), datetime.now(UTC)
+    # As the schema's owner: the service's own PostgreSQL role may not DELETE from the
+    # access log at all (docs/security.md), only this run may, and only past its period.
+    engine = make_engine(get_settings().resolved_migration_url)
+    try:
+        if dry_run:
+            plans = plan(engine, settings, now)
+        else:
+            plans = run(engine, settings, now, by or f"command line ({getpass.getuser()})")
+    except RetentionRaced as raced:
+        typer.echo(f"Error: {raced}", err=True)
+        raise typer.Exit(code=1) from raced
+    finally:
+        engine.dispose()
+    for p in plans:
+        typer.echo(_describe(p, dry_run))

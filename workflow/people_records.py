@@ -1,0 +1,212 @@
+"""An admin adds and edits people and a child's allocation, one field at a time in pages.
+
+Each change is checked against the same rules the CSV import applies (a real email, unique;
+no one managing or deputising for themself; no management cycle; an active deputy; a social
+worker and IRO who hold those roles and are active) and written with its change history in
+the caller's transaction. The caller commits; a refusal raises `BadRecord` and writes nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, col, func, select
+
+from escalation_rules.model import LegalStatus, Role
+from workflow.change_history import record_changes
+from workflow.errors import NotFound, RuleViolation
+from workflow.tables import Child, Person, Team
+
+_EMAIL = re.compile(r"^[^@\s,;<>()\"']+@[^@\s,;<>()\"'.]+(\.[^@\s,;<>()\"'.]+)+$")
+MAX_NAME = 200
+
+
+class BadRecord(RuleViolation):
+    """The change would leave a person or child record wrong; `field` names the input."""
+
+    def __init__(self, record: str, problem: str, field: str) -> None:
+        self.reference, self.action, self.problem, self.field = record, "save", problem, field
+        Exception.__init__(self, problem[0].upper() + problem[1:])
+
+
+@dataclass(frozen=True)
+class PersonDetails:
+    name: str
+    email: str
+    role: str
+    team_id: int | None = None
+    manager_id: int | None = None
+    deputy_id: int | None = None
+    absent: bool = False
+
+
+@dataclass(frozen=True)
+class Allocation:
+    legal_status: str
+    social_worker_id: int | None
+    iro_id: int | None
+
+
+def _yes_no(value: bool) -> str:
+    return "Yes" if value else "No"
+
+
+def _name_of(session: Session, model: type[Person] | type[Team], row_id: int | None) -> str:
+    if row_id is None:
+        return ""
+    row = session.get(Person, row_id) if model is Person else session.get(Team, row_id)
+    return row.name if row is not None else ""
+
+
+def person_shown(session: Session, person: Person) -> dict[str, str]:
+    """The person's fields as the history keeps them: in words, not ids."""
+    return {
+        "Name": person.name,
+        "Email": person.email,
+        "Role": {r.value: r.label for r in Role}.get(person.role, person.role),
+        "Team": _name_of(session, Team, person.team_id),
+        "Line manager": _name_of(session, Person, person.manager_id),
+        "Deputy": _name_of(session, Person, person.deputy_id),
+        "Away": _yes_no(person.absent),
+        "Active": _yes_no(person.active),
+    }
+
+
+def child_shown(session: Session, child: Child) -> dict[str, str]:
+    statuses = {s.value: s.label for s in LegalStatus}
+    return {
+        "Legal status": statuses.get(child.legal_status, child.legal_status),
+        "Social worker": _name_of(session, Person, child.social_worker_id),
+        "IRO": _name_of(session, Person, child.iro_id),
+    }
+
+
+def _check_person(session: Session, person_id: int | None, d: PersonDetails) -> None:
+    who = "the person"
+    if not d.name:
+        raise BadRecord(who, "enter the person's full name", "name")
+    if len(d.name) > MAX_NAME:
+        raise BadRecord(who, f"the name must be {MAX_NAME} characters or fewer", "name")
+    if not _EMAIL.match(d.email) or len(d.email) > 320:
+        raise BadRecord(who, "enter an email address in the correct format, like name@council.gov.uk", "email")  # fmt: skip
+    taken = session.exec(select(Person.id).where(func.lower(Person.email) == d.email)).first()
+    if taken is not None and taken != person_id:
+        raise BadRecord(who, f"someone else already has the email {d.email}", "email")
+    if d.role not in {r.value for r in Role}:
+        raise BadRecord(who, "select the person's role", "role")
+    if d.team_id is not None and session.get(Team, d.team_id) is None:
+        raise BadRecord(who, "select a team from the list", "team_id")
+    _check_manager(session, person_id, d.manager_id)
+    _check_deputy(session, person_id, d.deputy_id)
+
+
+def _check_manager(session: Session, person_id: int | None, manager_id: int | None) -> None:
+    if manager_id is None:
+        return
+    if manager_id == person_id:
+        raise BadRecord("the person", "a person cannot be their own line manager", "manager_id")
+    manager, seen = session.get(Person, manager_id), {manager_id}
+    if manager is None:
+        raise BadRecord("the person", "select a line manager from the list", "manager_id")
+    while manager is not None and manager.manager_id is not None:
+        if manager.manager_id == person_id:
+            raise BadRecord("the person", f"{manager.name} is managed (directly or through others) by this person: choose someone above them", "manager_id")  # fmt: skip
+        if manager.manager_id in seen:
+            return  # an older loop above, not through this person: the import reports those
+        seen.add(manager.manager_id)
+        manager = session.get(Person, manager.manager_id)
+
+
+def _check_deputy(session: Session, person_id: int | None, deputy_id: int | None) -> None:
+    if deputy_id is None:
+        return
+    if deputy_id == person_id:
+        raise BadRecord("the person", "a person cannot be their own deputy", "deputy_id")
+    deputy = session.get(Person, deputy_id)
+    if deputy is None:
+        raise BadRecord("the person", "select a deputy from the list", "deputy_id")
+    if not deputy.active:
+        raise BadRecord("the person", f"{deputy.name} is deactivated: choose an active deputy", "deputy_id")  # fmt: skip
+
+
+def save_person(
+    session: Session, person_id: int | None, details: PersonDetails, by_id: int, at: datetime
+) -> Person:
+    """Add a person (`person_id` None) or change one, recording each changed field."""
+    details = PersonDetails(**{**details.__dict__, "name": details.name.strip(),
+                               "email": details.email.strip().lower()})  # fmt: skip
+    _check_person(session, person_id, details)
+    person = Person(email=details.email, name=details.name, role=details.role)
+    if person_id is not None:
+        found = session.get(Person, person_id)
+        if found is None:
+            raise NotFound("person", person_id)
+        person = found
+    before = person_shown(session, person) if person_id is not None else {}
+    for name, value in details.__dict__.items():
+        setattr(person, name, value)
+    session.add(person)
+    session.flush()
+    assert person.id is not None
+    record_changes(session, "person", person.id, before, person_shown(session, person), by_id, at)
+    return person
+
+
+def set_active(
+    session: Session, person_id: int, active: bool, by_id: int | None, at: datetime
+) -> Person:
+    """Deactivate a leaver or reactivate them; refused while an active person relies on
+    them as deputy (they would silently stop answering for them)."""
+    person = session.get(Person, person_id)
+    if person is None:
+        raise NotFound("person", person_id)
+    if not active:
+        relying = session.exec(
+            select(Person.name).where(Person.deputy_id == person_id, col(Person.active))
+        ).all()
+        if relying:
+            raise BadRecord("the person", f"{person.name} is the deputy for {', '.join(sorted(relying))}: give them another deputy first", "active")  # fmt: skip
+    before = person_shown(session, person)
+    person.active = active
+    session.add(person)
+    record_changes(session, "person", person_id, before, person_shown(session, person), by_id, at)
+    return person
+
+
+def _check_holder(
+    session: Session, person_id: int | None, role: Role, field: str, noun: str
+) -> None:
+    if person_id is None:
+        return
+    person = session.get(Person, person_id)
+    if person is None or person.role != role.value:
+        raise BadRecord("the child", f"choose {noun} from the list", field)
+    if not person.active:
+        raise BadRecord("the child", f"{person.name} is deactivated: choose someone active", field)
+
+
+def allocate_child(
+    session: Session, child_id: int, allocation: Allocation, by_id: int, at: datetime
+) -> Child:
+    """Change a child's legal status, social worker and IRO, recording each changed field."""
+    child = session.get(Child, child_id)
+    if child is None:
+        raise NotFound("child", child_id)
+    if allocation.legal_status not in {s.value for s in LegalStatus}:
+        raise BadRecord("the child", "select the child's legal status", "legal_status")
+    _check_holder(
+        session,
+        allocation.social_worker_id,
+        Role.SOCIAL_WORKER,
+        "social_worker_id",
+        "a social worker",
+    )
+    _check_holder(session, allocation.iro_id, Role.IRO, "iro_id", "an IRO")
+    before = child_shown(session, child)
+    for name, value in allocation.__dict__.items():
+        setattr(child, name, value)
+    session.add(child)
+    record_changes(session, "child", child_id, before, child_shown(session, child), by_id, at)
+    return child

@@ -1,0 +1,132 @@
+"""Routing a challenge to people: the responder at a stage, who may raise it, a preview.
+
+One place for the rules every way in uses: the pages, the API, email links and the
+deadline sweep all build their `ActionContext` lookups here, so a stage goes to the same
+person whoever opens it. `preview` answers "who will it go to, and when is it due"
+before anything is written, for the check-your-answers page and the API.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from escalation_rules.model import Ladder, Route, Stage, Who
+from workflow.deadline_planner import ladder_for
+from workflow.directory import Directory
+from workflow.errors import NoResponder
+from workflow.lifecycle import lifecycle_for
+from workflow.states import OPEN_STATES, State
+from workflow.tables import ChallengeRecord, Child, PersonPost
+
+_WHERE = {
+    Route.SOCIAL_WORKER_LINE: "in the line management of the child's social worker",
+    Route.IRO_LINE: "in the IRO's line management",
+    Route.CHILD_TEAM: "in the child's team",
+    Route.SERVICE_AREA: "in the child's service area",
+    Route.COUNCIL: "in the council",
+}
+
+
+def responder_finder(
+    directory: Directory, ladder: Ladder, reference: str, child: Child, iro_id: int
+) -> Callable[[Stage], int]:
+    """The lookup `Lifecycle` calls to open a stage; raises `NoResponder` naming who is missing."""
+
+    def find(stage: Stage) -> int:
+        found = directory.route(ladder, stage, child, iro_id)
+        if found is None:
+            raise NoResponder(reference, stage.key, stage.name, missing(ladder, stage, child),
+                              stage.responder.posts[0])  # fmt: skip
+        return found.responder_id
+
+    return find
+
+
+def raiser_check(
+    directory: Directory, ladder: Ladder, child: Child, iro_ids: tuple[int | None, ...],
+    actor_id: int | None,
+) -> Callable[[Stage], bool]:  # fmt: skip
+    """Whether the actor may move a challenge into a stage (the stage's `raised_by`)."""
+
+    def may_raise(stage: Stage) -> bool:
+        if actor_id is None:  # the deadline sweep: a timeout escalates on the ladder's terms
+            return True
+        for post in stage.raised_by:
+            if post == "iro" and actor_id in iro_ids:
+                return True
+            if post != "iro" and directory.holds(actor_id, post):
+                return True
+        return False
+
+    return may_raise
+
+
+def missing(ladder: Ladder, stage: Stage, child: Child) -> tuple[str, ...]:
+    """Who was looked for, in the council's words, for the error an IRO reads."""
+    return tuple(_describe(ladder, who, child) for who in stage.finders)
+
+
+def _describe(ladder: Ladder, who: Who, child: Child) -> str:
+    parts = []
+    for post in who.posts:
+        route = who.route or ladder.post(post).route
+        where = _WHERE[route]
+        if route is Route.SOCIAL_WORKER_LINE and child.social_worker_id is None:
+            where = "(the child has no allocated social worker)"
+        parts.append(f"{ladder.post_name(post).lower()} {where}")
+    return " or ".join(parts)
+
+
+@dataclass(frozen=True)
+class Preview:
+    """Where a new formal challenge would go: the stage, who answers, when it is due."""
+
+    stage: Stage
+    responder_id: int | None  # None: nobody can be found, see `problem`
+    acting_id: int | None
+    due_at: datetime | None  # None: a stage with no timescale
+    fallback_used: bool
+    problem: NoResponder | None
+
+
+def preview(
+    directory: Directory, ladder: Ladder, stage: Stage, child: Child, iro_id: int, at: datetime
+) -> Preview:
+    """Who a challenge raised at `stage` now would go to, or who is missing; writes nothing."""
+    found = directory.route(ladder, stage, child, iro_id)
+    deadline = lifecycle_for(ladder).rules.stage_deadline(stage, at)
+    due = deadline.due_at if deadline else None
+    if found is None:
+        problem = NoResponder("(new)", stage.key, stage.name, missing(ladder, stage, child),
+                              stage.responder.posts[0])  # fmt: skip
+        return Preview(stage, None, None, due, False, problem)
+    return Preview(stage, found.responder_id, found.acting_id, due, found.fallback > 0, None)
+
+
+def preview_new(
+    directory: Directory, ladder: Ladder, stage_key: str | None, child: Child, iro_id: int,
+    at: datetime,
+) -> Preview:  # fmt: skip
+    """`preview` for a challenge about to be raised at `stage_key` (the first stage if None)."""
+    stage = ladder.stage(stage_key) if stage_key else ladder.starting_stages[0]
+    return preview(directory, ladder, stage, child, iro_id, at)
+
+
+def may_raise_on(session: Session, person_id: int, reference: str) -> bool:
+    """Whether the person holds a post the ladder lets raise a stage above where the open
+    challenge is now (a QA service manager, the Head of QA): they see it and may escalate."""
+    posts = set(session.exec(select(PersonPost.post).where(PersonPost.person_id == person_id)))
+    if not posts:
+        return False
+    row = session.exec(
+        select(ChallengeRecord.ladder_hash, ChallengeRecord.stage_key, ChallengeRecord.state)
+        .where(ChallengeRecord.reference == reference)
+    ).first()  # fmt: skip
+    if row is None or State(row[2]) not in OPEN_STATES:
+        return False
+    ladder = ladder_for(session, row[0])
+    return any(posts & set(stage.raised_by) for stage in ladder.higher_stages(row[1]))
