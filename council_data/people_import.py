@@ -15,13 +15,15 @@ import io
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
 from escalation_rules.model import LegalStatus, Role
+from workflow.change_history import record_changes
+from workflow.people_records import child_shown, person_shown
 from workflow.tables import Child, Person, PersonPost, Team
 
 PEOPLE_REQUIRED = ("email", "name", "role")
@@ -244,11 +246,12 @@ class _PersonIn:
     posts: tuple[str, ...] | None = None
 
 
-def import_people(session: Session, csv_text: str) -> ImportResult:
+def import_people(session: Session, csv_text: str, by_id: int | None = None) -> ImportResult:
     """Upsert people, teams, managers and deputies from `csv_text`, all or nothing.
 
     Commits `session` when every row is good; otherwise rolls back, writes nothing and
-    returns every problem in `ImportResult.errors`, sorted by line.
+    returns every problem in `ImportResult.errors`, sorted by line. Every changed field
+    goes into the person's change history, as made by `by_id` (None: on the server).
     """
     problems = _Problems()
     rows = _read(csv_text, PEOPLE_REQUIRED, PEOPLE_OPTIONAL, problems)
@@ -260,7 +263,7 @@ def import_people(session: Session, csv_text: str) -> ImportResult:
     if problems.found:
         session.rollback()
         return ImportResult(errors=problems.sorted())
-    return _write_people(session, people, stored)
+    return _write_people(session, people, stored, by_id)
 
 
 def _person_in(row: _Row, problems: _Problems) -> _PersonIn:
@@ -390,9 +393,10 @@ def _cycle_from(start: str, managers: Mapping[str, str | None]) -> list[str] | N
 
 
 def _write_people(
-    session: Session, people: list[_PersonIn], stored: dict[str, Person]
+    session: Session, people: list[_PersonIn], stored: dict[str, Person], by_id: int | None
 ) -> ImportResult:
     result = ImportResult()
+    shown = {e: person_shown(session, person) for e, person in stored.items()}
     teams = {t.name.lower(): t for t in session.exec(select(Team))}
     for p in people:
         if p.team and p.team.lower() not in teams:
@@ -433,8 +437,21 @@ def _write_people(
             result.updated += 1
         else:
             result.unchanged += 1
+    _history(session, people, stored, shown, by_id)
     session.commit()
     return result
+
+
+def _history(
+    session: Session, people: list[_PersonIn], stored: dict[str, Person],
+    shown: dict[str, dict[str, str]], by_id: int | None,
+) -> None:  # fmt: skip
+    at = datetime.now(UTC)
+    for p in people:
+        person = stored[p.email]
+        assert person.id is not None
+        after = person_shown(session, person)
+        record_changes(session, "person", person.id, shown.get(p.email, {}), after, by_id, at)
 
 
 def _write_posts(
@@ -473,7 +490,7 @@ def _snapshot(person: Person) -> tuple[Any, ...]:
 # -- children --------------------------------------------------------------
 
 
-def import_children(session: Session, csv_text: str) -> ImportResult:
+def import_children(session: Session, csv_text: str, by_id: int | None = None) -> ImportResult:
     """Upsert children by case reference, all or nothing, like `import_people`.
 
     Social workers and IROs must already be imported (run the people import first).
@@ -487,12 +504,13 @@ def import_children(session: Session, csv_text: str) -> ImportResult:
     if problems.found:
         session.rollback()
         return ImportResult(errors=problems.sorted())
-    result = ImportResult()
+    result, at = ImportResult(), datetime.now(UTC)
     stored = {c.case_reference: c for c in session.exec(select(Child))}
+    written: list[tuple[Child, dict[str, str]]] = []
     for values in children:
         child = stored.get(values["case_reference"])
+        written.append((child or Child(**values), child_shown(session, child) if child else {}))
         if child is None:
-            session.add(Child(**values))
             result.created += 1
             continue
         changed = any(getattr(child, k) != v for k, v in values.items())
@@ -500,6 +518,11 @@ def import_children(session: Session, csv_text: str) -> ImportResult:
             setattr(child, key, value)
         result.updated += changed
         result.unchanged += not changed
+    session.add_all([child for child, _ in written])
+    session.flush()  # new children get their ids for the history
+    for child, before in written:
+        assert child.id is not None
+        record_changes(session, "child", child.id, before, child_shown(session, child), by_id, at)
     session.commit()
     return result
 

@@ -110,7 +110,7 @@ def import_upload(
         else:
             use = module.import_children if kind == "children" else module.import_people
             with Session(runtime.engine) as session:
-                result = use(session, text)
+                result = use(session, text, person.id)
             if result.errors:
                 errors["file"] = (
                     f"The file has {len(result.errors)} problem(s): nothing was imported"

@@ -60,7 +60,7 @@ def test_saving_without_a_change_records_nothing(login, runtime, people):
     admin = login("admin@council.test")
     admin.post(f"/admin/people/{c.social_worker}/edit", data=_person_form(runtime, c))
     assert _history(runtime, "person", c.social_worker) == []
-    assert "No changes have been made" in admin.get(f"/admin/people/{c.social_worker}").text
+    assert "No changes have been recorded yet" in admin.get(f"/admin/people/{c.social_worker}").text
 
 
 def test_an_admin_adds_a_person(login, runtime, people):
@@ -186,3 +186,16 @@ def test_unknown_records_are_404(login, people):
     admin = login("admin@council.test")
     assert admin.get("/admin/people/999999").status_code == 404
     assert admin.get("/admin/children/999999/edit").status_code == 404
+
+
+def test_an_import_through_the_page_is_in_the_history_as_the_admins(login, runtime, people):
+    admin = login("admin@council.test")
+    text = "email,name,role,absent\nsw@council.test,Sam Worker,social_worker,yes\n"
+    files = {"file": ("people.csv", text.encode(), "text/csv")}
+    done = admin.client.post(
+        "/admin/import", data={"csrftoken": admin.token, "kind": "people"}, files=files
+    )
+    assert done.status_code == 200 and "1 updated" in done.text
+    assert _history(runtime, "person", people.council.social_worker) == [
+        ("Away", "No", "Yes", people.admin)
+    ]
