@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 from workflow.errors import RuleViolation
 from workflow.tables import OutcomeKind
 
-# Seeded by migration 0012 in this order; keys are stored on accept events: never rename one.
+# Seeded by migration 0013 in this order; keys are stored on accept events: never rename one.
 DEFAULT_OUTCOME_KINDS: tuple[tuple[str, str], ...] = (
     ("plan_updated", "Care plan updated"),
     ("decision_made", "Decision made"),

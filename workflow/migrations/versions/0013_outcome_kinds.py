@@ -1,7 +1,7 @@
 """outcome kinds: the short, editable list an IRO picks from when accepting a response
 
-Revision ID: 0012_outcome_kinds
-Revises: 0011_posts
+Revision ID: 0013_outcome_kinds
+Revises: 0012_directory_id
 Create Date: 2026-11-30
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0012_outcome_kinds"
-down_revision: str | None = "0011_posts"
+revision: str = "0013_outcome_kinds"
+down_revision: str | None = "0012_directory_id"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
