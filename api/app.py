@@ -24,6 +24,7 @@ from api.auth import current_person, optional_person
 from api.failures import UnexpectedErrors
 from api.idempotency import IdempotentApi
 from api.input_guard import ControlCharacterGuard
+from api.one_connection import OneConnection
 from api.request_context import RequestContext, note_route
 from api.security import (
     ClientAddressMiddleware,
@@ -103,6 +104,7 @@ def create_app(
     app.add_middleware(ControlCharacterGuard)
     app.add_middleware(SecurityHeadersMiddleware, docs_policy=docs_csp(_docs_html()), secure=secure)
     app.add_middleware(ClientAddressMiddleware)
+    app.add_middleware(OneConnection, engine=app.state.runtime.engine)
     app.add_middleware(RequestContext)
     return app
 

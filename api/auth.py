@@ -10,7 +10,7 @@ them with other rows.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -23,6 +23,7 @@ from pwdlib.hashers.argon2 import Argon2Hasher
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from api.one_connection import give_back
 from api.password_policy import check_password
 from api.sessions import (
     Client,
@@ -37,6 +38,7 @@ from api.web_settings import WebSettings
 from escalation_rules.model import Role
 from workflow.db import read_only_engine
 from workflow.errors import NotPermitted
+from workflow.read_scope import current_scope, end_reads
 from workflow.runtime import Runtime
 from workflow.tables import Person
 
@@ -174,6 +176,7 @@ def record_access(
     actor: str = "",
 ) -> None:
     """Write one line of who viewed what, when and from where (its own short transaction)."""
+    end_reads()  # the request's reads give their connection back first
     with Session(engine) as session:
         session.add(
             AccessLogEntry(
@@ -291,11 +294,21 @@ def runtime_dependency(request: Request) -> Runtime:
 reader_engine = read_only_engine  # the name the pages use
 
 
-def read_session(request: Request) -> Iterator[Session]:
-    """A session for reading only: routes never commit; use cases own their writes."""
-    with Session(reader_engine(_runtime(request).engine), expire_on_commit=False) as session:
-        yield session
+async def read_session(request: Request) -> AsyncIterator[Session]:
+    """A session for reading only: routes never commit; use cases own their writes.
+
+    It is the request's shared read session (`workflow.read_scope`, opened by
+    `api.one_connection`), so the page's reads and its helpers' use one connection,
+    given back as soon as the route returns. Async on purpose: opening is lazy (no I/O),
+    and giving back never waits for a thread from the pool a busy route may hold."""
+    reads = current_scope()
+    if reads is None:
+        raise RuntimeError("ReadSession needs the OneConnection middleware")
+    try:
+        yield reads.session()
+    finally:
+        await give_back(reads)
 
 
 RuntimeDep = Annotated[Runtime, Depends(runtime_dependency)]
-ReadSession = Annotated[Session, Depends(read_session)]
+ReadSession = Annotated[Session, Depends(read_session, scope="function")]

@@ -24,6 +24,7 @@ from sqlmodel import Session, select
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.ops_tables import IdempotencyRecord
+from workflow.read_scope import end_reads
 
 HEADER = b"idempotency-key"
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -46,6 +47,7 @@ class IdempotencyStore:
 
     def claim(self, credential: str, key: str, request_hash: str, now: datetime) -> Outcome:
         """Claim `key` for this request, or say what to answer instead."""
+        end_reads()  # one connection at a time (none are held yet; this keeps it so)
         with Session(self.engine, expire_on_commit=False) as session:
             found = self._find(session, credential, key)
             if found is not None and found.created_at < now - KEEP_FOR:
@@ -74,6 +76,7 @@ class IdempotencyStore:
         return Outcome(record=found)
 
     def keep(self, credential: str, key: str, answer: dict[str, Any]) -> None:
+        end_reads()
         with Session(self.engine) as session:
             found = self._find(session, credential, key)
             if found is None:

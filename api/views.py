@@ -12,6 +12,7 @@ from escalation_rules.model import Ladder, Role
 from workflow import queries
 from workflow.domain import Challenge
 from workflow.errors import NotFound
+from workflow.read_scope import current_scope
 from workflow.routing import may_raise_on
 from workflow.runtime import Runtime
 from workflow.services import allowed_actions, lifecycle
@@ -67,7 +68,10 @@ class Offered:
 
 def reading_uow(runtime: Runtime, session: Session | None = None) -> UnitOfWork:
     """A unit of work that only reads (no write lock on SQLite); it never commits.
-    Given the request's session it reads through that one: one connection a request."""
+    It reads through `session`, or the request's shared reads: one connection a request."""
+    scope = current_scope()
+    if session is None and scope is not None and scope.engine is runtime.engine:
+        session = scope.session()
     return UnitOfWork(reader_engine(runtime.engine), runtime.ladders, runtime.listeners, session)
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from notifications.answer import answer_params
-from notifications.sender import retry_failed
+from notifications.send_failures import retry_failed
 from notifications.tables import (
     InboundMail,
     InboundStatus,

@@ -5,15 +5,23 @@ to ignore it. Without `Actions:` the whole reply is the actions. The target date
 the `Target date:` line's when there is one, else the date the reply commits to in
 any common UK form (`29/01/2027`, `29 January 2027`, `by Friday 29 Jan`, bold or
 not): a date after "by", "before", "deadline" or "target" first, else the first
-date that is not in the past. None when the reply gives no date; the response is
-then recorded as "no target date given" rather than a date the manager never wrote.
+date that is not in the past. Failing any date, a weekday alone after such a word
+("by Friday", "before end of play Thursday") is the next such day in London after the
+day the reply came, but only when that cannot be read two ways: not "next Friday" or
+"Friday week" (people mean different weeks by them), not the weekday of the day the
+reply came (today, or a week today?), and not two different weekdays. None when the
+reply gives no date; the response is then recorded as "no target date given" rather
+than a date the manager never wrote.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
+
+LONDON = ZoneInfo("Europe/London")
 
 _ACTIONS = re.compile(r"^\s*[*_]*actions?[*_]*\s*[:\-]\s*(.*)$", re.IGNORECASE)
 _TARGET = re.compile(r"^\s*[*_]*target\s+date[*_]*\s*[:\-]\s*(.*)$", re.IGNORECASE)
@@ -43,6 +51,19 @@ _COMMITMENT = re.compile(
     rf"(?:{_WEEKDAY}\s+)?(?:the\s+)?$",
     re.IGNORECASE,
 )
+_DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_DAY = (
+    r"mon(?:day)?|tues?(?:day)?|wed(?:s|nesday)?|thu(?:rs?|rsday)?|fri(?:day)?|"
+    r"sat(?:urday)?|sun(?:day)?"
+)
+_SPOKEN_WEEKDAY = re.compile(
+    r"\b(?P<before>by|before|no later than|until|till|deadline|due|target)\b"
+    r"(?:\s+(?:the\s+)?(?:end|close)\s+of(?:\s+(?:play|day|business))?(?:\s+on)?)?"
+    r"(?:\s+(?P<which>this|next|coming|the))?\s+"
+    rf"(?P<day>{_DAY})\b\.?(?P<week>\s+week\b)?(?P<rest>[^.!?\n]*)",
+    re.IGNORECASE,
+)
+_ANY_DAY = re.compile(rf"\b({_DAY})\b", re.IGNORECASE)
 
 
 def answer_params(reply: str, now: datetime) -> dict[str, Any]:
@@ -64,7 +85,7 @@ def answer_params(reply: str, now: datetime) -> dict[str, Any]:
             in_actions = False
             response_lines.append(line)
     response = "\n".join(response_lines).strip() or "\n".join(actions)
-    target = target or committed_date(reply, now)
+    target = target or committed_date(reply, now) or spoken_weekday(reply, now)
     return {
         "response": response,
         "actions": "\n".join(actions) or response,
@@ -101,6 +122,24 @@ def committed_date(text: str, now: datetime) -> date | None:
         key=lambda value: value.year > now.year and not _written_year(own, value),
     )
     return future[0] if future else None
+
+
+def spoken_weekday(text: str, now: datetime) -> date | None:
+    """A weekday alone ("by Friday"): the next such day in London, when unambiguous."""
+    own = re.sub(r"^\s*>.*$", "", text, flags=re.MULTILINE)
+    named = list(_SPOKEN_WEEKDAY.finditer(re.sub(r"[*_]", " ", own)))
+    # "by Monday or Tuesday": every weekday in the rest of the sentence counts too.
+    spoken = [m["day"] for m in named] + [d for m in named for d in _ANY_DAY.findall(m["rest"])]
+    days = {_DAY_NAMES.index(day.lower()[:3]) for day in spoken}
+    if len(days) != 1 or any(_two_readings(m) for m in named):
+        return None
+    today = now.astimezone(LONDON).date()
+    ahead = (days.pop() - today.weekday()) % 7
+    return today + timedelta(days=ahead) if ahead else None
+
+
+def _two_readings(m: re.Match[str]) -> bool:
+    return bool(m["week"]) or (m["which"] or "").lower() == "next"
 
 
 def _written_year(text: str, value: date) -> bool:

@@ -93,10 +93,16 @@ def add_attachments(session: Session, row: OutboxMessage, files: Sequence[Attach
         )
 
 
-def attachments_for(session: Session, outbox_id: int) -> list[Attachment]:
+def attachments_of(session: Session, outbox_ids: list[int]) -> dict[int, list[Attachment]]:
+    """The files of several messages in one query, by outbox id, each in order."""
+    found: dict[int, list[Attachment]] = {}
+    if not outbox_ids:
+        return found
     rows = session.exec(
         select(OutboxAttachment)
-        .where(OutboxAttachment.outbox_id == outbox_id)
-        .order_by(col(OutboxAttachment.position))
+        .where(col(OutboxAttachment.outbox_id).in_(outbox_ids))
+        .order_by(col(OutboxAttachment.outbox_id), col(OutboxAttachment.position))
     )
-    return [Attachment(r.filename, r.media_type, r.content) for r in rows]
+    for r in rows:
+        found.setdefault(r.outbox_id, []).append(Attachment(r.filename, r.media_type, r.content))
+    return found

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import re
 from email import message_from_bytes, policy
-from email.message import EmailMessage, Message
+from email.message import EmailMessage, Message, MIMEPart
 from email.utils import parseaddr
 from html.parser import HTMLParser
 
+from notifications.coloured_answers import coloured_answers
 from notifications.reply_cleaning import clean_reply
 
 
@@ -33,18 +34,28 @@ def sender_address(message: Message) -> str:
 
 
 def body_text(message: EmailMessage) -> str:
-    """The message's own text: the plain part, else the HTML part turned into text."""
+    """The message's own text: the plain part, else the HTML part turned into text.
+
+    Answers typed in colour into Outlook's quoted message are seen only in the HTML
+    (the plain part Outlook makes has lost the colour): then the HTML is read."""
+    html = message.get_body(preferencelist=("html",))
+    if html is not None and (inline := coloured_answers(_content(html))) is not None:
+        return inline
     part = message.get_body(preferencelist=("plain", "html"))
     if part is None:
         return ""
-    try:
-        body = str(part.get_content())
-    except (LookupError, UnicodeDecodeError):
-        payload = part.get_payload(decode=True)
-        body = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""
+    body = _content(part)
     if part.get_content_type() == "text/html":
         body = html_to_text(body)
     return body
+
+
+def _content(part: MIMEPart) -> str:
+    try:
+        return str(part.get_content())
+    except (LookupError, UnicodeDecodeError):
+        payload = part.get_payload(decode=True)
+        return payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""
 
 
 def reply_text(message: EmailMessage) -> str:

@@ -11,12 +11,15 @@ so this is at-least-once; the stable Message-ID lets receiving systems (and our
 sink) recognise the copy. The window is the few milliseconds between the
 server's 250 reply and our commit. The alternative, never re-sending a row
 found in 'sending', would lose messages whenever the crash came before the
-send; losing a challenge email is worse than a rare duplicate.
+send; losing a challenge email is worse than a rare duplicate. 'sent' is committed
+for several messages at once (`sent_marks`), so the window is at most MARK_EVERY
+messages or MARK_SECONDS.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -29,11 +32,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from notifications.attachments import Attachment, attachments_for
+from notifications.attachments import Attachment, attachments_of
 from notifications.composing import compose_due
+from notifications.send_failures import record_failure
+from notifications.sent_marks import Sent, mark_sent_batch
 from notifications.settings import MailSettings, MailTransport, get_mail_settings
 from notifications.staleness import cancel_stale
-from notifications.tables import MailAlert, OutboxMessage, OutboxStatus
+from notifications.tables import OutboxMessage, OutboxStatus
 from notifications.transport import (
     Connection,
     ConnectionLost,
@@ -48,9 +53,11 @@ from workflow.tables import utc_now
 # the fields go in `extra`, which the process's log set-up renders as keys.
 log = logging.getLogger("iro_disputes.mail")
 
-BACKOFF_SECONDS = (60, 300, 900, 1800, 3600, 7200, 14400)
 # Fresh connections one run may open after a connection drops under a message.
 MAX_RECONNECTS = 3
+# 'sent' is committed for up to this many messages at once, or after this long.
+MARK_EVERY = 20
+MARK_SECONDS = 1.0
 
 
 # -- the message on the wire -------------------------------------------------
@@ -165,33 +172,95 @@ def send_pending(
     lease = timedelta(seconds=settings.mail_lease_seconds)
     claim, ids = claim_due(engine, now, settings.mail_batch_size, lease, clock)
     stale = cancel_stale(engine, ids, claim, report)
-    remaining = [i for i in ids if i not in stale]
-    report.merge(_send_share(engine, transport, remaining, claim, settings, now))
+    ready = _prepare(engine, [i for i in ids if i not in stale], claim, settings, now, report)
+    report.merge(_send_share(engine, transport, ready, claim, settings, now))
     return report
+
+
+@dataclass
+class _Ready:
+    row: OutboxMessage  # detached, as composed
+    message: EmailMessage
+
+
+def _prepare(
+    engine: Engine,
+    ids: list[int],
+    claim: str,
+    settings: MailSettings,
+    now: datetime,
+    report: SendReport,
+) -> list[_Ready]:
+    """Read, compose and build the claimed rows in one transaction, committed before
+    anything is sent (a re-send after a crash sends the same text and links)."""
+    if not ids:
+        return []
+    with Session(engine) as session:
+        rows = {r.id: r for r in session.exec(select(OutboxMessage).where(
+            col(OutboxMessage.id).in_(ids), col(OutboxMessage.claim) == claim,
+            col(OutboxMessage.status) == OutboxStatus.SENDING.value))}  # fmt: skip
+        composed = [
+            rows[i] for i in ids if i in rows and _composed(session, rows[i], settings, now)
+        ]
+        report.failed += sum(1 for i in ids if i in rows) - len(composed)
+        session.commit()
+        files = attachments_of(session, [r.id for r in composed if r.id is not None])
+        ready = [_Ready(r, build_email(r, settings, files.get(r.id or 0, []))) for r in composed]
+        session.expunge_all()
+    return ready
+
+
+def _composed(session: Session, row: OutboxMessage, settings: MailSettings, now: datetime) -> bool:
+    """Composed now if the event only recorded it as due; False if its template broke."""
+    return row.due is None or compose_due(session, row, settings, now)
+
+
+class _Marks:
+    """'sent' recorded for several messages in one commit (the commit is what a message
+    costs on PostgreSQL). At most MARK_EVERY messages or MARK_SECONDS wait: a crash in
+    that window re-sends them after the lease, under the same Message-IDs."""
+
+    def __init__(self, engine: Engine, claim: str, now: datetime) -> None:
+        self.engine, self.claim, self.now = engine, claim, now
+        self.waiting: list[Sent] = []
+        self.since = time.monotonic()
+
+    def add(self, row: OutboxMessage, reply: str) -> None:
+        self.waiting.append(Sent(row, reply))
+        if len(self.waiting) >= MARK_EVERY or time.monotonic() - self.since >= MARK_SECONDS:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.waiting:
+            mark_sent_batch(self.engine, self.claim, self.waiting, self.now)
+        self.waiting, self.since = [], time.monotonic()
 
 
 def _send_share(
     engine: Engine,
     transport: Transport,
-    ids: list[int],
+    ready: list[_Ready],
     claim: str,
     settings: MailSettings,
     now: datetime,
 ) -> SendReport:
-    """Send `ids` in order over one connection, opening a fresh one after a drop."""
-    report, remaining, connections = SendReport(), list(ids), 0
+    """Send `ready` in order over one connection, opening a fresh one after a drop."""
+    report, remaining, connections = SendReport(), list(ready), 0
+    marks = _Marks(engine, claim, now)
     while remaining and connections <= MAX_RECONNECTS:
         connections += 1
         try:
             with transport.connect() as connection:
                 while remaining:
-                    row_id = remaining.pop(0)
-                    if not _send_one(engine, connection, row_id, claim, settings, report, now):
+                    item = remaining.pop(0)
+                    if not _send_one(engine, connection, item, claim, settings, report, marks):
                         break  # that connection is gone: the rest go over a new one
         except (TemporaryFailure, PermanentFailure) as error:
             report.errors.append(f"cannot connect to the mail server: {error}")
             break
-    report.deferred += release(engine, remaining, claim)
+        finally:
+            marks.flush()
+    report.deferred += release(engine, [r.row.id for r in remaining if r.row.id], claim)
     return report
 
 
@@ -225,126 +294,20 @@ def release(engine: Engine, ids: list[int], claim: str) -> int:
 def _send_one(
     engine: Engine,
     connection: Connection,
-    row_id: int,
+    item: _Ready,
     claim: str,
     settings: MailSettings,
     report: SendReport,
-    now: datetime,
+    marks: _Marks,
 ) -> bool:
     """Send one row; False when the connection failed under it (the row is charged)."""
-    with Session(engine) as session:
-        row = session.get(OutboxMessage, row_id)
-        if row is None or row.claim != claim or row.status != OutboxStatus.SENDING.value:
-            return True
-        if row.due is not None:  # recorded as due by the event; composed here, once
-            composed = compose_due(session, row, settings, now)
-            session.commit()
-            if not composed:
-                report.failed += 1
-                return True
-        message = build_email(row, settings, attachments_for(session, row_id))
-        session.expunge(row)
+    row_id = item.row.id or 0
     try:
-        reply = connection.send(message)
+        reply = connection.send(item.message)
     except (TemporaryFailure, PermanentFailure) as error:
-        _failed(engine, row_id, claim, error, settings, report, now)
+        record_failure(engine, row_id, claim, error, settings, report, marks.now)
         return not isinstance(error, ConnectionLost)
-    mark_sent(engine, row_id, claim, reply, now, sent=row)
+    marks.add(item.row, reply)
     log.info("mail sent", extra={"outbox_id": row_id, "smtp_reply": reply[:80]})
     report.sent += 1
     return True
-
-
-def mark_sent(
-    engine: Engine,
-    row_id: int,
-    claim: str,
-    reply: str,
-    now: datetime | None = None,
-    sent: OutboxMessage | None = None,
-) -> None:
-    """Record delivery to the server, and blank the live links kept in the body.
-
-    `sent` is the row as it was sent (its bodies and secrets), which saves reading it
-    again; one UPDATE, and only while this sender still holds the claim."""
-    if sent is None:
-        with Session(engine) as session:
-            sent = session.get(OutboxMessage, row_id)
-            if sent is None:
-                return
-            session.expunge(sent)
-    text, html = sent.body_text, sent.body_html
-    for secret in sent.secrets:
-        text = text.replace(secret, "(link removed after sending)")
-        html = html.replace(secret, "(link removed after sending)")
-    values: dict[str, object] = {
-        "status": OutboxStatus.SENT.value, "sent_at": now or utc_now(), "lease_until": None,
-        "smtp_reply": reply[:500], "last_error": None,
-    }  # fmt: skip
-    if sent.secrets:
-        values.update(body_text=text, body_html=html, secrets=[])
-    with engine.begin() as conn:
-        conn.execute(
-            sa.update(OutboxMessage)
-            .where(col(OutboxMessage.id) == row_id, col(OutboxMessage.claim) == claim)
-            .values(**values)
-        )
-
-
-def _failed(
-    engine: Engine,
-    row_id: int,
-    claim: str,
-    error: Exception,
-    settings: MailSettings,
-    report: SendReport,
-    now: datetime,
-) -> None:
-    with Session(engine) as session:
-        row = session.get(OutboxMessage, row_id)
-        if row is None or row.claim != claim or row.status != OutboxStatus.SENDING.value:
-            return
-        row.last_error, row.lease_until = str(error)[:2000], None
-        give_up = isinstance(error, PermanentFailure) or row.attempts >= settings.mail_max_attempts
-        if give_up:
-            row.status = OutboxStatus.FAILED.value
-            session.add(
-                MailAlert(
-                    kind="send_failed",
-                    message=f"Gave up sending '{row.subject}' to {row.to_address} after "
-                    f"{row.attempts} attempt(s): {error}",
-                    outbox_id=row.id,
-                    challenge_id=row.challenge_id,
-                    created_at=now,
-                )
-            )
-            report.failed += 1
-            log.error("mail failed: given up", extra={"outbox_id": row_id, "kind": row.kind,
-                      "attempts": row.attempts, "error": str(error)[:300]})  # fmt: skip
-        else:
-            row.status = OutboxStatus.PENDING.value
-            row.next_attempt_at = now + timedelta(seconds=backoff(row.attempts))
-            report.retrying += 1
-            log.warning("mail to retry", extra={"outbox_id": row_id, "kind": row.kind,
-                        "attempts": row.attempts, "error": str(error)[:300],
-                        "next_attempt_at": row.next_attempt_at.isoformat()})  # fmt: skip
-        report.errors.append(str(error))
-        session.add(row)
-        session.commit()
-
-
-def backoff(attempts: int) -> int:
-    return BACKOFF_SECONDS[min(max(attempts, 1), len(BACKOFF_SECONDS)) - 1]
-
-
-def retry_failed(engine: Engine, row_id: int, now: datetime) -> bool:
-    """An admin's 'try again' on a failed message."""
-    with Session(engine) as session:
-        result = session.execute(
-            sa.update(OutboxMessage)
-            .where(col(OutboxMessage.id) == row_id)
-            .where(col(OutboxMessage.status) == OutboxStatus.FAILED.value)
-            .values(status=OutboxStatus.PENDING.value, next_attempt_at=now, attempts=0)
-        )
-        session.commit()
-        return bool(result.rowcount)  # type: ignore[attr-defined]

@@ -9,14 +9,19 @@ from weakref import WeakKeyDictionary
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+# Connections beyond one per request: for the worker when `serve --worker` runs it in
+# the web process (its jobs take one each), and anything outside a request.
+RESERVE = 3
+
 
 def make_engine(
     url: str, pool_size: int | None = None, pool_timeout: float | None = None, **kwargs: Any
 ) -> Engine:
-    """An engine for `url`; with `pool_size`, a pool of that many connections plus as many
-    again for the moments a request reads and writes at once, and a short wait."""
+    """An engine for `url`; with `pool_size`, a pool of one connection for each request
+    handled at once (a request never holds two: `workflow.read_scope`), `RESERVE` more,
+    and a short wait."""
     if pool_size is not None:
-        kwargs.update(pool_size=pool_size, max_overflow=pool_size)
+        kwargs.update(pool_size=pool_size, max_overflow=RESERVE)
     if pool_timeout is not None:
         kwargs["pool_timeout"] = pool_timeout
     if url.startswith("sqlite"):
@@ -92,10 +97,8 @@ _READERS: WeakKeyDictionary[Engine, Engine] = WeakKeyDictionary()
 
 
 def pool_capacity(engine: Engine) -> int | None:
-    """How many requests may use the database at once: the pool's steady size.
-
-    The pool holds as many again as overflow, so a request that reads (the person,
-    the page's session) while it writes (a unit of work) never waits on another."""
+    """How many requests may use the database at once: the pool's steady size, one
+    connection each (the overflow is `RESERVE`, for users outside requests)."""
     pool = engine.pool
     return pool.size() if isinstance(pool, sa.pool.QueuePool) else None
 

@@ -13,6 +13,7 @@ from workflow.directory import Directory
 from workflow.domain import Challenge, NewEvent
 from workflow.errors import ConcurrentUpdate
 from workflow.ladders import LadderBook
+from workflow.read_scope import end_reads
 from workflow.repository import ChallengeRepository
 
 # Called just before commit with everything the unit of work appended to the log;
@@ -45,6 +46,8 @@ class UnitOfWork:
         self._given = session
 
     def __enter__(self) -> UnitOfWork:
+        if self._given is None:
+            end_reads()  # one connection at a time: the request's reads give theirs back
         self.session = self._given or Session(self.engine, expire_on_commit=False)
         self.challenges = ChallengeRepository(self.session)
         self.directory = Directory(self.session)

@@ -12,10 +12,10 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from api.action_forms import ACTION_FIELDS, field_id, read_params
-from api.auth import RuntimeDep, reader_engine, record_access
+from api.auth import RuntimeDep, record_access
 from api.forms import FormFields, rule_error
 from api.presenters import stage_name, timeline_entries
 from api.templating import render
@@ -31,11 +31,11 @@ from notifications.links import (
 )
 from workflow import queries
 from workflow.errors import ConcurrentUpdate, RuleViolation, TransitionNotAllowed
+from workflow.read_scope import reading
 from workflow.runtime import Runtime
 from workflow.services import lifecycle
 from workflow.states import Action
 from workflow.tables import ChallengeRecord
-from workflow.unit_of_work import UnitOfWork
 
 router = APIRouter(include_in_schema=False)
 
@@ -91,7 +91,7 @@ def _context(request: Request, view: Any) -> dict[str, Any]:
 
     The link already proves they are the responder, so they see what the page shows them."""
     runtime = request.app.state.runtime
-    with Session(reader_engine(runtime.engine)) as session:
+    with reading(runtime.engine) as session:
         row = queries.challenge_row(session, view.reference)
         if row is None:
             return {}
@@ -109,7 +109,7 @@ def _context(request: Request, view: Any) -> dict[str, Any]:
 
 @router.get("/respond/{token}")
 def respond_page(request: Request, token: str, runtime: RuntimeDep) -> Response:
-    with UnitOfWork(reader_engine(runtime.engine), runtime.ladders) as uow:
+    with reading_uow(runtime) as uow:
         try:
             view = open_link(uow, token, _now())
         except LinkError as error:
@@ -125,7 +125,7 @@ def respond_page(request: Request, token: str, runtime: RuntimeDep) -> Response:
 
 @router.post("/respond/{token}")
 def respond_submit(request: Request, token: str, runtime: RuntimeDep, form: FormFields) -> Response:
-    with UnitOfWork(reader_engine(runtime.engine), runtime.ladders) as uow:
+    with reading_uow(runtime) as uow:
         try:
             view = open_link(uow, token, _now())
         except LinkError as error:

@@ -74,6 +74,36 @@ def test_a_target_date_is_found_in_free_text(reply, expected):
     assert answer_params(reply, NOW)["target_date"] == expected
 
 
+# NOW is Wednesday 2 December 2026, 10:00 London.
+@pytest.mark.parametrize(
+    ("reply", "expected"),
+    [
+        ("I'll have it booked by Friday.", "2026-12-04"),
+        ("Will be done by Fri", "2026-12-04"),
+        ("Booked; the report will be with you before end of play Monday.", "2026-12-07"),
+        ("Due Tuesday, I have chased the nurse.", "2026-12-08"),
+        ("I'll get it done by this Thursday.", "2026-12-03"),
+        ("by *Friday*", "2026-12-04"),
+        ("by Wednesday", None),  # the day it came: today, or a week today?
+        ("I'll do it by next Friday.", None),  # this week's or the week after's
+        ("By Friday week at the latest.", None),
+        ("By Monday, or Tuesday at the latest.", None),  # two different days
+        ("The nurse came on Friday; I'll book the rest by monitoring.", None),
+        ("> Please answer by Friday\n\nI will.", None),  # the question's weekday
+        ("By Friday 29 Jan.", "2027-01-29"),  # a written date wins
+    ],
+)
+def test_a_weekday_alone_is_the_next_such_day_in_london(reply, expected):
+    assert answer_params(reply, NOW)["target_date"] == expected
+
+
+def test_the_weekday_is_counted_from_the_london_date_not_utc():
+    # 23:30 UTC on Sunday 28 June 2026 is already Monday 29 June in London (BST).
+    late = datetime(2026, 6, 28, 23, 30, tzinfo=UTC)
+    assert answer_params("Done by Monday", late)["target_date"] is None  # today in London
+    assert answer_params("Done by Tuesday", late)["target_date"] == "2026-06-30"
+
+
 def test_without_an_actions_line_the_reply_is_the_actions():
     params = answer_params("Will book it this week.\nTarget date: 10 Dec", NOW)
     assert params["actions"] == params["response"] == "Will book it this week."

@@ -10,7 +10,8 @@ from aiosmtpd.controller import Controller
 from sqlmodel import Session, select
 
 from notifications import sender as sender_module
-from notifications.sender import claim_due, mark_sent, send_pending
+from notifications.sender import claim_due, send_pending
+from notifications.sent_marks import mark_sent
 from notifications.sink import Sink, captured
 from notifications.tables import MailAlert, OutboxMessage
 from tests.notifications.conftest import free_port, outbox
@@ -131,7 +132,7 @@ def test_crash_between_send_and_mark_resends_with_the_same_message_id(
         def crash(*args, **kwargs):
             raise SystemExit("killed between send and mark")
 
-        monkeypatch.setattr(sender_module, "mark_sent", crash)
+        monkeypatch.setattr(sender_module, "mark_sent_batch", crash)
         with pytest.raises(SystemExit):
             send_pending(runtime.engine, now=now)
         row = outbox(runtime)[0]

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 from api.app import create_app
 from tests.operations.test_serve_process import _free_port
 from tests.web.conftest import sign_in, web_settings
-from workflow.db import make_engine
+from workflow.db import RESERVE, make_engine
 from workflow.runtime import Runtime, build_runtime
 from workflow.settings import WorkflowSettings
 
@@ -81,7 +81,7 @@ def test_forty_people_opening_a_challenge_at_once_are_all_served(served, raised)
 @pytest.mark.postgres
 def test_an_exhausted_pool_answers_503_quickly(served, raised):
     base, cookies, runtime = served
-    held = [runtime.engine.connect() for _ in range(2 * POOL)]  # every connection busy
+    held = [runtime.engine.connect() for _ in range(POOL + RESERVE)]  # every connection busy
     try:
         started = time.monotonic()
         with httpx.Client(base_url=base, cookies=cookies, timeout=60) as client:
