@@ -19,6 +19,7 @@ from escalation_rules.model import LegalStatus, Role
 from workflow.change_history import history
 from workflow.errors import NotFound
 from workflow.people_records import Allocation, BadRecord, allocate_child, child_shown
+from workflow.read_scope import end_reads
 from workflow.tables import Child, Person, Team
 
 router = APIRouter(include_in_schema=False, prefix="/admin/children")
@@ -102,6 +103,7 @@ def change_child(
     a = {name: form.get(name, "").strip() for name in FIELDS}
     allocation = Allocation(a["legal_status"], _id_or_none(a["social_worker_id"]),
                             _id_or_none(a["iro_id"]), _id_or_none(a["team_id"]))  # fmt: skip
+    end_reads()  # one connection per request: the sign-in check's reads give theirs back
     with Session(runtime.engine) as session:
         child = _child(session, child_id)
         try:

@@ -19,6 +19,7 @@ from escalation_rules.model import Role
 from workflow.change_history import history
 from workflow.errors import NotFound
 from workflow.people_records import BadRecord, PersonDetails, person_shown, save_person
+from workflow.read_scope import end_reads
 from workflow.tables import Person, Team
 
 router = APIRouter(include_in_schema=False, prefix="/admin/people")
@@ -96,6 +97,7 @@ def _save(
 ) -> Response:  # fmt: skip
     assert admin.id is not None
     a = {name: form.get(name, "").strip() for name in FIELDS}
+    end_reads()  # one connection per request: the sign-in check's reads give theirs back
     with Session(runtime.engine) as session:
         target = _target(session, person_id) if person_id is not None else None
         try:
