@@ -89,3 +89,7 @@ def new_challenge(
         stage=stage,
         informal=informal(at.date() - timedelta(days=14), at.date() - timedelta(days=1)),
     )
+
+
+# A signing secret a production start accepts (as `secrets.token_urlsafe(48)` makes).
+STRONG_SECRET_KEY = "_S2W2o0pkvGcB7PKnjPZYfM2Ttr9HezDvgC8ORzWoDgFXHtJuUlvYBrcXmT9aoNr"

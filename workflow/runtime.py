@@ -15,6 +15,7 @@ from escalation_rules.loader import bundled_ladders, load_ladder_setting
 from escalation_rules.model import Ladder
 from escalation_rules.themes import default_themes
 from workflow.db import make_engine
+from workflow.db_roles import grant_service_role
 from workflow.ladders import LadderBook
 from workflow.migrate import upgrade
 from workflow.settings import WorkflowSettings, get_settings
@@ -63,6 +64,22 @@ def ladder_in_use(setting: str) -> tuple[Ladder, bytes]:
         source = resources.files("escalation_rules").joinpath("ladders", f"{setting}.toml")
         return ladder, source.read_bytes()
     return ladder, Path(setting).read_bytes()
+
+
+def migrate_as_owner(settings: WorkflowSettings) -> str | None:
+    """Migrate with the owner's URL, then grant the service's role its row rights.
+
+    Returns the role granted to, if any."""
+    engine = make_engine(settings.resolved_migration_url)
+    try:
+        prepare_database(engine)
+        role = settings.service_role if engine.dialect.name == "postgresql" else None
+        if role:
+            with engine.begin() as connection:
+                grant_service_role(connection, role)
+        return role
+    finally:
+        engine.dispose()
 
 
 def prepare_database(engine: Engine) -> None:

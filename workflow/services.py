@@ -16,7 +16,8 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from escalation_rules.model import LegalStatus, Role
-from workflow.child_access import check_may_raise_for
+from workflow.challenge_dates import date_problems
+from workflow.child_access import check_may_raise_for, london_today
 from workflow.domain import Challenge, NewEvent
 from workflow.errors import ConcurrentUpdate, NoResponder, NotFound, NotPermitted, RuleViolation
 from workflow.lifecycle import ActionContext, Lifecycle, lifecycle_for
@@ -65,6 +66,14 @@ def raise_challenge(uow: UnitOfWork, new: NewChallenge, iro_id: int, now: dateti
         raise NotPermitted(iro.name, "raise", "a new challenge")
     child = _child(uow, new.child_reference)
     check_may_raise_for(uow.session, iro, child, now)
+    held = new.informal
+    for problem in date_problems(
+        london_today(now),
+        new.review_date,
+        held.discussed_on if held else None,
+        held.agreed_by if held else None,
+    ):
+        raise problem
     _check_theme(uow, new.theme_key)
     ladder = uow.ladders.current
     uow.ladders.record_current(uow.session)

@@ -7,12 +7,23 @@ from pathlib import Path
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 
 class WorkflowSettings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
     database_url: str | None = Field(default=None, validation_alias="DATABASE_URL")
+    # Migrations run as the schema's owner; the service itself as a role that only reads
+    # and writes rows (docs/security.md). Empty means DATABASE_URL does both.
+    migration_database_url: str | None = Field(
+        default=None, validation_alias="IRO_DISPUTES_MIGRATION_DATABASE_URL"
+    )
+    # The role `db upgrade` grants row rights to; empty means DATABASE_URL's user when
+    # the migration URL signs in as someone else.
+    database_service_role: str = Field(
+        default="", validation_alias="IRO_DISPUTES_DATABASE_SERVICE_ROLE"
+    )
     data_dir: Path = Field(
         default=Path("data"), validation_alias=AliasChoices("IRO_DISPUTES_DATA_DIR")
     )
@@ -31,6 +42,24 @@ class WorkflowSettings(BaseSettings):
         if self.database_url:
             return normalise_database_url(self.database_url)
         return f"sqlite:///{(self.data_dir / 'iro-disputes.sqlite3').resolve()}"
+
+    @property
+    def resolved_migration_url(self) -> str:
+        """The owner's URL that migrations run with; DATABASE_URL when it is not set."""
+        if self.migration_database_url:
+            return normalise_database_url(self.migration_database_url)
+        return self.resolved_database_url
+
+    @property
+    def service_role(self) -> str | None:
+        """The PostgreSQL role the running service signs in as, when it is not the owner."""
+        if self.database_service_role:
+            return self.database_service_role
+        service = make_url(self.resolved_database_url)
+        owner = make_url(self.resolved_migration_url)
+        if service.get_backend_name() != "postgresql" or service.username == owner.username:
+            return None
+        return service.username
 
 
 def normalise_database_url(url: str) -> str:

@@ -59,6 +59,9 @@ class Person(SQLModel, table=True):
     deputy_id: int | None = Field(default=None, foreign_key="person.id")
     absent: bool = False
     active: bool = True
+    # The directory's id for them (Entra ID `oid`), stored at their first single sign-on
+    # by verified email; later sign-ins match on it, so a renamed email still finds them.
+    directory_object_id: str | None = Field(default=None, max_length=64, unique=True, index=True)
 
 
 class PersonPost(SQLModel, table=True):

@@ -15,10 +15,10 @@ from api.auth import (
     CurrentPerson,
     authenticate,
     optional_person,
-    person_by_email,
     sign_in_session,
     sign_out_session,
 )
+from api.directory_sign_in import DirectorySignInRefused, directory_person
 from api.routes.second_factor_pages import start_pending
 from api.second_factor import has_second_factor
 from api.templating import flash, long_date, render
@@ -156,24 +156,16 @@ async def oidc_callback(request: Request) -> Response:
     except Exception:  # authlib raises several kinds: a failed sign-in is one answer
         return _oidc_refused(request, "Single sign-on did not complete. Try again.")
     claims = token.get("userinfo") or {}
-    email = verified_email(claims)
     engine = request.app.state.runtime.engine
-    # The sign-in's only database read: in the thread pool, never on the event loop.
-    person = await run_in_threadpool(person_by_email, engine, email) if email else None
-    if person is None or not person.active:
-        return _oidc_refused(
-            request, "Your account is not set up for this service. Ask an administrator."
+    try:
+        # The sign-in's only database work: in the thread pool, never on the event loop.
+        person = await run_in_threadpool(
+            directory_person, engine, claims, _settings(request).group_roles
         )
+    except DirectorySignInRefused as refused:
+        return _oidc_refused(request, str(refused))
     sign_in_session(request, person)
     return RedirectResponse("/", status_code=303)
-
-
-def verified_email(claims: dict[str, Any]) -> str:
-    """The email to match on, only when the provider vouches for it: `email_verified`, or
-    Entra ID's `xms_edov` (the email's domain is verified by the tenant). Never
-    `preferred_username` or an unverified `email`: anyone can set those to a colleague's."""
-    vouched = claims.get("email_verified") is True or claims.get("xms_edov") in (True, "1", 1)
-    return str(claims.get("email") or "") if vouched else ""
 
 
 def _oidc_refused(request: Request, message: str) -> Response:

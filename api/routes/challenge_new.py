@@ -20,6 +20,8 @@ from api.forms import FormFields, parse_date, require_text, rule_error
 from api.templating import render
 from escalation_rules.model import Ladder, Role
 from workflow import queries
+from workflow.challenge_dates import date_problems
+from workflow.child_access import london_today
 from workflow.errors import NoResponder, NotFound, RuleViolation
 from workflow.runtime import Runtime
 from workflow.services import InformalDiscussion, NewChallenge, raise_challenge
@@ -40,6 +42,7 @@ FIELDS = (
     "high_risk_reason",
 )
 DATES = ("review_date", "discussed_on", "agreed_by")
+DATE_FIELD_IDS = {f: f"{f}-day" for f in DATES}
 
 
 def _themes(session: Session) -> list[tuple[str, str]]:
@@ -70,8 +73,7 @@ def _validate(
         errors["theme_key"] = "Select a theme"
     what = require_text(answers, "what_is_wrong", "Enter what is wrong", errors)
     review = parse_date(answers, "review_date", "the date of the review", errors)
-    if review and review > today:
-        errors["review_date-day"] = "The date of the review must be today or in the past"
+    _date_rules(errors, today, review_date=review)
     impact = require_text(answers, "impact_on_child", "Enter the impact on the child", errors)
     outcome = require_text(answers, "outcome_wanted", "Enter the outcome wanted", errors)
     high_risk = answers.get("high_risk_reason", "") if ladder.high_risk_may_skip_informal else ""
@@ -106,17 +108,19 @@ def _informal(
         return None
     who = require_text(answers, "discussed_with", "Enter who you discussed it with", errors, 200)
     on = parse_date(answers, "discussed_on", "the date of the informal discussion", errors)
-    if on and on > today:
-        errors["discussed_on-day"] = (
-            "The date of the informal discussion must be today or in the past"
-        )
     actions = require_text(answers, "agreed_actions", "Enter the actions agreed", errors)
     by = parse_date(answers, "agreed_by", "the date the actions were due", errors)
-    if on and by and by < on:
-        errors["agreed_by-day"] = "The date the actions were due must be on or after the discussion"
+    _date_rules(errors, today, discussed_on=on, agreed_by=by)
     if who and on and actions and by:
         return InformalDiscussion(who, on, actions, by)
     return None
+
+
+def _date_rules(errors: dict[str, str], today: date, **dates: date | None) -> None:
+    """The domain's date rules, shown beside the field (never over a parse error)."""
+    for problem in date_problems(today, **dates):
+        for field, message in rule_error(problem, DATE_FIELD_IDS).items():
+            errors.setdefault(field, message)
 
 
 def _form(
@@ -156,7 +160,7 @@ def check_answers(
     answers = _answers(form)
     ladder = runtime.ladders.current
     now = datetime.now(UTC)
-    new, errors = _validate(answers, session, ladder, now.date())
+    new, errors = _validate(answers, session, ladder, london_today(now))
     if new is None or request.query_params.get("change"):
         return _form(request, session, ladder, answers, errors, 422 if errors else 200)
     assert person.id is not None
@@ -184,14 +188,16 @@ def confirm(
     answers = _answers(form)
     ladder = runtime.ladders.current
     now = datetime.now(UTC)
-    new, errors = _validate(answers, session, ladder, now.date())
+    new, errors = _validate(answers, session, ladder, london_today(now))
     if new is not None:
         try:
             reference = _raise(runtime, new, person, now)
             return RedirectResponse(f"/challenges/new/done/{reference}", status_code=303)
         except RuleViolation as error:
             errors = rule_error(
-                error, {"informal": "discussed_with", "informal_discussion": "discussed_with"}
+                error,
+                {"informal": "discussed_with", "informal_discussion": "discussed_with"}
+                | DATE_FIELD_IDS,
             )
         except NoResponder as error:
             errors = {"stage": str(error)}

@@ -44,6 +44,10 @@ def test_raise_writes_one_message_to_the_responder(runtime, raised, council, mai
     assert row.message_id.startswith("<iro-disputes.") and row.message_id.endswith("@council.test>")
     assert "https://disputes.council.test/respond/" in row.body_text
     assert "Actions:" in row.body_text and "Target date:" in row.body_text
+    # The convention is optional: a reply without a date is still recorded (issue 10).
+    for body in (row.body_text, row.body_html):
+        assert "Without a target date your answer is still recorded" in body
+        assert "cannot be recorded" not in body
     assert 'href="https://disputes.council.test/respond/' in row.body_html
     # Managers see the case reference, never the child's name.
     assert "LL1001" in row.body_text

@@ -14,7 +14,7 @@ from notifications.inbound import receive
 from notifications.sender import send_pending
 from notifications.sink import Sink
 from notifications.tables import InboundMail, MailAlert, OutboxMessage
-from tests.factories import new_challenge
+from tests.factories import STRONG_SECRET_KEY, new_challenge
 from tests.notifications.conftest import free_port, outbox
 from tests.web.conftest import CSRF, PASSWORD, error_links, sign_in, summary_rows, web_settings
 from workflow.services import raise_challenge
@@ -164,7 +164,7 @@ def test_the_dev_page_lists_captured_mail_with_links(app, runtime, live, mail_se
 
 def test_the_dev_page_does_not_exist_outside_development(runtime, tmp_path, mail_settings):
     production = create_app(runtime, web_settings(
-        tmp_path, IRO_DISPUTES_ENV="production", IRO_DISPUTES_SECRET_KEY="x" * 40))  # fmt: skip
+        tmp_path, IRO_DISPUTES_ENV="production", IRO_DISPUTES_SECRET_KEY=STRONG_SECRET_KEY))  # fmt: skip
     assert TestClient(production).get("/dev/mail").status_code == 404
 
 

@@ -12,7 +12,7 @@ from api.heartbeat import Heartbeat
 from api.ops_tables import WorkerHeartbeat
 from api.settings import OperationsSettings
 from api.wiring import build
-from tests.factories import new_challenge
+from tests.factories import STRONG_SECRET_KEY, new_challenge
 from tests.web.conftest import web_settings
 from workflow.services import raise_challenge
 from workflow.settings import WorkflowSettings
@@ -74,7 +74,7 @@ def test_metrics_need_the_token_when_set_and_outside_development(runtime, tmp_pa
     right = {"Authorization": "Bearer s3cret-token-for-prometheus"}
     assert client.get("/metrics", headers=right).status_code == 200
     closed = OperationsSettings(IRO_DISPUTES_ENV="production")  # type: ignore[call-arg]
-    secret = "x" * 40
+    secret = STRONG_SECRET_KEY
     client = TestClient(create_app(runtime, web_settings(
         tmp_path, IRO_DISPUTES_ENV="production", IRO_DISPUTES_SECRET_KEY=secret), closed))  # fmt: skip
     assert client.get("/metrics").status_code == 403

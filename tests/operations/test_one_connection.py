@@ -180,3 +180,15 @@ def test_the_head_of_service_pages_and_exports_hold_one_connection_at_a_time(cou
     most = _most(counter)
     assert "GET /log.csv" in most
     assert {path: n for path, n in most.items() if n > 1} == {}
+
+
+def test_the_admin_pages_hold_one_connection_at_a_time(counted, people):
+    client, counter = counted
+    _sign_in(client, "admin@council.test")
+    for path in ("/admin", "/admin/people", f"/admin/people/{people.admin}",
+                 f"/admin/people/{people.admin}/edit", "/admin/children", "/admin/access-log",
+                 "/admin/access-log.csv", "/admin/tokens"):  # fmt: skip
+        assert client.get(path).status_code == 200, path
+    most = _most(counter)
+    assert "GET /admin/access-log.csv" in most
+    assert {path: n for path, n in most.items() if n > 1} == {}

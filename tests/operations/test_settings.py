@@ -7,10 +7,11 @@ from typer.testing import CliRunner
 
 from api.cli import cli
 from api.settings import load_settings, production_problems
+from tests.factories import STRONG_SECRET_KEY
 
 GOOD = {
     "IRO_DISPUTES_ENV": "production",
-    "IRO_DISPUTES_SECRET_KEY": "k" * 48,
+    "IRO_DISPUTES_SECRET_KEY": STRONG_SECRET_KEY,
     "IRO_DISPUTES_BASE_URL": "https://iro.northmoor.gov.uk",
     "IRO_DISPUTES_REPLY_DOMAIN": "iro.northmoor.gov.uk",
     "IRO_DISPUTES_SMTP_HOST": "relay.northmoor.gov.uk",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
@@ -142,3 +143,21 @@ def test_token_command_issues_a_working_token(engine, people, anonymous, monkeyp
     )
     missing = CliRunner().invoke(cli_app, ["token", "create", "nobody@council.test"])
     assert missing.exit_code == 1
+
+
+def test_the_api_refuses_a_review_date_after_todays_in_london(anonymous, people, token_for):
+    """The same domain rule as the page: the review date cannot be in the future."""
+    iro = token_for(people.council.iro)
+    london_today = datetime.now(ZoneInfo("Europe/London")).date()
+    refused = anonymous.post(
+        "/api/v1/challenges", headers=iro, json=_body(review_date=str(london_today + timedelta(1)))
+    )
+    assert refused.status_code == 422
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert refused.json()["errors"] == [
+        {"field": "review_date", "message": "the date of the review must be today or in the past"}
+    ]
+    held_today = anonymous.post(
+        "/api/v1/challenges", headers=iro, json=_body(review_date=str(london_today))
+    )
+    assert held_today.status_code == 201

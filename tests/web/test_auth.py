@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import secrets
+
 import pytest
 from pydantic import ValidationError
 
+from api.web_settings import secret_weakness
+from tests.factories import STRONG_SECRET_KEY
 from tests.web.conftest import CSRF, PASSWORD, TestClient, web_settings
 
 
@@ -91,9 +95,9 @@ def test_placeholder_secret_is_refused_outside_development(tmp_path):
     with pytest.raises(ValidationError, match="IRO_DISPUTES_SECRET_KEY"):
         web_settings(tmp_path, IRO_DISPUTES_ENV="production", IRO_DISPUTES_SECRET_KEY="changeme")
     settings = web_settings(
-        tmp_path, IRO_DISPUTES_ENV="production", IRO_DISPUTES_SECRET_KEY="k" * 40
+        tmp_path, IRO_DISPUTES_ENV="production", IRO_DISPUTES_SECRET_KEY=STRONG_SECRET_KEY
     )
-    assert settings.signing_secret() == "k" * 40
+    assert settings.signing_secret() == STRONG_SECRET_KEY
 
 
 def test_development_secret_is_made_once_and_kept(tmp_path):
@@ -107,8 +111,32 @@ def test_cookie_is_secure_outside_development(runtime, people, tmp_path):
 
     app = create_app(
         runtime,
-        web_settings(tmp_path, IRO_DISPUTES_ENV="production", IRO_DISPUTES_SECRET_KEY="s" * 48),
+        web_settings(
+            tmp_path, IRO_DISPUTES_ENV="production", IRO_DISPUTES_SECRET_KEY=STRONG_SECRET_KEY
+        ),
     )
     client = TestClient(app, base_url="https://testserver")
     response = _post_sign_in(client, "iro@council.test", PASSWORD)
     assert "secure" in response.headers["set-cookie"].lower()
+
+
+@pytest.mark.parametrize(
+    ("key", "why"),
+    [
+        ("k" * 48, "only 1 different characters"),
+        ("Zq8#" * 12, "only 4 different characters"),
+        ("abababab01010101" * 2 + "cdcdcdcd", "only 6 different characters"),
+        ("abcdefghijklmnopqrstuvwxyz0123456789", "follows a pattern"),
+        ("a1b2c3d4e5f6g7h8" * 3, "follows a pattern"),
+        ("short-but-random-Q8z", "is 20 characters long"),
+    ],
+)
+def test_a_guessable_secret_is_refused_outside_development(tmp_path, key, why):
+    with pytest.raises(ValidationError, match=why):
+        web_settings(tmp_path, IRO_DISPUTES_ENV="production", IRO_DISPUTES_SECRET_KEY=key)
+
+
+@pytest.mark.parametrize("make", [lambda: secrets.token_urlsafe(48), lambda: secrets.token_hex(16)])
+def test_a_random_secret_is_accepted(make):
+    for _ in range(50):
+        assert secret_weakness(make()) is None

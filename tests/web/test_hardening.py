@@ -4,6 +4,7 @@ production; security headers on errors too."""
 from __future__ import annotations
 
 from api.app import create_app
+from tests.factories import STRONG_SECRET_KEY
 from tests.web.conftest import CSRF, PASSWORD, TestClient, web_settings
 
 
@@ -26,7 +27,7 @@ def test_pages_exports_and_api_answers_are_never_stored(login, raised, people, t
 
 def test_the_api_description_needs_sign_in_in_production(runtime, people, tmp_path):
     app = create_app(runtime, web_settings(tmp_path, IRO_DISPUTES_ENV="production",
-                                           IRO_DISPUTES_SECRET_KEY="Zq8#" * 12))  # fmt: skip
+                                           IRO_DISPUTES_SECRET_KEY=STRONG_SECRET_KEY))  # fmt: skip
     anonymous = TestClient(app, base_url="https://testserver")
     refused = anonymous.get("/openapi.json")
     assert (

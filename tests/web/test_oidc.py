@@ -16,6 +16,8 @@ import pytest
 import uvicorn
 from joserfc import jwt
 from joserfc.jwk import RSAKey
+from pydantic import ValidationError
+from sqlmodel import Session
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse
@@ -23,6 +25,8 @@ from starlette.routing import Route
 
 from api.app import create_app
 from tests.web.conftest import TestClient, web_settings
+from workflow.change_history import history
+from workflow.tables import Person
 
 with warnings.catch_warnings():
     # authlib 1.9 warns at import that its httpx integration moves to httpx2; it works.
@@ -30,6 +34,9 @@ with warnings.catch_warnings():
     import authlib.integrations.starlette_client  # noqa: F401
 
 CLIENT_ID = "iro-disputes-test"
+OID = "00000000-0000-0000-0000-0000000000aa"
+IRO_GROUP = "6f1d0c2e-1111-4c3b-9a55-000000000001"
+HOS_GROUP = "6f1d0c2e-2222-4c3b-9a55-000000000002"
 
 
 class FakeProvider:
@@ -105,9 +112,12 @@ def provider() -> Iterator[FakeProvider]:
         yield fake
 
 
-def _sso(runtime, tmp_path, provider: FakeProvider) -> tuple[TestClient, httpx.Response]:
+def _sso(
+    runtime, tmp_path, provider: FakeProvider, **settings: str
+) -> tuple[TestClient, httpx.Response]:
     app = create_app(runtime, web_settings(tmp_path, IRO_DISPUTES_OIDC_METADATA_URL=f"{provider.base}/.well-known/openid-configuration",
-                                           IRO_DISPUTES_OIDC_CLIENT_ID=CLIENT_ID, IRO_DISPUTES_OIDC_CLIENT_SECRET="s3cret"))  # fmt: skip
+                                           IRO_DISPUTES_OIDC_CLIENT_ID=CLIENT_ID, IRO_DISPUTES_OIDC_CLIENT_SECRET="s3cret",
+                                           **settings))  # fmt: skip
     client = TestClient(app)
     assert "Sign in with your council account" in client.get("/sign-in").text
     start = client.get("/sign-in/oidc", follow_redirects=False)
@@ -154,3 +164,82 @@ def test_entra_domain_verified_email_is_accepted(runtime, people, provider, tmp_
     provider.extra = {"xms_edov": True}
     _, done = _sso(runtime, tmp_path, provider)
     assert done.status_code == 303
+
+
+def _person(runtime, person_id: int) -> Person:
+    with Session(runtime.engine) as session:
+        person = session.get(Person, person_id)
+        assert person is not None
+        return person
+
+
+def test_the_directory_object_id_is_stored_and_then_matched(runtime, people, provider, tmp_path):
+    provider.extra = {"email_verified": True, "oid": OID}
+    _, done = _sso(runtime, tmp_path, provider)
+    assert done.status_code == 303
+    assert _person(runtime, people.council.iro).directory_object_id == OID
+    # Their email changed in the directory and is not vouched for: the oid still finds them.
+    provider.email, provider.extra = "imogen.reviewer@council.test", {"oid": OID}
+    client, done = _sso(runtime, tmp_path, provider)
+    assert done.status_code == 303 and "Imogen Reviewer" in client.get("/").text
+
+
+def test_an_object_id_never_linked_by_a_verified_email_finds_nobody(
+    runtime, people, provider, tmp_path
+):
+    provider.extra = {"oid": OID}  # the email is not vouched for
+    _, done = _sso(runtime, tmp_path, provider)
+    assert done.status_code == 403
+    assert _person(runtime, people.council.iro).directory_object_id is None
+
+
+def test_an_email_linked_to_another_directory_account_is_refused(
+    runtime, people, provider, tmp_path
+):
+    provider.extra = {"email_verified": True, "oid": OID}
+    assert _sso(runtime, tmp_path, provider)[1].status_code == 303
+    # The address has passed to a new directory account (a new starter with a reused name).
+    provider.extra = {"email_verified": True, "oid": "00000000-0000-0000-0000-0000000000bb"}
+    client, done = _sso(runtime, tmp_path, provider)
+    assert done.status_code == 403 and "different council account" in done.text
+    assert client.get("/", follow_redirects=False).status_code == 303
+
+
+def test_directory_groups_set_the_role(runtime, people, provider, tmp_path):
+    groups = f"{HOS_GROUP}=head_of_service,{IRO_GROUP}=iro"
+    provider.extra = {"email_verified": True, "oid": OID, "groups": [IRO_GROUP, HOS_GROUP]}
+    _, done = _sso(runtime, tmp_path, provider, IRO_DISPUTES_OIDC_GROUP_ROLES=groups)
+    assert done.status_code == 303
+    assert _person(runtime, people.council.iro).role == "head_of_service"  # first listed wins
+    with Session(runtime.engine) as session:
+        changes = [(c.field, c.before, c.after, by) for c, by in
+                   history(session, "person", people.council.iro)]  # fmt: skip
+    assert changes == [("Role", "IRO", "Head of Service", "")]
+    provider.extra = {"oid": OID, "groups": [IRO_GROUP]}
+    _sso(runtime, tmp_path, provider, IRO_DISPUTES_OIDC_GROUP_ROLES=groups)
+    assert _person(runtime, people.council.iro).role == "iro"
+
+
+@pytest.mark.parametrize(
+    ("claims", "message"),
+    [
+        ({"groups": ["some-other-group"]}, "not in a directory group"),
+        ({"_claim_names": {"groups": "src1"}}, "too many directory groups"),
+    ],
+    ids=["no-mapped-group", "group-overage"],
+)
+def test_without_a_mapped_group_sign_in_is_refused(
+    runtime, people, provider, tmp_path, claims, message
+):
+    provider.extra = {"email_verified": True, "oid": OID, **claims}
+    client, done = _sso(
+        runtime, tmp_path, provider, IRO_DISPUTES_OIDC_GROUP_ROLES=f"{IRO_GROUP}=iro"
+    )
+    assert done.status_code == 403 and message in done.text
+    assert client.get("/", follow_redirects=False).status_code == 303
+    assert _person(runtime, people.council.iro).role == "iro"
+
+
+def test_a_group_mapping_naming_an_unknown_role_is_refused(tmp_path):
+    with pytest.raises(ValidationError, match="IRO_DISPUTES_OIDC_GROUP_ROLES"):
+        web_settings(tmp_path, IRO_DISPUTES_OIDC_GROUP_ROLES=f"{IRO_GROUP}=wizard")

@@ -98,3 +98,20 @@ def test_a_person_sets_up_an_authenticator_from_their_account(login, runtime, pe
         "Authenticator app set up"
         not in admin.get(f"/admin/people/{people.council.iro}/account").text
     )
+
+
+def test_the_account_page_is_in_the_header_and_leads_to_the_authenticator(login, anonymous):
+    iro = login("iro@council.test")
+    home = iro.get("/")
+    assert 'href="/account" data-testid="your-account">Your account</a>' in home.text
+    account = iro.get("/account")
+    assert account.status_code == 200 and "Imogen Reviewer" in account.text
+    assert 'href="/account/second-factor"' in account.text
+    assert 'href="/account/tokens"' in account.text
+    page = iro.get("/account/second-factor")
+    secret = page.text.split('data-testid="totp-secret">')[1].split("<")[0]
+    iro.post("/account/second-factor", data={"code": pyotp.TOTP(secret).now()})
+    after = iro.get("/account")
+    assert "Your authenticator app is set up" in after.text
+    assert 'href="/account/second-factor"' not in after.text
+    assert anonymous.get("/account", follow_redirects=False).status_code == 303
