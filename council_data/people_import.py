@@ -23,7 +23,7 @@ from sqlmodel import Session, select
 
 from escalation_rules.model import LegalStatus, Role
 from workflow.change_history import record_changes
-from workflow.people_records import child_shown, person_shown
+from workflow.people_records import POST_KEY, child_shown, person_shown
 from workflow.tables import Child, Person, PersonPost, Team
 
 PEOPLE_REQUIRED = ("email", "name", "role")
@@ -32,7 +32,7 @@ PEOPLE_OPTIONAL = (
 )  # fmt: skip
 CHILDREN_REQUIRED = ("case_reference", "display_name", "legal_status")
 CHILDREN_OPTIONAL = ("social_worker_email", "iro_email", "date_of_birth", "team")
-_POST = re.compile(r"^[a-z0-9]+(?:[_-][a-z0-9]+)*$")
+_POST = POST_KEY
 
 _EMAIL = re.compile(r"^[^@\s,;<>()\"']+@[^@\s,;<>()\"'.]+(\.[^@\s,;<>()\"'.]+)+$")
 _CASE_REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/\-]*$")

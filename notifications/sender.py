@@ -38,7 +38,7 @@ from notifications.send_failures import record_failure
 from notifications.sent_marks import Sent, mark_sent_batch
 from notifications.settings import MailSettings, MailTransport, get_mail_settings
 from notifications.staleness import cancel_stale
-from notifications.tables import OutboxMessage, OutboxStatus
+from notifications.tables import OutboxAttachment, OutboxMessage, OutboxStatus
 from notifications.transport import (
     Connection,
     ConnectionLost,
@@ -180,7 +180,7 @@ def send_pending(
 @dataclass
 class _Ready:
     row: OutboxMessage  # detached, as composed
-    message: EmailMessage
+    has_files: bool  # read one message at a time when sent: a batch of reports stays small
 
 
 def _prepare(
@@ -191,7 +191,7 @@ def _prepare(
     now: datetime,
     report: SendReport,
 ) -> list[_Ready]:
-    """Read, compose and build the claimed rows in one transaction, committed before
+    """Read and compose the claimed rows in one transaction, committed before
     anything is sent (a re-send after a crash sends the same text and links)."""
     if not ids:
         return []
@@ -204,8 +204,9 @@ def _prepare(
         ]
         report.failed += sum(1 for i in ids if i in rows) - len(composed)
         session.commit()
-        files = attachments_of(session, [r.id for r in composed if r.id is not None])
-        ready = [_Ready(r, build_email(r, settings, files.get(r.id or 0, []))) for r in composed]
+        with_files = set(session.exec(select(OutboxAttachment.outbox_id).where(
+            col(OutboxAttachment.outbox_id).in_([r.id for r in composed]))))  # fmt: skip
+        ready = [_Ready(r, r.id in with_files) for r in composed]
         session.expunge_all()
     return ready
 
@@ -213,6 +214,11 @@ def _prepare(
 def _composed(session: Session, row: OutboxMessage, settings: MailSettings, now: datetime) -> bool:
     """Composed now if the event only recorded it as due; False if its template broke."""
     return row.due is None or compose_due(session, row, settings, now)
+
+
+def _files(engine: Engine, row_id: int) -> list[Attachment]:
+    with Session(engine) as session:
+        return attachments_of(session, [row_id]).get(row_id, [])
 
 
 class _Marks:
@@ -302,8 +308,9 @@ def _send_one(
 ) -> bool:
     """Send one row; False when the connection failed under it (the row is charged)."""
     row_id = item.row.id or 0
+    message = build_email(item.row, settings, _files(engine, row_id) if item.has_files else [])
     try:
-        reply = connection.send(item.message)
+        reply = connection.send(message)
     except (TemporaryFailure, PermanentFailure) as error:
         record_failure(engine, row_id, claim, error, settings, report, marks.now)
         return not isinstance(error, ConnectionLost)

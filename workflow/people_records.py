@@ -17,8 +17,10 @@ from sqlmodel import Session, col, func, select
 from escalation_rules.model import LegalStatus, Role
 from workflow.change_history import record_changes
 from workflow.errors import NotFound, RuleViolation
-from workflow.tables import Child, Person, Team
+from workflow.tables import Child, Person, PersonPost, Team
 
+# A post the ladder names (head_of_qa, iro_manager): the same key the CSV import accepts.
+POST_KEY = re.compile(r"^[a-z0-9]+(?:[_-][a-z0-9]+)*$")
 _EMAIL = re.compile(r"^[^@\s,;<>()\"']+@[^@\s,;<>()\"'.]+(\.[^@\s,;<>()\"'.]+)+$")
 MAX_NAME = 200
 
@@ -40,6 +42,7 @@ class PersonDetails:
     manager_id: int | None = None
     deputy_id: int | None = None
     absent: bool = False
+    posts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,7 @@ class Allocation:
     legal_status: str
     social_worker_id: int | None
     iro_id: int | None
+    team_id: int | None = None
 
 
 def _yes_no(value: bool) -> str:
@@ -69,6 +73,7 @@ def person_shown(session: Session, person: Person) -> dict[str, str]:
         "Team": _name_of(session, Team, person.team_id),
         "Line manager": _name_of(session, Person, person.manager_id),
         "Deputy": _name_of(session, Person, person.deputy_id),
+        "Posts": "; ".join(_posts_of(session, person.id)),
         "Away": _yes_no(person.absent),
         "Active": _yes_no(person.active),
     }
@@ -80,7 +85,24 @@ def child_shown(session: Session, child: Child) -> dict[str, str]:
         "Legal status": statuses.get(child.legal_status, child.legal_status),
         "Social worker": _name_of(session, Person, child.social_worker_id),
         "IRO": _name_of(session, Person, child.iro_id),
+        "Team": _name_of(session, Team, child.team_id),
     }
+
+
+def _posts_of(session: Session, person_id: int | None) -> list[str]:
+    if person_id is None:
+        return []
+    query = select(PersonPost.post).where(PersonPost.person_id == person_id)
+    return sorted(session.exec(query).all())
+
+
+def _replace_posts(session: Session, person_id: int, posts: tuple[str, ...]) -> None:
+    for row in session.exec(select(PersonPost).where(PersonPost.person_id == person_id)).all():
+        if row.post not in posts:
+            session.delete(row)
+    held = set(_posts_of(session, person_id))
+    session.add_all([PersonPost(person_id=person_id, post=p) for p in posts if p not in held])
+    session.flush()
 
 
 def _check_person(session: Session, person_id: int | None, d: PersonDetails) -> None:
@@ -98,6 +120,9 @@ def _check_person(session: Session, person_id: int | None, d: PersonDetails) -> 
         raise BadRecord(who, "select the person's role", "role")
     if d.team_id is not None and session.get(Team, d.team_id) is None:
         raise BadRecord(who, "select a team from the list", "team_id")
+    for post in d.posts:
+        if not POST_KEY.match(post) or len(post) > 60 or post in {r.value for r in Role}:
+            raise BadRecord(who, f"'{post}' is not a post key, such as head_of_qa", "posts")
     _check_manager(session, person_id, d.manager_id)
     _check_deputy(session, person_id, d.deputy_id)
 
@@ -146,10 +171,12 @@ def save_person(
         person = found
     before = person_shown(session, person) if person_id is not None else {}
     for name, value in details.__dict__.items():
-        setattr(person, name, value)
+        if name != "posts":
+            setattr(person, name, value)
     session.add(person)
     session.flush()
     assert person.id is not None
+    _replace_posts(session, person.id, details.posts)
     record_changes(session, "person", person.id, before, person_shown(session, person), by_id, at)
     return person
 
@@ -204,6 +231,8 @@ def allocate_child(
         "a social worker",
     )
     _check_holder(session, allocation.iro_id, Role.IRO, "iro_id", "an IRO")
+    if allocation.team_id is not None and session.get(Team, allocation.team_id) is None:
+        raise BadRecord("the child", "choose a team from the list", "team_id")
     before = child_shown(session, child)
     for name, value in allocation.__dict__.items():
         setattr(child, name, value)

@@ -19,12 +19,13 @@ from escalation_rules.model import LegalStatus, Role
 from workflow.change_history import history
 from workflow.errors import NotFound
 from workflow.people_records import Allocation, BadRecord, allocate_child, child_shown
+from workflow.read_scope import end_reads
 from workflow.tables import Child, Person, Team
 
 router = APIRouter(include_in_schema=False, prefix="/admin/children")
 Admin = Annotated[Person, require_roles(Role.ADMIN)]
 RowId = Annotated[int, Path(ge=1, le=2_147_483_647)]
-FIELDS = ("legal_status", "social_worker_id", "iro_id")
+FIELDS = ("legal_status", "social_worker_id", "iro_id", "team_id")
 PAGE_SIZE = 100
 
 
@@ -62,8 +63,7 @@ def children(
 @router.get("/{child_id}")
 def child_page(request: Request, child_id: RowId, admin: Admin, session: ReadSession) -> Response:
     child = _child(session, child_id)
-    worker = session.get(Person, child.social_worker_id) if child.social_worker_id else None
-    team = session.get(Team, worker.team_id) if worker and worker.team_id else None
+    team = session.get(Team, child.team_id) if child.team_id else None
     context = {"child": child, "shown": child_shown(session, child), "team": team,
                "changes": history(session, "child", child_id)}  # fmt: skip
     return render(request, "admin/child.html", context)
@@ -76,8 +76,10 @@ def _form(
         return list(session.exec(select(Person).where(Person.role == role.value, col(Person.active))
                                  .order_by(Person.name)).all())  # fmt: skip
 
-    teams = {t.id: t.name for t in session.exec(select(Team)).all()}
+    team_rows = session.exec(select(Team).order_by(Team.name)).all()
+    teams = {t.id: t.name for t in team_rows}
     context = {"child": child, "a": a, "errors": errors, "statuses": list(LegalStatus),
+               "team_rows": team_rows,
                "workers": holders(Role.SOCIAL_WORKER), "iros": holders(Role.IRO), "teams": teams}  # fmt: skip
     return render(request, "admin/child_form.html", context, status_code=422 if errors else 200)
 
@@ -100,7 +102,8 @@ def change_child(
     assert admin.id is not None
     a = {name: form.get(name, "").strip() for name in FIELDS}
     allocation = Allocation(a["legal_status"], _id_or_none(a["social_worker_id"]),
-                            _id_or_none(a["iro_id"]))  # fmt: skip
+                            _id_or_none(a["iro_id"]), _id_or_none(a["team_id"]))  # fmt: skip
+    end_reads()  # one connection per request: the sign-in check's reads give theirs back
     with Session(runtime.engine) as session:
         child = _child(session, child_id)
         try:

@@ -19,12 +19,13 @@ from escalation_rules.model import Role
 from workflow.change_history import history
 from workflow.errors import NotFound
 from workflow.people_records import BadRecord, PersonDetails, person_shown, save_person
+from workflow.read_scope import end_reads
 from workflow.tables import Person, Team
 
 router = APIRouter(include_in_schema=False, prefix="/admin/people")
 Admin = Annotated[Person, require_roles(Role.ADMIN)]
 RowId = Annotated[int, Path(ge=1, le=2_147_483_647)]
-FIELDS = ("name", "email", "role", "team_id", "manager_id", "deputy_id", "absent")
+FIELDS = ("name", "email", "role", "team_id", "manager_id", "deputy_id", "absent", "posts")
 
 
 def _target(session: Session, person_id: int) -> Person:
@@ -34,10 +35,11 @@ def _target(session: Session, person_id: int) -> Person:
     return person
 
 
-def _answers(person: Person) -> dict[str, str]:
-    values = {name: getattr(person, name) for name in FIELDS}
+def _answers(session: Session, person: Person) -> dict[str, str]:
+    values = {name: getattr(person, name) for name in FIELDS if name != "posts"}
     shown = {k: "" if v is None else str(v) for k, v in values.items()}
     shown["absent"] = "yes" if person.absent else "no"
+    shown["posts"] = person_shown(session, person)["Posts"]
     return shown
 
 
@@ -50,6 +52,7 @@ def _details(a: dict[str, str]) -> PersonDetails:
         name=a.get("name", ""), email=a.get("email", ""), role=a.get("role", ""),
         team_id=_id_or_none(a.get("team_id", "")), manager_id=_id_or_none(a.get("manager_id", "")),
         deputy_id=_id_or_none(a.get("deputy_id", "")), absent=a.get("absent") == "yes",
+        posts=tuple(sorted({p.strip().lower() for p in a.get("posts", "").split(";") if p.strip()})),
     )  # fmt: skip
 
 
@@ -85,7 +88,7 @@ def person_page(request: Request, person_id: RowId, admin: Admin, session: ReadS
 @router.get("/{person_id}/edit")
 def edit_person(request: Request, person_id: RowId, admin: Admin, session: ReadSession) -> Response:
     target = _target(session, person_id)
-    return _form(request, session, target, _answers(target), {})
+    return _form(request, session, target, _answers(session, target), {})
 
 
 def _save(
@@ -94,6 +97,7 @@ def _save(
 ) -> Response:  # fmt: skip
     assert admin.id is not None
     a = {name: form.get(name, "").strip() for name in FIELDS}
+    end_reads()  # one connection per request: the sign-in check's reads give theirs back
     with Session(runtime.engine) as session:
         target = _target(session, person_id) if person_id is not None else None
         try:

@@ -7,7 +7,7 @@ from sqlmodel import Session, select
 
 from tests.web.conftest import error_links
 from workflow.change_history import ChangeRecord
-from workflow.tables import Child, Person
+from workflow.tables import Child, Person, PersonPost
 
 
 def _history(runtime, kind: str, record_id: int) -> list[tuple[str, str, str, int | None]]:
@@ -131,9 +131,11 @@ def test_an_admin_changes_a_childs_allocation(login, runtime, people):
     listing = admin.get("/admin/children?q=ll1002").text
     assert f"/admin/children/{child_id}" in listing and "LL1001" not in listing
     assert admin.get(f"/admin/children/{child_id}/edit").status_code == 200
+    with Session(runtime.engine) as s:
+        team_id = s.get(Person, c.team_manager).team_id  # type: ignore[union-attr]
     done = admin.post(f"/admin/children/{child_id}/edit", data={
-        "legal_status": "looked_after", "social_worker_id": "", "iro_id": str(c.other_iro)},
-        follow_redirects=False)  # fmt: skip
+        "legal_status": "looked_after", "social_worker_id": "", "iro_id": str(c.other_iro),
+        "team_id": str(team_id)}, follow_redirects=False)  # fmt: skip
     assert done.status_code == 303
     with Session(runtime.engine) as s:
         child = s.get(Child, child_id)
@@ -142,6 +144,7 @@ def test_an_admin_changes_a_childs_allocation(login, runtime, people):
         ("IRO", "Imogen Reviewer", "Omar Reviewer", people.admin),
         ("Legal status", "Child in need", "Looked after (in care)", people.admin),
         ("Social worker", "Sam Worker", "", people.admin),
+        ("Team", "", "Children in Care Team 1", people.admin),
     ]
     page = admin.get(f"/admin/children/{child_id}").text
     assert "No allocated social worker" in page and "Omar Reviewer" in page
@@ -199,3 +202,22 @@ def test_an_import_through_the_page_is_in_the_history_as_the_admins(login, runti
     assert _history(runtime, "person", people.council.social_worker) == [
         ("Away", "No", "Yes", people.admin)
     ]
+
+
+def test_an_admin_gives_a_person_posts_the_ladder_names(login, runtime, people):
+    c = people.council
+    admin = login("admin@council.test")
+    refused = admin.post(f"/admin/people/{c.iro}/edit", data=_person_form(
+        runtime, c, name="Imogen Reviewer", email="iro@council.test", role="iro", manager_id="",
+        posts="head of qa"))  # fmt: skip
+    assert refused.status_code == 422 and "posts" in dict(error_links(refused.text))
+    admin.post(f"/admin/people/{c.iro}/edit", data=_person_form(
+        runtime, c, name="Imogen Reviewer", email="iro@council.test", role="iro", manager_id="",
+        posts="iro_manager; Head_of_QA"))  # fmt: skip
+    with Session(runtime.engine) as s:
+        held = set(s.exec(select(PersonPost.post).where(PersonPost.person_id == c.iro)).all())
+    assert held == {"head_of_qa", "iro_manager"}
+    assert ("Posts", "", "head_of_qa; iro_manager", people.admin) in _history(
+        runtime, "person", c.iro
+    )
+    assert "head_of_qa; iro_manager" in admin.get(f"/admin/people/{c.iro}/edit").text
