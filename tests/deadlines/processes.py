@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -13,14 +14,26 @@ CLI = str(Path(sys.executable).parent / "iro-disputes")
 
 
 def env(database_url: str, data_dir: Path, **extra: str) -> dict[str, str]:
+    # Each test's processes get a mail sink of their own: with tests running in
+    # parallel, the default port 8025 would be another test's sink.
+    sink_port = str(free_port())
     values = dict(os.environ)
     values.update(
         DATABASE_URL=database_url,
         IRO_DISPUTES_DATA_DIR=str(data_dir),
         IRO_DISPUTES_LADDER="handbook",
-        **extra,
+        IRO_DISPUTES_SINK_PORT=sink_port,
+        IRO_DISPUTES_SMTP_PORT=sink_port,
     )
+    values.update(extra)
     return values
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
 
 
 def run(
