@@ -163,6 +163,7 @@ def test_the_whole_journey(server, chromium, people, request):
 
     # The IRO accepts.
     _act(iro, visit, base, ref, "accept", "iro-accept")
+    iro.get_by_label("Service or placement provided").check()
     iro.fill("#outcome", "Assessment booked for Friday.")
     iro.fill("#impact", "Asthma reviewed this week.")
     iro.click('[data-testid="submit-action"]')
