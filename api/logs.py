@@ -18,6 +18,7 @@ import structlog
 
 QUIET = (
     "apscheduler",
+    "transitions",  # a line per callback of every action: the events log says what happened
     "uvicorn.access",  # our request middleware logs each request once, with its id
     "httpx",
     "httpcore",
