@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import signal
-import threading
 from datetime import UTC, datetime
 
 import typer
 
 from api.commands._common import refuse_broken_start, reported_errors, runtime
+from api.commands._signals import StopSignal
 from api.logs import configure_from_settings
 from notifications.digest import queue_weekly_digests
 from notifications.imap_poller import ImapError, poll
@@ -22,10 +21,7 @@ app = typer.Typer(help="Email: the development sink, the outbox, replies by emai
 
 
 def _wait_for_signal() -> None:
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-    stop.wait()
+    StopSignal().install().wait()
 
 
 @app.command()

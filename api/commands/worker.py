@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import signal
-import threading
 from datetime import datetime
-from types import FrameType
 from typing import Annotated
 
 import typer
 
 from api.commands._common import refuse_broken_start, runtime
+from api.commands._signals import StopSignal
 from api.logs import configure_from_settings
 from api.worker import Worker, WorkerRefused, parse_moment
 
@@ -28,13 +26,7 @@ def register(cli: typer.Typer) -> None:
     ) -> None:
         """Run the deadline sweep and the other scheduled jobs until SIGTERM or Ctrl+C."""
         # Listen first: a SIGTERM while the worker is still starting stops it cleanly too.
-        stop = threading.Event()
-
-        def _stop(signum: int, _frame: FrameType | None) -> None:
-            stop.set()
-
-        signal.signal(signal.SIGTERM, _stop)
-        signal.signal(signal.SIGINT, _stop)
+        stop = StopSignal().install()
         configure_from_settings("worker")
         settings = refuse_broken_start().deadlines
         if interval is not None:
