@@ -71,6 +71,31 @@ class IroActivity(SQLModel, table=True):
     recorded_at: datetime = Field(sa_type=UTCDateTime)
 
 
+class GoodPractice(SQLModel, table=True):
+    """Good practice an IRO recognised without a challenge: about a child (on the child's
+    footprint), a worker or a team; exactly one of the three. Never edited."""
+
+    __tablename__ = "good_practice"
+    __table_args__ = (
+        sa.Index("ix_good_practice_on", "occurred_on", "recorded_by_id"),
+        sa.Index("ix_good_practice_child", "child_id", "occurred_on"),
+        sa.CheckConstraint(
+            "(CASE WHEN child_id IS NULL THEN 0 ELSE 1 END + CASE WHEN person_id IS NULL THEN 0 "
+            "ELSE 1 END + CASE WHEN team_id IS NULL THEN 0 ELSE 1 END) = 1",
+            name="ck_good_practice_one_subject",
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    recorded_by_id: int = Field(foreign_key="person.id")
+    occurred_on: date
+    what: str = Field(sa_type=sa.Text)
+    child_id: int | None = Field(default=None, foreign_key="child.id")
+    person_id: int | None = Field(default=None, foreign_key="person.id")
+    team_id: int | None = Field(default=None, foreign_key="team.id")
+    recorded_at: datetime = Field(sa_type=UTCDateTime)
+
+
 # Indexes the SMT report needs on the workflow's tables (migration 0005 creates them).
 # Declared here, beside the report's own table, so the metadata matches the schema.
 _EVENT = ChallengeEvent.__table__  # type: ignore[attr-defined]

@@ -62,6 +62,9 @@ class Person(SQLModel, table=True):
     # The directory's id for them (Entra ID `oid`), stored at their first single sign-on
     # by verified email; later sign-ins match on it, so a renamed email still finds them.
     directory_object_id: str | None = Field(default=None, max_length=64, unique=True, index=True)
+    # The share of a full-time post they work (0.6 for three days a week): IRO caseloads are
+    # counted per full-time post, against the IRO Handbook's 50 to 70 children.
+    fte: float = Field(default=1.0, sa_column_kwargs={"server_default": "1"})
 
 
 class PersonPost(SQLModel, table=True):
@@ -84,6 +87,11 @@ class Child(SQLModel, table=True):
     # The team the case sits with, allocated or not: where a fallback looks when the
     # child has no social worker.
     team_id: int | None = Field(default=None, foreign_key="team.id", index=True)
+    # When the child became looked after and, once they have, stopped being looked after
+    # (the day it ended). Optional: a child with no start date counts as looked after when
+    # their legal status says so (see `workflow.looked_after`).
+    looked_after_from: date | None = None
+    looked_after_until: date | None = None
 
 
 class Theme(SQLModel, table=True):

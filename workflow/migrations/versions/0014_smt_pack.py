@@ -1,0 +1,67 @@
+"""smt pack: looked-after dates on children, a working-time fraction on people, good practice
+recorded without a challenge, and change history for records known by a key (kinds of outcome)
+
+Revision ID: 0014_smt_pack
+Revises: 0013_outcome_kinds
+Create Date: 2026-11-30
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+import workflow.tables
+
+revision: str = "0014_smt_pack"
+down_revision: str | None = "0013_outcome_kinds"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("child") as batch:
+        batch.add_column(sa.Column("looked_after_from", sa.Date(), nullable=True))
+        batch.add_column(sa.Column("looked_after_until", sa.Date(), nullable=True))
+    with op.batch_alter_table("person") as batch:
+        batch.add_column(sa.Column("fte", sa.Float(), nullable=False, server_default="1"))
+    with op.batch_alter_table("change_record") as batch:
+        batch.add_column(sa.Column("record_key", sa.String(60), nullable=True))
+        batch.create_index("ix_change_record_key", ["record_kind", "record_key", "changed_at"])
+    op.create_table(
+        "good_practice",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("recorded_by_id", sa.Integer(), nullable=False),
+        sa.Column("occurred_on", sa.Date(), nullable=False),
+        sa.Column("what", sa.Text(), nullable=False),
+        sa.Column("child_id", sa.Integer(), nullable=True),
+        sa.Column("person_id", sa.Integer(), nullable=True),
+        sa.Column("team_id", sa.Integer(), nullable=True),
+        sa.Column("recorded_at", workflow.tables.UTCDateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "(CASE WHEN child_id IS NULL THEN 0 ELSE 1 END + CASE WHEN person_id IS NULL THEN 0 "
+            "ELSE 1 END + CASE WHEN team_id IS NULL THEN 0 ELSE 1 END) = 1",
+            name="ck_good_practice_one_subject",
+        ),
+        sa.ForeignKeyConstraint(["recorded_by_id"], ["person.id"]),
+        sa.ForeignKeyConstraint(["child_id"], ["child.id"]),
+        sa.ForeignKeyConstraint(["person_id"], ["person.id"]),
+        sa.ForeignKeyConstraint(["team_id"], ["team.id"]),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_good_practice_on", "good_practice", ["occurred_on", "recorded_by_id"])
+    op.create_index("ix_good_practice_child", "good_practice", ["child_id", "occurred_on"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_good_practice_child", table_name="good_practice")
+    op.drop_index("ix_good_practice_on", table_name="good_practice")
+    op.drop_table("good_practice")
+    with op.batch_alter_table("change_record") as batch:
+        batch.drop_index("ix_change_record_key")
+        batch.drop_column("record_key")
+    with op.batch_alter_table("person") as batch:
+        batch.drop_column("fte")
+    with op.batch_alter_table("child") as batch:
+        batch.drop_column("looked_after_until")
+        batch.drop_column("looked_after_from")
