@@ -214,6 +214,7 @@ def _build_council(session: Session, rng: random.Random, size: DemoSize) -> _Cou
     reviewing = team("Independent Reviewing Service", "Quality Assurance")
     for i in range(5):
         person(f"iro_{i}", Role.IRO, reviewing)
+    c.people["iro_4"].fte = 0.6  # part time: caseloads are counted per full-time post
     duty = person(
         "duty_tm", Role.TEAM_MANAGER, team("Duty and Assessment Team", "Safeguarding"), "sm"
     )
@@ -247,6 +248,11 @@ def _add_children(
             # One looked-after child waits for a social worker: a theme in itself.
             social_worker_id=None if i == 0 else rng.choice(workers).id,
             iro_id=iros[i % len(iros)].id,
+            # Looked after for up to about five and a half years (derived, not drawn, so the
+            # rest of the demo stays as it was).
+            looked_after_from=date(2021, 1, 4) + timedelta(days=reference % 2000)
+            if status is LegalStatus.LOOKED_AFTER
+            else None,
         )
         session.add(child)
         c.children.append(child)

@@ -23,15 +23,23 @@ from sqlmodel import Session, select
 
 from escalation_rules.model import LegalStatus, Role
 from workflow.change_history import record_changes
-from workflow.people_records import POST_KEY, child_shown, person_shown
+from workflow.people_records import (
+    POST_KEY,
+    child_shown,
+    fte_from,
+    fte_problem,
+    looked_after_problem,
+    person_shown,
+)
 from workflow.tables import Child, Person, PersonPost, Team
 
 PEOPLE_REQUIRED = ("email", "name", "role")
 PEOPLE_OPTIONAL = (
-    "team", "service_area", "manager_email", "deputy_email", "absent", "active", "posts",
+    "team", "service_area", "manager_email", "deputy_email", "absent", "active", "posts", "fte",
 )  # fmt: skip
 CHILDREN_REQUIRED = ("case_reference", "display_name", "legal_status")
-CHILDREN_OPTIONAL = ("social_worker_email", "iro_email", "date_of_birth", "team")
+CHILDREN_OPTIONAL = ("social_worker_email", "iro_email", "date_of_birth", "team",
+                     "looked_after_from", "looked_after_until")  # fmt: skip
 _POST = POST_KEY
 
 _EMAIL = re.compile(r"^[^@\s,;<>()\"']+@[^@\s,;<>()\"'.]+(\.[^@\s,;<>()\"'.]+)+$")
@@ -244,6 +252,7 @@ class _PersonIn:
     absent: bool | None
     active: bool | None
     posts: tuple[str, ...] | None = None
+    fte: float | None = None
 
 
 def import_people(session: Session, csv_text: str, by_id: int | None = None) -> ImportResult:
@@ -280,7 +289,16 @@ def _person_in(row: _Row, problems: _Problems) -> _PersonIn:
         absent=_flag(row, "absent", False, problems) if opt("absent") else None,
         active=_flag(row, "active", True, problems) if opt("active") else None,
         posts=_posts(row, problems) if opt("posts") else None,
+        fte=_fte(row, problems) if opt("fte") else None,
     )
+
+
+def _fte(row: _Row, problems: _Problems) -> float:
+    """The share of a full-time post: 0.6, 60% or 3/5; empty is full time."""
+    fte = fte_from(row.get("fte"))
+    if problem := fte_problem(fte):
+        problems.add(row.line, "fte", f"'{row.get('fte')}': {problem}")
+    return fte
 
 
 def _posts(row: _Row, problems: _Problems) -> tuple[str, ...]:
@@ -418,6 +436,8 @@ def _write_people(
             person.absent = p.absent
         if p.active is not None:
             person.active = p.active
+        if p.fte is not None:
+            person.fte = p.fte
         session.add(person)
     session.flush()
     for p in people:
@@ -484,6 +504,7 @@ def _snapshot(person: Person) -> tuple[Any, ...]:
         person.deputy_id,
         person.absent,
         person.active,
+        person.fte,
     )
 
 
@@ -553,25 +574,36 @@ def _child_in(
             values[attr] = _holder(row, column, role, people, problems)
     if row.has("date_of_birth"):
         values["date_of_birth"] = _birth_date(row, problems)
+    for column in ("looked_after_from", "looked_after_until"):
+        if row.has(column):
+            values[column] = _date(row, column, problems)
+    today = datetime.now(_LONDON).date()
+    if wrong := looked_after_problem(values.get("looked_after_from"),
+                                     values.get("looked_after_until"), today):  # fmt: skip
+        problems.add(row.line, wrong[1], wrong[0])
     if row.has("team"):
         values["team_id"] = _team(row, teams, problems)
     return values
 
 
-def _birth_date(row: _Row, problems: _Problems) -> date | None:
-    """A date of birth as 2011-03-27 or 27/03/2011 (how spreadsheets in England write it)."""
-    text = row.get("date_of_birth")
+def _date(row: _Row, column: str, problems: _Problems) -> date | None:
+    """A date as 2011-03-27 or 27/03/2011 (how spreadsheets in England write it)."""
+    text = row.get(column)
     if not text:
         return None
     for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
         try:
-            born = datetime.strptime(text, pattern).replace(tzinfo=_LONDON).date()
-            break
+            return datetime.strptime(text, pattern).replace(tzinfo=_LONDON).date()
         except ValueError:
             continue
-    else:
-        problems.add(row.line, "date_of_birth", f"'{text}' must be a date like 27/03/2011 "
-                     "or 2011-03-27")  # fmt: skip
+    problems.add(row.line, column, f"'{text}' must be a date like 27/03/2011 or 2011-03-27")
+    return None
+
+
+def _birth_date(row: _Row, problems: _Problems) -> date | None:
+    text = row.get("date_of_birth")
+    born = _date(row, "date_of_birth", problems)
+    if born is None:
         return None
     if born > datetime.now(_LONDON).date():
         problems.add(row.line, "date_of_birth", f"'{text}' is in the future")

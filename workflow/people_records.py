@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, func, select
 
@@ -23,6 +24,7 @@ from workflow.tables import Child, Person, PersonPost, Team
 POST_KEY = re.compile(r"^[a-z0-9]+(?:[_-][a-z0-9]+)*$")
 _EMAIL = re.compile(r"^[^@\s,;<>()\"']+@[^@\s,;<>()\"'.]+(\.[^@\s,;<>()\"'.]+)+$")
 MAX_NAME = 200
+LONDON = ZoneInfo("Europe/London")
 
 
 class BadRecord(RuleViolation):
@@ -43,6 +45,7 @@ class PersonDetails:
     deputy_id: int | None = None
     absent: bool = False
     posts: tuple[str, ...] = ()
+    fte: float = 1.0  # the share of a full-time post they work (0.6: three days a week)
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,61 @@ class Allocation:
     social_worker_id: int | None
     iro_id: int | None
     team_id: int | None = None
+    looked_after_from: date | None = None
+    looked_after_until: date | None = None  # the day they stopped being looked after
+
+
+def fte_problem(fte: float) -> str | None:
+    """The working-time rule, shared with the import: more than 0, at most 1 (full time)."""
+    if not 0 < fte <= 1:
+        return "the working time must be more than 0 and at most 1 (full time), like 0.6"
+    return None
+
+
+def looked_after_problem(
+    start: date | None, end: date | None, today: date
+) -> tuple[str, str] | None:
+    """(problem, field) when the looked-after dates cannot be right; shared with the import."""
+    if start is not None and start > today:
+        return "the date they became looked after must be today or in the past", "looked_after_from"
+    if end is not None and start is None:
+        return (
+            "enter the date they became looked after as well as when it ended",
+            "looked_after_from",
+        )
+    if end is not None and start is not None and end <= start:
+        return (
+            "the date it ended must be after the date they became looked after",
+            "looked_after_until",
+        )
+    if end is not None and end > today:
+        return "the date it ended must be today or in the past", "looked_after_until"
+    return None
+
+
+def fte_from(text: str) -> float:
+    """Working time as people write it: 0.6, 60% or 3/5; empty is full time. Anything else
+    is not a number (NaN), which `fte_problem` refuses."""
+    value = text.strip().replace(" ", "")
+    if not value:
+        return 1.0
+    try:
+        if value.endswith("%"):
+            return round(float(value[:-1]) / 100, 3)
+        if "/" in value:
+            top, bottom = value.split("/", 1)
+            return round(float(top) / float(bottom), 3)
+        return round(float(value), 3)
+    except (ValueError, ZeroDivisionError):
+        return float("nan")
+
+
+def fte_shown(fte: float) -> str:
+    return "Full time" if fte >= 1 else f"{fte:g} of full time"
+
+
+def day_shown(day: date | None) -> str:
+    return f"{day.day} {day:%B %Y}" if day else ""
 
 
 def _yes_no(value: bool) -> str:
@@ -76,6 +134,7 @@ def person_shown(session: Session, person: Person) -> dict[str, str]:
         "Posts": "; ".join(_posts_of(session, person.id)),
         "Away": _yes_no(person.absent),
         "Active": _yes_no(person.active),
+        "Working time": fte_shown(person.fte),
     }
 
 
@@ -86,6 +145,8 @@ def child_shown(session: Session, child: Child) -> dict[str, str]:
         "Social worker": _name_of(session, Person, child.social_worker_id),
         "IRO": _name_of(session, Person, child.iro_id),
         "Team": _name_of(session, Team, child.team_id),
+        "Looked after from": day_shown(child.looked_after_from),
+        "Looked after until": day_shown(child.looked_after_until),
     }
 
 
@@ -118,6 +179,8 @@ def _check_person(session: Session, person_id: int | None, d: PersonDetails) -> 
         raise BadRecord(who, f"someone else already has the email {d.email}", "email")
     if d.role not in {r.value for r in Role}:
         raise BadRecord(who, "select the person's role", "role")
+    if problem := fte_problem(d.fte):
+        raise BadRecord(who, problem, "fte")
     if d.team_id is not None and session.get(Team, d.team_id) is None:
         raise BadRecord(who, "select a team from the list", "team_id")
     for post in d.posts:
@@ -233,6 +296,10 @@ def allocate_child(
     _check_holder(session, allocation.iro_id, Role.IRO, "iro_id", "an IRO")
     if allocation.team_id is not None and session.get(Team, allocation.team_id) is None:
         raise BadRecord("the child", "choose a team from the list", "team_id")
+    today = at.astimezone(LONDON).date()
+    if wrong := looked_after_problem(allocation.looked_after_from, allocation.looked_after_until,
+                                     today):  # fmt: skip
+        raise BadRecord("the child", *wrong)
     before = child_shown(session, child)
     for name, value in allocation.__dict__.items():
         setattr(child, name, value)

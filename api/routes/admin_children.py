@@ -13,7 +13,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session, col, select
 
 from api.auth import ReadSession, RuntimeDep, require_roles
-from api.forms import FormFields, rule_error
+from api.forms import FormFields, parse_date, rule_error
 from api.templating import flash, render
 from escalation_rules.model import LegalStatus, Role
 from workflow.change_history import history
@@ -26,6 +26,9 @@ router = APIRouter(include_in_schema=False, prefix="/admin/children")
 Admin = Annotated[Person, require_roles(Role.ADMIN)]
 RowId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 FIELDS = ("legal_status", "social_worker_id", "iro_id", "team_id")
+DATES = {"looked_after_from": "the date they became looked after",
+         "looked_after_until": "the date they stopped being looked after"}  # fmt: skip
+FIELD_IDS = {name: f"{name}-day" for name in DATES}
 PAGE_SIZE = 100
 
 
@@ -88,6 +91,11 @@ def _form(
 def edit_child(request: Request, child_id: RowId, admin: Admin, session: ReadSession) -> Response:
     child = _child(session, child_id)
     a = {name: "" if getattr(child, name) is None else str(getattr(child, name)) for name in FIELDS}
+    for name in DATES:
+        day = getattr(child, name)
+        if day is not None:
+            a |= {f"{name}-day": str(day.day), f"{name}-month": str(day.month),
+                  f"{name}-year": str(day.year)}  # fmt: skip
     return _form(request, session, child, a, {})
 
 
@@ -100,17 +108,23 @@ def change_child(
     request: Request, child_id: RowId, admin: Admin, runtime: RuntimeDep, form: FormFields
 ) -> Response:
     assert admin.id is not None
-    a = {name: form.get(name, "").strip() for name in FIELDS}
-    allocation = Allocation(a["legal_status"], _id_or_none(a["social_worker_id"]),
-                            _id_or_none(a["iro_id"]), _id_or_none(a["team_id"]))  # fmt: skip
+    a = {name: value.strip() for name, value in form.items()}
+    errors: dict[str, str] = {}
+    dates = {name: parse_date(form, name, label, errors, required=False)
+             for name, label in DATES.items()}  # fmt: skip
+    allocation = Allocation(a.get("legal_status", ""), _id_or_none(a.get("social_worker_id", "")),
+                            _id_or_none(a.get("iro_id", "")), _id_or_none(a.get("team_id", "")),
+                            **dates)  # fmt: skip
     end_reads()  # one connection per request: the sign-in check's reads give theirs back
     with Session(runtime.engine) as session:
         child = _child(session, child_id)
+        if errors:
+            return _form(request, session, child, a, errors)
         try:
             allocate_child(session, child_id, allocation, admin.id, datetime.now(UTC))
             session.commit()
         except BadRecord as bad:
             session.rollback()
-            return _form(request, session, child, a, rule_error(bad))
+            return _form(request, session, child, a, rule_error(bad, FIELD_IDS))
         flash(request, f"The allocation of {child.display_name} is saved.", "Saved")
         return RedirectResponse(f"/admin/children/{child_id}", status_code=303)

@@ -18,14 +18,20 @@ from api.templating import flash, render
 from escalation_rules.model import Role
 from workflow.change_history import history
 from workflow.errors import NotFound
-from workflow.people_records import BadRecord, PersonDetails, person_shown, save_person
+from workflow.people_records import (
+    BadRecord,
+    PersonDetails,
+    fte_from,
+    person_shown,
+    save_person,
+)
 from workflow.read_scope import end_reads
 from workflow.tables import Person, Team
 
 router = APIRouter(include_in_schema=False, prefix="/admin/people")
 Admin = Annotated[Person, require_roles(Role.ADMIN)]
 RowId = Annotated[int, Path(ge=1, le=2_147_483_647)]
-FIELDS = ("name", "email", "role", "team_id", "manager_id", "deputy_id", "absent", "posts")
+FIELDS = ("name", "email", "role", "team_id", "manager_id", "deputy_id", "absent", "posts", "fte")
 
 
 def _target(session: Session, person_id: int) -> Person:
@@ -37,6 +43,7 @@ def _target(session: Session, person_id: int) -> Person:
 
 def _answers(session: Session, person: Person) -> dict[str, str]:
     values = {name: getattr(person, name) for name in FIELDS if name != "posts"}
+    values["fte"] = f"{person.fte:g}"
     shown = {k: "" if v is None else str(v) for k, v in values.items()}
     shown["absent"] = "yes" if person.absent else "no"
     shown["posts"] = person_shown(session, person)["Posts"]
@@ -53,6 +60,7 @@ def _details(a: dict[str, str]) -> PersonDetails:
         team_id=_id_or_none(a.get("team_id", "")), manager_id=_id_or_none(a.get("manager_id", "")),
         deputy_id=_id_or_none(a.get("deputy_id", "")), absent=a.get("absent") == "yes",
         posts=tuple(sorted({p.strip().lower() for p in a.get("posts", "").split(";") if p.strip()})),
+        fte=fte_from(a.get("fte", "")),
     )  # fmt: skip
 
 
@@ -71,7 +79,7 @@ def _form(
 
 @router.get("/new")
 def new_person(request: Request, admin: Admin, session: ReadSession) -> Response:
-    return _form(request, session, None, {"absent": "no"}, {})
+    return _form(request, session, None, {"absent": "no", "fte": "1"}, {})
 
 
 @router.get("/{person_id}")
