@@ -130,6 +130,7 @@ def navigation(person: Person | None, path: str) -> list[dict[str, Any]]:
     if role is Role.IRO:
         links += [("Your challenges", "/"), ("All your challenges", "/challenges")]
         links += [("Raise a challenge", "/challenges/new")]
+        links += [("Record good practice", "/good-practice/new")]
     elif role is Role.SMT_READER:
         links += [("Reports", "/reports")]
     elif role in (Role.HEAD_OF_SERVICE, Role.SENIOR_MANAGER, Role.ADMIN):

@@ -1,6 +1,7 @@
-"""A child's footprint: every challenge step and IRO activity for one child, in date order.
+"""A child's footprint: every challenge step, IRO activity and good practice recognised
+without a challenge, for one child, in date order.
 
-Read from `challenge_event` and `iro_activity` with two SQL queries; nothing is
+Read from `challenge_event`, `iro_activity` and `good_practice` with SQL queries; nothing is
 loaded as ORM objects. Only the kinds in `KIND_LABELS` are part of the footprint:
 reminders and cap alerts written by the deadline sweep, and any kind added later,
 are left out.
@@ -21,7 +22,7 @@ from workflow.activity_tables import ActivityKind
 from workflow.errors import NotFound
 from workflow.report_definitions import LONDON, last_day_before
 from workflow.report_queries import ACT, CH, CHILD, EV, PERSON, THEME
-from workflow.report_queries.schema import OUTCOME_KIND
+from workflow.report_queries.schema import GP, OUTCOME_KIND
 from workflow.states import Action, CafcassGround
 
 KIND_LABELS = {
@@ -44,6 +45,8 @@ KIND_LABELS = {
 # kinds (the sweep's reminders and cap alerts, anything added later) are left out.
 FOOTPRINT_KINDS = tuple(a.value for a in KIND_LABELS)
 _NOON = time(12, 0)
+GOOD_PRACTICE = "good_practice"  # the footprint entry of good practice recorded without a challenge
+GOOD_PRACTICE_LABEL = "Good practice recognised"
 NO_IRO = "No IRO named"
 NO_SOCIAL_WORKER = "No allocated social worker"
 
@@ -77,7 +80,7 @@ def child_footprint(engine: Engine, ladder: Ladder, child_reference: str,
     """The child's footprint; `as_at`: only what had happened by then (events before that
     moment, activity dated on or before its London date)."""
     until = [] if as_at is None else [EV.c.occurred_at < as_at]
-    dated = [] if as_at is None else [ACT.c.occurred_on <= last_day_before(as_at)]
+    dated = _dated_on(ACT.c.occurred_on, as_at)
     with engine.connect() as conn:
         child = conn.execute(
             sa.select(
@@ -102,12 +105,23 @@ def child_footprint(engine: Engine, ladder: Ladder, child_reference: str,
             .where(ACT.c.child_id == child.id, *dated)
             .order_by(ACT.c.occurred_on, ACT.c.id)
         ).all()
+        good = conn.execute(
+            sa.select(GP.c.occurred_on, GP.c.recorded_by_id, GP.c.what)
+            .where(GP.c.child_id == child.id, *_dated_on(GP.c.occurred_on, as_at))
+            .order_by(GP.c.occurred_on, GP.c.id)
+        ).all()
     describe = _Describer(ladder, names, themes, kinds)
     entries = [describe.event(*row) for row in events]
     entries += [describe.activity(*row) for row in activities]
+    entries += [FootprintEntry(on, None, GOOD_PRACTICE, GOOD_PRACTICE_LABEL, None,
+                               describe.person(by), what) for on, by, what in good]  # fmt: skip
     entries.sort(key=lambda e: e.sort_key)  # stable: same-moment rows keep their order
     return Footprint(child_reference, str(child.display_name), names.get(child.iro_id, NO_IRO),
                      names.get(child.social_worker_id, NO_SOCIAL_WORKER), entries)  # fmt: skip
+
+
+def _dated_on(column: Any, as_at: datetime | None) -> list[Any]:
+    return [] if as_at is None else [column <= last_day_before(as_at)]
 
 
 class _Describer:

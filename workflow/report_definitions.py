@@ -31,6 +31,10 @@ from workflow.states import CLOCK_RUNNING_STATES, OPEN_STATES, Action, State
 LONDON = ZoneInfo("Europe/London")
 INFORMAL = "informal"  # the stage label for a challenge with no formal stage
 HANDBOOK_CASELOAD = (50, 70)  # looked-after children per full-time IRO (IRO Handbook)
+# Shown in every cell of a compared period in which nothing at all had been recorded yet
+# (the service was not in use): its zeros would otherwise read as "none happened".
+NO_DATA = "no data for that period"
+YEAR_EARLIER = "Same period a year earlier"
 
 RAISE_KINDS = (Action.RAISE_INFORMAL.value, Action.RAISE_FORMAL.value)
 # Events that start a formal stage's clock (a time-out that escalates opens the next stage).
@@ -89,6 +93,15 @@ class Period:
             return Period(first, end)
         return Period(end - timedelta(days=self.days - 1), end)
 
+    def year_earlier(self) -> Period:
+        """The same dates a year earlier (whole months: the same months; 29 February: the
+        28th). For a whole year it is the previous period."""
+        if self._whole_months():
+            end = date(self.end.year - 1, self.end.month, 1)
+            end = end.replace(day=calendar.monthrange(end.year, end.month)[1])
+            return Period(date(self.start.year - 1, self.start.month, 1), end)
+        return Period(_a_year_before(self.start), _a_year_before(self.end))
+
     def _whole_months(self) -> int:
         last_day = calendar.monthrange(self.end.year, self.end.month)[1]
         if self.start.day != 1 or self.end.day != last_day:
@@ -120,6 +133,10 @@ def last_day_before(moment: datetime) -> date:
     """The last London date that had begun before `moment`: activity is dated, not timed, so
     activity on that date counts as having happened by then (none on a day not yet begun)."""
     return (moment.astimezone(LONDON) - timedelta(microseconds=1)).date()
+
+
+def _a_year_before(day: date) -> date:
+    return day.replace(year=day.year - 1, day=28 if (day.month, day.day) == (2, 29) else day.day)
 
 
 def _midnight(day: date) -> datetime:
@@ -173,15 +190,17 @@ FIGURES: tuple[Figure, ...] = (
            "Handbook), moved on by any paused time. 'Cap alerts sent' counts the alerts the "
            "system sent in the period when a challenge passed the cap."),
     Figure("rates", "Rates",
-           "Challenges raised in the period per 100 looked-after children (children whose "
-           "legal status is looked after on their record: the records hold no start dates, so "
-           "the count is today's for both periods); different children with at least one "
-           "challenge raised in the period; of the challenges the IRO accepted as resolved in "
-           "the period, the share resolved informally or at a stage answered by a social "
-           "worker or team manager (the headline councils publish); the median working days "
-           "from raise to the end (resolved or withdrawn), informal resolution included, for "
-           "challenges that ended in the period; and looked-after children per active IRO, "
-           "each counted as one full-time post (no working-time fraction is recorded yet)."),
+           "Challenges raised in the period per 100 children looked after at the end of the "
+           "period (from the looked-after start and end dates on the children's records; a "
+           "child with no start date counts when their legal status is looked after); "
+           "different children with at least one challenge raised in the period; of the "
+           "challenges the IRO accepted as resolved in the period, the share resolved "
+           "informally or at a stage answered by a social worker or team manager (the headline "
+           "councils publish); the median working days from raise to the end (resolved or "
+           "withdrawn), informal resolution included, for challenges that ended in the period; "
+           "and the IRO caseload per full-time post: children looked after at the end of the "
+           "period with an active IRO, divided by the full-time posts the active IROs fill now "
+           "(the sum of their working-time fractions, 0.6 for three days a week)."),
     Figure("trend", "Trend by quarter", compared=False,
            definition="Calendar quarters up to the one that holds the period's last day, over "
            "up to three years, from the first quarter with any challenge: challenges raised, "
@@ -215,16 +234,22 @@ FIGURES: tuple[Figure, ...] = (
            "IRO accepted the response; the most recent examples are shown, each with the kind "
            "of outcome the IRO picked."),
     Figure("good_practice", "Good-practice alerts",
-           "Good-practice alerts recorded in the period, by the IRO who recorded them."),
+           "Good-practice alerts recorded on challenges in the period, by the IRO who recorded "
+           "them."),
+    Figure("good_practice_recorded", "Good practice recognised without a challenge",
+           "Good practice IROs recorded without a challenge, dated in the period (the date it "
+           "happened), by who it was about: a child, a worker or a team."),
     Figure("contacts", "IRO contact with children between reviews",
            "Activity recorded by IROs for dates in the period, by IRO: the number of "
            "different children seen or contacted (a visit, phone call, video call or text "
            "messages with the child), the number of those contacts, midway reviews and "
            "consultations with the social worker."),
     Figure("caseloads", "IRO caseloads", compared=False,
-           definition="Children allocated to each IRO now (the IRO named on the child's record), against the IRO "
-           "Handbook's recommended 50 to 70 children per full-time IRO: 'below', 'within' or "
-           "'above' that range. Every person with the IRO role is listed, even with no children."),
+           definition="Looked-after children allocated to each active IRO now (the IRO named on "
+           "the child's record; looked after as in 'Rates'), the IRO's working time as a "
+           "fraction of a full-time post, and the caseload per full-time post, against the IRO "
+           "Handbook's recommended 50 to 70 looked-after children per full-time IRO: 'below', "
+           "'within' or 'above' that range. Every active IRO is listed, even with no children."),
 )  # fmt: skip
 FIGURE_BY_KEY = {f.key: f for f in FIGURES}
 
@@ -253,6 +278,6 @@ def share(part: int, whole: int) -> float | None:
     return None if whole == 0 else round(100 * part / whole, 1)
 
 
-def caseload_band(children: int) -> str:
+def caseload_band(children: float) -> str:
     low, high = HANDBOOK_CASELOAD
     return "below" if children < low else "above" if children > high else "within"

@@ -29,7 +29,7 @@ def annual_report_section(report: SmtReport) -> list[str]:
     went = _n(raised.row("Went formal after informal resolution")[1])
     paragraphs = [
         f"From {report.period.label()}, IROs raised {_plural(total, 'challenge')} "
-        f"({_previous(report, before)}): {informal} informally "
+        f"({_previous(report, before, raised.row('Total raised')[-1])}): {informal} informally "
         f"and {formal} formally; {_plural(went, 'challenge')} raised informally went on to the "
         "formal process.",
         f"The most common themes were: {_top(t('by_theme'))}. By team: {_top(t('by_team'))}.",
@@ -40,17 +40,24 @@ def annual_report_section(report: SmtReport) -> list[str]:
         f"{_plural(_n(outcomes.row('CAFCASS referrals')[1]), 'referral')} to CAFCASS "
         f"{'was' if _n(outcomes.row('CAFCASS referrals')[1]) == 1 else 'were'} made "
         f"({_top(t('cafcass'))}), and {_plural(_n(t('good_practice').row('Total')[1]), 'good-practice alert')} "
-        "recognised good work.",
+        "recognised good work; IROs also recognised good practice without a challenge "
+        f"{_plural(_n(t('good_practice_recorded').row('Total')[1]), 'time')}.",
         _contacts(report),
         _open(report),
     ]  # fmt: skip
     return paragraphs
 
 
-def _previous(report: SmtReport, before: int) -> str:
+def _previous(report: SmtReport, before: int, year: Cell) -> str:
     if not report.previous_has_data:
-        return f"no data for the previous period, from {report.previous.label()}"
-    return f"{before} in the previous period, from {report.previous.label()}"
+        text = f"no data for the previous period, from {report.previous.label()}"
+    else:
+        text = f"{before} in the previous period, from {report.previous.label()}"
+    if report.year_earlier is None:
+        return text
+    if not report.year_earlier_has_data:
+        return f"{text}; no data for the same period a year earlier"
+    return f"{text}; {_n(year)} in the same period a year earlier"
 
 
 def _stages(report: SmtReport) -> str:
@@ -86,14 +93,13 @@ def _contacts(report: SmtReport) -> str:
 
 def _open(report: SmtReport) -> str:
     open_now = report.table("open_now")
-    loads = [_n(r[1]) for r in report.table("caseloads").rows]
-    average = f"{sum(loads) / len(loads):.1f}" if loads else "—"
+    per_post = report.table("rates").rows[-1][1]
     total, stuck = open_now.row("Total open"), open_now.row("Stuck (any reason)")
     return (f"At the end of the period {_plural(_n(total[1]), 'challenge')} {_were(total[1])} "
             f"open and {_n(stuck[1])} stuck; when this report was produced "
             f"{_plural(_n(total[2]), 'challenge')} {_were(total[2])} open and {_n(stuck[2])} "
-            f"stuck. IROs' caseloads averaged "
-            f"{average} children each (the IRO Handbook recommends 50 to 70).")  # fmt: skip
+            f"stuck. IROs' caseloads were {shown(per_post)} looked-after children per full-time "
+            "post (the IRO Handbook recommends 50 to 70).")  # fmt: skip
 
 
 def _were(count: Cell) -> str:

@@ -6,6 +6,7 @@ import csv
 import io
 from typing import Any
 
+from workflow.report_definitions import NO_DATA, YEAR_EARLIER, Period
 from workflow.report_queries import Cell, SmtReport, Table
 
 
@@ -49,10 +50,25 @@ def report_json(report: SmtReport) -> dict[str, Any]:
             "to": report.previous.end.isoformat(),
             "has_data": report.previous_has_data,
         },
+        "year_earlier": _period_json(report.year_earlier, report.year_earlier_has_data),
         "generated_at": report.generated_at.isoformat(),
         "ladder": report.ladder_name,
         "tables": [table_json(t) for t in report.tables],
     }
+
+
+def _period_json(period: Period | None, has_data: bool) -> dict[str, Any] | None:
+    if period is None:
+        return None
+    return {"from": period.start.isoformat(), "to": period.end.isoformat(), "has_data": has_data}
+
+
+def compared_periods(report: SmtReport) -> list[tuple[str, Period, bool]]:
+    """(what, period, whether it has data) for the previous period and the year earlier."""
+    out = [("Previous period", report.previous, report.previous_has_data)]
+    if report.year_earlier is not None:
+        out.append((YEAR_EARLIER, report.year_earlier, report.year_earlier_has_data))
+    return out
 
 
 def report_csv(report: SmtReport, keys: bool = False) -> str:
@@ -67,6 +83,10 @@ def report_csv(report: SmtReport, keys: bool = False) -> str:
     else:
         writer.writerow(["Figure", "Period from", report.period.start.isoformat(),
                          "to", report.period.end.isoformat()])  # fmt: skip
+    for what, period, has_data in compared_periods(report):
+        name = what.lower().replace(" ", "_") + "_from" if keys else f"{what} from"
+        writer.writerow([name, period.start.isoformat(), "to", period.end.isoformat(),
+                         "" if has_data else NO_DATA])  # fmt: skip
     for table in report.tables:
         name = table.key if keys else table.title
         writer.writerow([])

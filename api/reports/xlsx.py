@@ -13,6 +13,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet.worksheet import Worksheet
 
 from api.reports.charts import chart_rows
+from api.reports.tables import compared_periods
 from workflow.report_definitions import LONDON
 from workflow.report_queries import Cell, SmtReport, Table
 
@@ -27,9 +28,10 @@ def report_xlsx(report: SmtReport) -> bytes:
     contents.append(["IRO challenge: report to the Senior Management Team"])
     contents["A1"].font = Font(bold=True, size=14)
     contents.append(["Period from", report.period.start, "to", report.period.end])
-    contents.append(["Previous period from", report.previous.start, "to", report.previous.end])
-    if not report.previous_has_data:
-        contents.append(["Previous period", "No data for the previous period"])
+    for what, period, has_data in compared_periods(report):
+        contents.append([f"{what} from", period.start, "to", period.end])
+        if not has_data:
+            contents.append([what, f"No data for the {what[0].lower()}{what[1:]}"])
     produced = report.generated_at.astimezone(LONDON).replace(tzinfo=None)
     contents.append(["Produced (London time)", produced])
     if report.as_at and report.as_at < report.generated_at:

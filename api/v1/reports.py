@@ -21,6 +21,7 @@ from workflow.activity import NewActivity, record_activity
 from workflow.activity_tables import ActivityKind
 from workflow.db import read_only_engine
 from workflow.footprint import child_footprint
+from workflow.good_practice import NewGoodPractice, record_good_practice
 from workflow.report_queries import drilldown, smt_report
 
 router = APIRouter(tags=["reports"])
@@ -92,6 +93,34 @@ class ActivityPublic(BaseModel):
     kind: ActivityKind
     occurred_on: date
     note: str
+
+
+class GoodPracticeCreate(BaseModel):
+    """About exactly one of a child (case reference), a worker (person id) or a team (id)."""
+
+    occurred_on: date
+    what: str = Field(min_length=1, max_length=10_000)
+    child_reference: str | None = Field(default=None, max_length=40)
+    person_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
+    team_id: int | None = Field(default=None, ge=1, le=2_147_483_647)
+
+
+class GoodPracticePublic(GoodPracticeCreate):
+    id: int
+
+
+@router.post("/good-practice", status_code=201)
+def add_good_practice(
+    body: GoodPracticeCreate, person: CurrentPerson, runtime: RuntimeDep
+) -> GoodPracticePublic:
+    """Record good practice without a challenge (an IRO; about a child, only the child's IRO
+    or one covering for them)."""
+    assert person.id is not None
+    with runtime.uow() as uow:
+        row = record_good_practice(uow, NewGoodPractice(**body.model_dump()), person.id,
+                                   datetime.now(UTC))  # fmt: skip
+        assert row.id is not None
+        return GoodPracticePublic(id=row.id, **body.model_dump())
 
 
 @router.post("/children/{reference}/activities", status_code=201)

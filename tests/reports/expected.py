@@ -7,6 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from workflow.report_definitions import NO_DATA
+
+CASELOAD_RATE = ("IRO caseload per full-time post (looked-after children at the end of the "
+                 "period, per full-time IRO now)")  # fmt: skip
+
 # Raised in November: A, F, G informally; B, C, I formally. October: D, H informally; E formally.
 # Went formal: H (raised in October, escalated Mon 2 Nov).
 RAISED = [
@@ -87,13 +92,16 @@ CAP = [
 # Resolved: November A informal, B team manager, I senior manager (2 of 3 low); October E at
 # social worker (1 of 1). Raise to end, working days: A 6 (Tue 3 .. Tue 10 Nov), I 8, B 12
 # (Thu 5 .. Fri 20 Nov), D 18 (Tue 13 Oct .. Thu 5 Nov): median 10; October E 3. Two IROs.
+# Looked after at the end of each period: LL1001 and LL1003 (no start dates are recorded, so
+# their legal status counts; LL1002 is a child in need). IRO caseload per full-time post: both
+# looked-after children have an active IRO; two full-time IROs: 2 / 2 = 1.0.
 RATES = [
-    ["Looked-after children (on the children's records now)", 2, 2],
+    ["Looked-after children at the end of the period", 2, 2],
     ["Challenges raised per 100 looked-after children", 300.0, 150.0],
     ["Children with at least one challenge raised", 3, 2],
     ["% resolved at social worker or team manager level (informal included)", 66.7, 100.0],
     ["Median working days from raise to end (informal included)", 10.0, 3.0],
-    ["Looked-after children per IRO (active IROs, each counted as one post)", 1.0, 1.0],
+    [CASELOAD_RATE, 1.0, 1.0],
 ]
 # One quarter has challenges: October to December 2026 (everything in the fixture). Raised:
 # A-I (9); resolved A, B, E, I; withdrawn D; one CAFCASS referral (B).
@@ -131,7 +139,16 @@ CONTACTS = [
     ["Omar Reviewer", 1, 1, 0, 1, 0],
     ["All IROs", 3, 4, 1, 1, 1],
 ]
-CASELOADS = [["Imogen Reviewer", 2, "below"], ["Omar Reviewer", 1, "below"]]
+# Looked-after children only: Imogen has LL1001 (LL1002 is a child in need), Omar LL1003; both
+# full time.
+CASELOADS = [["Imogen Reviewer", 1, 1.0, 1.0, "below"], ["Omar Reviewer", 1, 1.0, 1.0, "below"]]
+# Nothing is recorded without a challenge in the fixture.
+GOOD_PRACTICE_RECORDED = [
+    ["About a child", 0, 0],
+    ["About a worker", 0, 0],
+    ["About a team", 0, 0],
+    ["Total", 0, 0],
+]
 
 FIXED: dict[str, list[list[Any]]] = {
     "raised": RAISED,
@@ -149,16 +166,33 @@ FIXED: dict[str, list[list[Any]]] = {
     "cafcass": CAFCASS,
     "outcome_kinds": OUTCOME_KINDS,
     "good_practice": GOOD_PRACTICE,
+    "good_practice_recorded": GOOD_PRACTICE_RECORDED,
     "contacts": CONTACTS,
     "caseloads": CASELOADS,
 }
+
+
+# November 2025, the same period a year earlier, is before anything was recorded: every
+# year-earlier cell says so (response times have three year-earlier columns).
+YEAR_COLUMNS = {"response_times": 3, "contacts": 1, "impact": 0, "trend": 0, "open_now": 0,
+                "stuck": 0, "caseloads": 0}  # fmt: skip
+
+
+def with_year_earlier(
+    key: str, rows: list[list[Any]], year: list[Any] | None = None
+) -> list[list[Any]]:
+    """The rows with their year-earlier cells: `year` per row, or "no data" throughout."""
+    n = YEAR_COLUMNS.get(key, 1)
+    if not n:
+        return rows
+    return [[*row, *([NO_DATA] * n if year is None else year[i])] for i, row in enumerate(rows)]
 
 
 def expected_tables(refs: dict[str, str]) -> dict[str, list[list[Any]]]:
     """All tables, with the two that list challenges filled in with the real references."""
     r = refs
     return {
-        **FIXED,
+        **{key: with_year_earlier(key, rows) for key, rows in FIXED.items()},
         # Stuck longest first: G (18 working days after Fri 6 Nov), C (1 day after Tue 1 Dec).
         "stuck": [
             [
@@ -201,7 +235,14 @@ def expected_tables(refs: dict[str, str]) -> dict[str, list[list[Any]]]:
                 "Outcome A",
                 "Impact for the child of A",
             ],
-            ["Resolved with impact recorded", 3, None, None, None, "previous period: 1"],
+            [
+                "Resolved with impact recorded",
+                3,
+                None,
+                None,
+                None,
+                f"previous period: 1; same period a year earlier: {NO_DATA}",
+            ],
         ],
     }
 

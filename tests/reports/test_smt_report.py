@@ -147,7 +147,8 @@ def test_annual_report_prose(report: SmtReport) -> None:
     text = "\n\n".join(annual_report_section(report))
     for sentence in (
         "From 1 November 2026 to 30 November 2026, IROs raised 6 challenges (3 in the previous "
-        "period, from 1 October 2026 to 31 October 2026)",
+        "period, from 1 October 2026 to 31 October 2026; no data for the same period a year "
+        "earlier)",
         "3 informally and 3 formally; 1 challenge raised informally went on",
         "by the stage at which they were resolved: informal 1, Team manager 1, Senior manager 1",
         "1 challenge was withdrawn",
@@ -161,6 +162,8 @@ def test_annual_report_prose(report: SmtReport) -> None:
         "IROs saw or contacted 3 children (4 contacts), held 1 midway review",
         "At the end of the period 4 challenges were open and 1 stuck; when this report was "
         "produced 4 challenges were open and 2 stuck.",
+        "IROs' caseloads were 1.0 looked-after children per full-time post",
+        "IROs also recognised good practice without a challenge 0 times.",
     ):
         assert sentence in text
     assert render(report, ReportFormat.TEXT).decode().strip() == text

@@ -7,19 +7,26 @@ One module per subject; each figure is defined once (`slices` says what a count 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from escalation_rules.model import Ladder
 from workflow.report_definitions import Period
 from workflow.report_queries import activity, counts, now, rates, timeliness, trend
+from workflow.report_queries.compared import (
+    add_year_earlier,
+    has_data,
+    is_compared,
+    previous_columns,
+    say_no_data,
+)
 from workflow.report_queries.context import ReportContext, no_jit
 from workflow.report_queries.drilldown import drilldown
 from workflow.report_queries.model import Cell, SmtReport, Table
 from workflow.report_queries.now import stuck_list
-from workflow.report_queries.schema import ACT, CH, CHILD, EV, PERSON, TEAM, THEME
+from workflow.report_queries.schema import ACT, CH, CHILD, EV, GP, PERSON, TEAM, THEME
 from workflow.report_queries.working_days import WorkingDays
 
 __all__ = [
@@ -27,6 +34,7 @@ __all__ = [
     "CH",
     "CHILD",
     "EV",
+    "GP",
     "PERSON",
     "TEAM",
     "THEME",
@@ -47,6 +55,7 @@ BUILDERS: tuple[Builder, ...] = (
     now.open_table,
     now.stuck_table,
     counts.cafcass_table, activity.outcome_kinds_table, activity.impact_table, counts.good_practice_table,
+    activity.good_practice_recorded_table,
     activity.contacts_table, activity.caseload_table,
 )  # fmt: skip
 
@@ -55,20 +64,28 @@ def smt_report(engine: Engine, ladder: Ladder, period: Period, now: datetime,
                as_at: datetime | None = None) -> SmtReport:  # fmt: skip
     """The report for `period`, produced at `now`, with what the log held at `as_at`
     (default: `now`). As at a past moment, no event after it counts, and what was open,
-    stuck and the highest stage reached are rebuilt from the log."""
+    stuck and the highest stage reached are rebuilt from the log. Compared figures show the
+    previous period and the same period a year earlier (`compared`)."""
     moment = now if as_at is None else min(as_at, now)
-    ctx = ReportContext(ladder, period, moment, rebuilt=moment < now)
+    year = period.year_earlier()
     with engine.connect() as conn:
         no_jit(conn)
+        earlier, year_data = has_data(conn, period.previous()), has_data(conn, year)
+        ctx = ReportContext(ladder, period, moment, rebuilt=moment < now,
+                            previous_has_data=earlier, year_has_data=year_data)  # fmt: skip
         tables = [build(conn, ctx) for build in BUILDERS]
-        earlier = anything_before(conn, period)
+        # A whole year's year earlier is its previous period: its columns are copied.
+        again = year_data and year != period.previous()
+        year_ctx = replace(ctx, period=year)
+        for build, table in zip(BUILDERS, tables, strict=True):
+            if not is_compared(table):
+                continue
+            previous = previous_columns(table)
+            added = add_year_earlier(table, build(conn, year_ctx) if again else None)
+            if not earlier:
+                say_no_data(table, previous)
+            if not year_data:
+                say_no_data(table, added)
     return SmtReport(period, period.previous(), now, ladder.name, tables, as_at=moment,
-                     previous_has_data=earlier)  # fmt: skip
-
-
-def anything_before(conn: Connection, period: Period) -> bool:
-    """Whether any challenge or IRO activity was recorded before the period began."""
-    start = period.bounds()[0]
-    raised = sa.select(CH.c.id).where(CH.c.raised_at < start).limit(1)
-    dated = sa.select(ACT.c.id).where(ACT.c.occurred_on < period.start).limit(1)
-    return conn.execute(raised).first() is not None or conn.execute(dated).first() is not None
+                     previous_has_data=earlier, year_earlier=year,
+                     year_earlier_has_data=year_data)  # fmt: skip

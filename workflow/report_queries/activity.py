@@ -8,10 +8,16 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from escalation_rules.model import Role
 from workflow.activity_tables import CONTACT_KINDS, ActivityKind
-from workflow.report_definitions import INFORMAL, Period, caseload_band, last_day_before
+from workflow.report_definitions import (
+    INFORMAL,
+    NO_DATA,
+    Period,
+    caseload_band,
+    last_day_before,
+)
 from workflow.report_queries.context import (
+    COMPARED,
     ReportContext,
     grouped,
     london_day,
@@ -19,8 +25,9 @@ from workflow.report_queries.context import (
     person_names,
 )
 from workflow.report_queries.model import Table
-from workflow.report_queries.schema import ACT, CH, CHILD, EV, OUTCOME_KIND, PERSON
-from workflow.report_queries.slices import NOT_RECORDED, events, in_period, slice_counts
+from workflow.report_queries.rates import ACTIVE_IRO, looked_after_on, per_post
+from workflow.report_queries.schema import ACT, CH, CHILD, EV, GP, OUTCOME_KIND, PERSON
+from workflow.report_queries.slices import NOT_RECORDED, Slice, events, in_period, slice_counts
 from workflow.states import Action
 
 EXAMPLES = 5  # impact examples shown
@@ -53,7 +60,45 @@ def impact_table(conn: Connection, ctx: ReportContext) -> Table:
                    kinds.get(kind, kind) if kind else "Not recorded", details.get("outcome"),
                    details.get("impact")], f"challenge:{ref}")  # fmt: skip
     table.add(["Resolved with impact recorded", total[0], None, None, None,
-               f"previous period: {total[1]}"], "impact:*")  # fmt: skip
+               _compared_note(conn, ctx, s, total[1])], "impact:*")  # fmt: skip
+    return table
+
+
+def _compared_note(conn: Connection, ctx: ReportContext, s: Slice, previous: int) -> str:
+    """The previous period's count and the year earlier's, in words ("no data for that
+    period" before anything was recorded)."""
+    year = ctx.period.year_earlier()
+    if not ctx.year_has_data:
+        earlier: int | str = NO_DATA
+    elif year == ctx.period.previous():
+        earlier = previous
+    else:
+        earlier = slice_counts(conn, s, year, ctx.until).get("*", (0, 0))[0]
+    before = previous if ctx.previous_has_data else NO_DATA
+    return f"previous period: {before}; same period a year earlier: {earlier}"
+
+
+_ABOUT = {"child": "About a child", "worker": "About a worker", "team": "About a team"}
+
+
+def _good_practice(conn: Connection, period: Period, last: date) -> dict[str, int]:
+    about = sa.case((GP.c.child_id.is_not(None), "child"),
+                    (GP.c.person_id.is_not(None), "worker"), else_="team")  # fmt: skip
+    stmt = (sa.select(about, sa.func.count())
+            .where(GP.c.occurred_on >= period.start, GP.c.occurred_on <= min(period.end, last))
+            .group_by(about))  # fmt: skip
+    return {str(k): int(n) for k, n in conn.execute(stmt)}
+
+
+def good_practice_recorded_table(conn: Connection, ctx: ReportContext) -> Table:
+    """Good practice recorded without a challenge, by who it was about (dated, not timed)."""
+    last = last_day_before(ctx.until) if ctx.until else ctx.period.end
+    cur = _good_practice(conn, ctx.period, last)
+    old = _good_practice(conn, ctx.period.previous(), last)
+    table = Table("good_practice_recorded", ["About", *COMPARED], chart_columns=(1, 2))
+    for key, label in _ABOUT.items():
+        table.add([label, cur.get(key, 0), old.get(key, 0)])
+    table.add(["Total", sum(cur.values()), sum(old.values())])
     return table
 
 
@@ -106,11 +151,19 @@ def _distinct_children(conn: Connection, period: Period, last: date) -> int:
 
 
 def caseload_table(conn: Connection, ctx: ReportContext) -> Table:
-    stmt = (sa.select(PERSON.c.id, PERSON.c.name, sa.func.count(CHILD.c.id))
-            .select_from(PERSON.outerjoin(CHILD, CHILD.c.iro_id == PERSON.c.id))
-            .where(PERSON.c.role == Role.IRO.value, PERSON.c.active.is_(True))
-            .group_by(PERSON.c.id, PERSON.c.name).order_by(PERSON.c.name))  # fmt: skip
-    table = Table("caseloads", ["IRO", "Children", "Against 50-70"], chart_columns=(1,))
-    for pid, name, n in conn.execute(stmt):
-        table.add([name, int(n), caseload_band(int(n))], f"caseloads:{pid}")
+    """Looked-after children allocated to each active IRO at the report's moment, per
+    full-time post (the IRO's working-time fraction), against the Handbook's 50 to 70."""
+    today = last_day_before(ctx.now)
+    counted = sa.and_(CHILD.c.iro_id == PERSON.c.id, looked_after_on(today))
+    stmt = (sa.select(PERSON.c.id, PERSON.c.name, PERSON.c.fte, sa.func.count(CHILD.c.id))
+            .select_from(PERSON.outerjoin(CHILD, counted))
+            .where(*ACTIVE_IRO)
+            .group_by(PERSON.c.id, PERSON.c.name, PERSON.c.fte).order_by(PERSON.c.name))  # fmt: skip
+    table = Table("caseloads", ["IRO", "Looked-after children", "Working time (full time = 1)",
+                                "Per full-time post", "Against 50-70"], chart_columns=(3,))  # fmt: skip
+    for pid, name, fte, n in conn.execute(stmt):
+        load = per_post(int(n), float(fte))
+        table.add([name, int(n), float(fte), load,
+                   caseload_band(load) if load is not None else "no working time recorded"],
+                  f"caseloads:{pid}")  # fmt: skip
     return table

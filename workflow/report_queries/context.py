@@ -35,6 +35,9 @@ class ReportContext:
     period: Period
     now: datetime  # the moment the report is as at
     rebuilt: bool = False  # as at a past moment: read from the log what the rows hold for now
+    # Whether anything was recorded by the end of the previous period / the year earlier.
+    previous_has_data: bool = True
+    year_has_data: bool = True
     working_days: WorkingDays = field(init=False)
 
     def __post_init__(self) -> None:

@@ -10,9 +10,10 @@ from sqlalchemy.engine import Engine
 
 from escalation_rules.model import Ladder
 from workflow.activity_tables import CONTACT_KINDS
-from workflow.report_definitions import Period
+from workflow.report_definitions import Period, last_day_before
 from workflow.report_queries.context import no_jit
 from workflow.report_queries.now import pick
+from workflow.report_queries.rates import looked_after_on
 from workflow.report_queries.schema import ACT, CH, CHILD
 from workflow.report_queries.slices import (
     CAPPED,
@@ -49,7 +50,7 @@ def _drill_stmt(figure: str, key: str, period: Period, ladder: Ladder, now: date
     if figure == "challenge":
         return sa.select(CH.c.reference).where(CH.c.reference == key)
     if figure in ("contacts", "caseloads"):
-        return _child_drill(figure, key, period)
+        return _child_drill(figure, key, period, now)
     s = {"response_times": RESPONSES, "cap": CAPPED, "impact": events([Action.ACCEPT],
          sa.literal("*"))}.get(figure) or SLICES.get(figure)  # fmt: skip
     if figure == "highest_stage" and rebuilt:
@@ -65,9 +66,10 @@ def _drill_stmt(figure: str, key: str, period: Period, ladder: Ladder, now: date
             .distinct().order_by(s.reference))  # fmt: skip
 
 
-def _child_drill(figure: str, key: str, period: Period) -> Any:
-    if figure == "caseloads":
-        return (sa.select(CHILD.c.case_reference).where(CHILD.c.iro_id == int(key))
+def _child_drill(figure: str, key: str, period: Period, now: datetime) -> Any:
+    if figure == "caseloads":  # looked-after children only, as the caseload counts them
+        return (sa.select(CHILD.c.case_reference)
+                .where(CHILD.c.iro_id == int(key), looked_after_on(last_day_before(now)))
                 .order_by(CHILD.c.case_reference))  # fmt: skip
     where = [ACT.c.kind.in_([k.value for k in CONTACT_KINDS]),
              ACT.c.occurred_on >= period.start, ACT.c.occurred_on <= period.end]  # fmt: skip

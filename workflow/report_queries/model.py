@@ -52,6 +52,8 @@ class SmtReport:
     # False when nothing at all was recorded before the period began (the service was not
     # yet in use): the previous period's zeros then mean "no data", not "none happened".
     previous_has_data: bool = True
+    year_earlier: Period | None = None  # the same period a year earlier
+    year_earlier_has_data: bool = True
 
     @property
     def moment(self) -> datetime:

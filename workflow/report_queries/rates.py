@@ -3,11 +3,21 @@ settled at social worker or team manager level, and how long challenges took end
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Any
+
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from escalation_rules.model import LegalStatus, Role
-from workflow.report_definitions import ENDING_KINDS, INFORMAL, Period, median, share
+from workflow.report_definitions import (
+    ENDING_KINDS,
+    INFORMAL,
+    Period,
+    last_day_before,
+    median,
+    share,
+)
 from workflow.report_queries.context import COMPARED, ReportContext
 from workflow.report_queries.model import Cell, Table
 from workflow.report_queries.schema import CH, CHILD, EV, PERSON
@@ -18,25 +28,27 @@ SETTLED_LOW = (Role.SOCIAL_WORKER, Role.TEAM_MANAGER)  # the level councils publ
 
 
 def rates_table(conn: Connection, ctx: ReportContext) -> Table:
-    looked_after = _looked_after(conn)
+    periods = (ctx.period, ctx.period.previous())
+    looked_after = [_looked_after(conn, ctx, p) for p in periods]
     raised = slice_counts(conn, SLICES["raised"], ctx.period, ctx.until)
     counts = [sum(c[i] for c in raised.values()) for i in (0, 1)]
-    children = [_children(conn, ctx, p) for p in (ctx.period, ctx.period.previous())]
+    children = [_children(conn, ctx, p) for p in periods]
     settled = _settled_low(conn, ctx)
     days = _raise_to_end(conn, ctx)
-    iros = _iros(conn)
+    posts = iro_posts(conn)
+    with_iro = [_looked_after(conn, ctx, p, with_iro=True) for p in periods]
     table = Table("rates", ["Measure", *COMPARED])
-    table.add(["Looked-after children (on the children's records now)", looked_after,
-               looked_after])  # fmt: skip
+    table.add(["Looked-after children at the end of the period", *looked_after])
     table.add(["Challenges raised per 100 looked-after children",
-               *(_per_100(n, looked_after) for n in counts)], "raised:*")  # fmt: skip
+               *(_per_100(n, c) for n, c in zip(counts, looked_after, strict=True))],
+              "raised:*")  # fmt: skip
     table.add(["Children with at least one challenge raised", *children])
     table.add(["% resolved at social worker or team manager level (informal included)",
                *(share(low, total) for low, total in settled)])  # fmt: skip
     table.add(["Median working days from raise to end (informal included)",
                *(median(sorted(d)) for d in days)])  # fmt: skip
-    table.add(["Looked-after children per IRO (active IROs, each counted as one post)",
-               *([round(looked_after / iros, 1) if iros else None] * 2)])  # fmt: skip
+    table.add(["IRO caseload per full-time post (looked-after children at the end of the "
+               "period, per full-time IRO now)", *(per_post(n, posts) for n in with_iro)])  # fmt: skip
     return table
 
 
@@ -44,16 +56,42 @@ def _per_100(count: int, children: int) -> Cell:
     return round(100 * count / children, 1) if children else None
 
 
-def _looked_after(conn: Connection) -> int:
-    stmt = sa.select(sa.func.count()).where(CHILD.c.legal_status == LegalStatus.LOOKED_AFTER.value)
-    return int(conn.execute(stmt).scalar_one())
+def per_post(children: int, posts: float) -> float | None:
+    """Children per full-time post, to one decimal place (None: no IRO time recorded)."""
+    return round(children / posts, 1) if posts > 0 else None
 
 
-def _iros(conn: Connection) -> int:
-    stmt = sa.select(sa.func.count()).where(
-        PERSON.c.role == Role.IRO.value, PERSON.c.active.is_(True)
-    )
-    return int(conn.execute(stmt).scalar_one())
+def looked_after_on(day: date) -> Any:
+    """A condition on `child`: looked after on `day` (a London date). From the looked-after
+    start date up to, not including, the end date (the day they stopped being looked after);
+    a child with no start date recorded counts when their legal status is looked after."""
+    dated = sa.and_(CHILD.c.looked_after_from <= day,
+                    sa.or_(CHILD.c.looked_after_until.is_(None), CHILD.c.looked_after_until > day))  # fmt: skip
+    undated = sa.and_(CHILD.c.looked_after_from.is_(None),
+                      CHILD.c.legal_status == LegalStatus.LOOKED_AFTER.value)  # fmt: skip
+    return sa.or_(dated, undated)
+
+
+def as_at_day(ctx: ReportContext, period: Period) -> date:
+    """The period's last day, or the last day begun by the moment the report is as at."""
+    return min(period.end, last_day_before(ctx.until)) if ctx.until else period.end
+
+
+def _looked_after(conn: Connection, ctx: ReportContext, period: Period,
+                  with_iro: bool = False) -> int:  # fmt: skip
+    where = [looked_after_on(as_at_day(ctx, period))]
+    if with_iro:
+        where.append(CHILD.c.iro_id.in_(sa.select(PERSON.c.id).where(*ACTIVE_IRO)))
+    return int(conn.execute(sa.select(sa.func.count()).where(*where)).scalar_one())
+
+
+ACTIVE_IRO = (PERSON.c.role == Role.IRO.value, PERSON.c.active.is_(True))
+
+
+def iro_posts(conn: Connection) -> float:
+    """Full-time posts the active IROs fill: the sum of their working-time fractions."""
+    total = conn.execute(sa.select(sa.func.sum(PERSON.c.fte)).where(*ACTIVE_IRO)).scalar_one()
+    return float(total or 0)
 
 
 def _children(conn: Connection, ctx: ReportContext, period: Period) -> int:

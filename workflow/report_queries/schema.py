@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from workflow.activity_tables import IroActivity
+from workflow.activity_tables import GoodPractice, IroActivity
 from workflow.tables import (
     ChallengeEvent,
     ChallengeRecord,
@@ -23,3 +23,4 @@ TEAM: sa.Table = Team.__table__  # type: ignore[attr-defined]
 THEME: sa.Table = Theme.__table__  # type: ignore[attr-defined]
 ACT: sa.Table = IroActivity.__table__  # type: ignore[attr-defined]
 OUTCOME_KIND: sa.Table = OutcomeKind.__table__  # type: ignore[attr-defined]
+GP: sa.Table = GoodPractice.__table__  # type: ignore[attr-defined]
