@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection, Engine
 from api.auth import record_access
 from api.tables import AccessLogEntry
 from notifications.tables import InboundMail, OutboxAttachment, OutboxMessage
-from workflow.activity_tables import IroActivity
+from workflow.activity_tables import GoodPractice, IroActivity
 from workflow.change_history import ChangeRecord
 from workflow.errors import NotFound
 from workflow.tables import ChallengeEvent, ChallengeRecord, Child, Person
@@ -78,7 +78,7 @@ def _rows(conn: Connection, query: sa.Select[Any], table: str) -> list[dict[str,
 # Columns that name a person by number, in any of the exported tables.
 PERSON_COLUMNS = frozenset({
     "person_id", "actor_id", "raised_by_id", "responder_id", "iro_id", "social_worker_id",
-    "recipient_id", "assigned_by_id", "changed_by_id",
+    "recipient_id", "assigned_by_id", "changed_by_id", "recorded_by_id",
 })  # fmt: skip
 
 
@@ -175,6 +175,13 @@ def gather(engine: Engine, reference: str, produced_by: str, now: datetime) -> S
                 .where(activity.c.child_id == child["id"])
                 .order_by(activity.c.id),
                 "iro_activity",
+            ),
+            "good_practice": _rows(
+                conn,
+                sa.select(_t(GoodPractice))
+                .where(_t(GoodPractice).c.child_id == child["id"])
+                .order_by(_t(GoodPractice).c.id),
+                "good_practice",
             ),
             "changes": _changes(conn, child["id"]),
             "emails": _emails(conn, ids),

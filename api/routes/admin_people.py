@@ -23,6 +23,7 @@ from workflow.people_records import (
     PersonDetails,
     fte_from,
     person_shown,
+    posts_from,
     save_person,
 )
 from workflow.read_scope import end_reads
@@ -59,7 +60,7 @@ def _details(a: dict[str, str]) -> PersonDetails:
         name=a.get("name", ""), email=a.get("email", ""), role=a.get("role", ""),
         team_id=_id_or_none(a.get("team_id", "")), manager_id=_id_or_none(a.get("manager_id", "")),
         deputy_id=_id_or_none(a.get("deputy_id", "")), absent=a.get("absent") == "yes",
-        posts=tuple(sorted({p.strip().lower() for p in a.get("posts", "").split(";") if p.strip()})),
+        posts=posts_from(a.get("posts", "").split(";")),
         fte=fte_from(a.get("fte", "")),
     )  # fmt: skip
 

@@ -1,8 +1,8 @@
 """smt pack: looked-after dates on children, a working-time fraction on people, good practice
 recorded without a challenge, and change history for records known by a key (kinds of outcome)
 
-Revision ID: 0014_smt_pack
-Revises: 0013_outcome_kinds
+Revision ID: 0015_smt_pack
+Revises: 0014_retention_deletes
 Create Date: 2026-11-30
 """
 
@@ -13,21 +13,22 @@ from alembic import op
 
 import workflow.tables
 
-revision: str = "0014_smt_pack"
-down_revision: str | None = "0013_outcome_kinds"
+revision: str = "0015_smt_pack"
+down_revision: str | None = "0014_retention_deletes"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("child") as batch:
-        batch.add_column(sa.Column("looked_after_from", sa.Date(), nullable=True))
-        batch.add_column(sa.Column("looked_after_until", sa.Date(), nullable=True))
-    with op.batch_alter_table("person") as batch:
-        batch.add_column(sa.Column("fte", sa.Float(), nullable=False, server_default="1"))
-    with op.batch_alter_table("change_record") as batch:
-        batch.add_column(sa.Column("record_key", sa.String(60), nullable=True))
-        batch.create_index("ix_change_record_key", ["record_kind", "record_key", "changed_at"])
+    # Plain ADD COLUMN (SQLite has it): no table is rebuilt, so change_record keeps its
+    # append-only triggers.
+    op.add_column("child", sa.Column("looked_after_from", sa.Date(), nullable=True))
+    op.add_column("child", sa.Column("looked_after_until", sa.Date(), nullable=True))
+    op.add_column("person", sa.Column("fte", sa.Float(), nullable=False, server_default="1"))
+    op.add_column("change_record", sa.Column("record_key", sa.String(60), nullable=True))
+    op.create_index(
+        "ix_change_record_key", "change_record", ["record_kind", "record_key", "changed_at"]
+    )
     op.create_table(
         "good_practice",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -57,11 +58,9 @@ def downgrade() -> None:
     op.drop_index("ix_good_practice_child", table_name="good_practice")
     op.drop_index("ix_good_practice_on", table_name="good_practice")
     op.drop_table("good_practice")
-    with op.batch_alter_table("change_record") as batch:
-        batch.drop_index("ix_change_record_key")
-        batch.drop_column("record_key")
-    with op.batch_alter_table("person") as batch:
-        batch.drop_column("fte")
-    with op.batch_alter_table("child") as batch:
-        batch.drop_column("looked_after_until")
-        batch.drop_column("looked_after_from")
+    op.drop_index("ix_change_record_key", table_name="change_record")
+    # Plain DROP COLUMN (SQLite 3.35 and later): no rebuild, the triggers stay.
+    op.drop_column("change_record", "record_key")
+    op.drop_column("person", "fte")
+    op.drop_column("child", "looked_after_until")
+    op.drop_column("child", "looked_after_from")
