@@ -171,7 +171,22 @@ def set_posts(
     details = PersonDetails(
         name=person.name, email=person.email, role=person.role, team_id=person.team_id,
         manager_id=person.manager_id, deputy_id=person.deputy_id, absent=person.absent,
-        posts=posts_from(posts),
+        posts=posts_from(posts), fte=person.fte,
+    )  # fmt: skip
+    return save_person(session, person_id, details, by_id, at)
+
+
+def set_working_time(session: Session, person_id: int, fte: float, by_id: int,
+                     at: datetime) -> Person:  # fmt: skip
+    """Set the share of a full-time post a person works, with the rules and change history
+    of `save_person`."""
+    person = session.get(Person, person_id)
+    if person is None:
+        raise NotFound("person", person_id)
+    details = PersonDetails(
+        name=person.name, email=person.email, role=person.role, team_id=person.team_id,
+        manager_id=person.manager_id, deputy_id=person.deputy_id, absent=person.absent,
+        posts=tuple(_posts_of(session, person_id)), fte=fte,
     )  # fmt: skip
     return save_person(session, person_id, details, by_id, at)
 

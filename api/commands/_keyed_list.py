@@ -2,8 +2,8 @@
 list, add (or rename and bring back) and retire, through `workflow.keyed_lists`, with the
 change history recorded as made on the server."""
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: typer reads the commands' annotations, which
+# name this factory's arguments, when it builds the command line.
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime

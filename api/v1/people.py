@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 from api.auth import CurrentPerson, ReadSession, RuntimeDep
 from escalation_rules.model import Ladder, Role
 from workflow.errors import DomainError, NotFound, NotPermitted
-from workflow.people_records import posts_held, set_posts
+from workflow.people_records import posts_held, set_posts, set_working_time
 from workflow.read_scope import end_reads
 from workflow.tables import Person, PersonPost
 
@@ -35,9 +35,9 @@ NO_PERSON: dict[int | str, dict[str, Any]] = {
 
 
 class AdministratorsOnly(NotPermitted):
-    def __init__(self, person: str) -> None:
-        self.person, self.action, self.reference = person, "change", "posts"
-        DomainError.__init__(self, f"{person} may not change people's posts: only "
+    def __init__(self, person: str, what: str = "posts") -> None:
+        self.person, self.action, self.reference = person, "change", what
+        DomainError.__init__(self, f"{person} may not change people's {what}: only "
                              "administrators may")  # fmt: skip
 
 
@@ -137,3 +137,43 @@ def change_person_posts(
         saved = set_posts(session, person_id, body.posts, person.id, datetime.now(UTC))
         session.commit()
         return _person_posts(session, runtime.ladders.current, saved)
+
+
+class WorkingTime(BaseModel):
+    id: int
+    name: str
+    fte: float = Field(description="The share of a full-time post they work: 1 full time, 0.6 "
+                       "three days a week. IRO caseloads are counted per full-time post")  # fmt: skip
+
+
+class WorkingTimeUpdate(BaseModel):
+    fte: float = Field(gt=0, le=1, description="More than 0, at most 1 (full time)")
+
+
+@router.get("/people/{person_id}/working-time", response_model=WorkingTime, responses=NO_PERSON)
+def working_time(person_id: PersonId, person: CurrentPerson, session: ReadSession) -> WorkingTime:
+    """The share of a full-time post a person works."""
+    target = session.get(Person, person_id)
+    if target is None or target.id is None:
+        raise NotFound("person", person_id)
+    return WorkingTime(id=target.id, name=target.name, fte=target.fte)
+
+
+@router.put(
+    "/people/{person_id}/working-time",
+    response_model=WorkingTime,
+    responses={**NO_PERSON, 422: {"description": "Not more than 0 and at most 1", **_PROBLEM}},
+)
+def change_working_time(
+    person_id: PersonId, body: WorkingTimeUpdate, person: CurrentPerson, runtime: RuntimeDep
+) -> WorkingTime:
+    """Set the share of a full-time post a person works (administrators only); recorded in
+    the person's change history like a change on the admin person page."""
+    if Role(person.role) is not Role.ADMIN or person.id is None:
+        raise AdministratorsOnly(person.name, "working time")
+    end_reads()  # one connection per request: the token check's reads give theirs back
+    with Session(runtime.engine) as session:
+        saved = set_working_time(session, person_id, body.fte, person.id, datetime.now(UTC))
+        session.commit()
+        assert saved.id is not None
+        return WorkingTime(id=saved.id, name=saved.name, fte=saved.fte)

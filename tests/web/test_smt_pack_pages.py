@@ -185,3 +185,23 @@ def test_an_admin_sets_an_iros_working_time(login, runtime, people):
     page = admin.get(f"/admin/people/{c.other_iro}").text
     assert "0.6 of full time" in page and "Working time" in page
     assert 'value="0.6"' in admin.get(f"/admin/people/{c.other_iro}/edit").text
+
+
+def test_the_api_reads_and_sets_working_time(anonymous, people, token_for, runtime):
+    c = people.council
+    url = f"/api/v1/people/{c.other_iro}/working-time"
+    assert anonymous.get(url, headers=token_for(c.iro)).json()["fte"] == 1.0
+    refused = anonymous.put(url, json={"fte": 0.5}, headers=token_for(c.iro))
+    assert refused.status_code == 403
+    assert anonymous.put(url, json={"fte": 1.2}, headers=token_for(people.admin)).status_code == 422
+    done = anonymous.put(url, json={"fte": 0.5}, headers=token_for(people.admin))
+    assert done.status_code == 200 and done.json()["fte"] == 0.5
+    # Setting posts through the API keeps the working time.
+    posts = anonymous.put(f"/api/v1/people/{c.other_iro}/posts", json={"posts": ["iro_manager"]},
+                          headers=token_for(people.admin))  # fmt: skip
+    assert posts.status_code == 200
+    with Session(runtime.engine) as s:
+        assert s.get(Person, c.other_iro).fte == 0.5  # type: ignore[union-attr]
+        fields = s.exec(select(ChangeRecord.field, ChangeRecord.after).where(
+            ChangeRecord.record_kind == "person", ChangeRecord.record_id == c.other_iro)).all()  # fmt: skip
+    assert ("Working time", "0.5 of full time") in fields
