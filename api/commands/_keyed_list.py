@@ -18,13 +18,10 @@ from workflow.keyed_lists import KeyedList, entries, save, set_offered
 
 @contextmanager
 def _session() -> Iterator[Session]:
-    """A session on a fresh engine, disposed after: a command leaves no connection open."""
-    engine = runtime().engine
-    try:
-        with Session(engine) as session:
-            yield session
-    finally:
-        engine.dispose()
+    """A session on the command's runtime, whose engine is disposed after: a command leaves
+    no connection open."""
+    with runtime() as rt, Session(rt.engine) as session:
+        yield session
 
 
 def keyed_list_app(lst: KeyedList, help_text: str, label_help: str) -> typer.Typer:
