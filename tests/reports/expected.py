@@ -151,7 +151,7 @@ GOOD_PRACTICE_RECORDED = [
     ["Total", 0, 0],
 ]
 
-FIXED: dict[str, list[list[Any]]] = {
+_BY_PERIOD: dict[str, list[list[Any]]] = {
     "raised": RAISED,
     "by_theme": BY_THEME,
     "by_team": BY_TEAM,
@@ -189,11 +189,17 @@ def with_year_earlier(
     return [[*row, *([NO_DATA] * n if year is None else year[i])] for i, row in enumerate(rows)]
 
 
+# Every figure about the periods, with its year-earlier cells ("no data" for November 2025).
+FIXED: dict[str, list[list[Any]]] = {
+    k: with_year_earlier(k, rows) for k, rows in _BY_PERIOD.items()
+}
+
+
 def expected_tables(refs: dict[str, str]) -> dict[str, list[list[Any]]]:
     """All tables, with the two that list challenges filled in with the real references."""
     r = refs
     return {
-        **{key: with_year_earlier(key, rows) for key, rows in FIXED.items()},
+        **FIXED,
         # Stuck longest first: G (18 working days after Fri 6 Nov), C (1 day after Tue 1 Dec).
         "stuck": [
             [

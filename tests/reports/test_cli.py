@@ -50,7 +50,7 @@ def test_report_smt_json_csv_xlsx(cli_scenario: Scenario, tmp_path: Path) -> Non
     text = _smt(tmp_path, "csv").read_text()
     name = "Challenges raised"  # blocks are named by the figure's title
     raised = [r for r in csv.reader(io.StringIO(text)) if r and r[0] == name]
-    assert raised[1:] == [[name, str(a), str(b), str(c)] for a, b, c in FIXED["raised"]]
+    assert raised[1:] == [[name, *(str(c) for c in row)] for row in FIXED["raised"]]
     book = load_workbook(_smt(tmp_path, "xlsx"))
     assert [
         list(r) for r in book["Challenges raised, by IRO"].iter_rows(min_row=5, values_only=True)

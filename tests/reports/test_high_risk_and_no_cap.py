@@ -23,7 +23,7 @@ from api.reports.prose import annual_report_section
 from api.wiring import build
 from tests.factories import Council, new_challenge
 from tests.web.conftest import Browser, summary_rows
-from workflow.report_definitions import Period
+from workflow.report_definitions import NO_DATA, Period
 from workflow.report_queries import SmtReport, drilldown, smt_report
 from workflow.runtime import Runtime
 from workflow.services import raise_challenge, take_action
@@ -82,8 +82,8 @@ def test_the_high_risk_count_and_its_drilldown(
     runtime: Runtime, refs: dict[str, str], report: SmtReport
 ) -> None:
     raised = report.table("raised")
-    assert raised.row("Raised formally")[1:] == [3, 1]
-    assert raised.row(HIGH_RISK)[1:] == [2, 1]
+    assert raised.row("Raised formally")[1:] == [3, 1, NO_DATA]
+    assert raised.row(HIGH_RISK)[1:] == [2, 1, NO_DATA]
     got = drilldown(runtime.engine, runtime.ladders.current, NOVEMBER, "high_risk:high_risk",
                     REPORT_AT)  # fmt: skip
     assert got == sorted([refs["nov1"], refs["nov2"]])
@@ -94,8 +94,8 @@ def test_the_high_risk_count_and_its_drilldown(
 
 def test_no_overall_cap_is_said_in_words(report: SmtReport) -> None:
     cap = report.table("cap")
-    assert cap.rows[0] == [NO_CAP, 1, 0]
-    assert cap.row("Ended within the cap")[1:] == [None, None]
+    assert cap.rows[0] == [NO_CAP, 1, 0, NO_DATA]
+    assert cap.row("Ended within the cap")[1:] == [None, None, NO_DATA]
     prose = " ".join(annual_report_section(report))
     assert "the ladder sets no overall cap" in prose and "None" not in prose
 
@@ -103,10 +103,12 @@ def test_no_overall_cap_is_said_in_words(report: SmtReport) -> None:
 def test_every_format_has_the_high_risk_row_and_no_cap_in_words(report: SmtReport) -> None:
     data = json.loads(render(report, ReportFormat.JSON))
     tables = {t["key"]: [r["cells"] for r in t["rows"]] for t in data["tables"]}
-    assert [HIGH_RISK, 2, 1] in tables["raised"] and tables["cap"][0] == [NO_CAP, 1, 0]
+    assert [HIGH_RISK, 2, 1, NO_DATA] in tables["raised"]
+    assert tables["cap"][0] == [NO_CAP, 1, 0, NO_DATA]
     text = render(report, ReportFormat.CSV, keys=True).decode()
     rows = list(csv.reader(io.StringIO(text)))
-    assert ["raised", HIGH_RISK, "2", "1"] in rows and ["cap", NO_CAP, "1", "0"] in rows
+    assert ["raised", HIGH_RISK, "2", "1", NO_DATA] in rows
+    assert ["cap", NO_CAP, "1", "0", NO_DATA] in rows
     assert "None" not in text
     book = load_workbook(io.BytesIO(render(report, ReportFormat.XLSX)))
     cells = [[c for c in r if c is not None] for s in book.worksheets
