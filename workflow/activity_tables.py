@@ -82,8 +82,9 @@ REPORT_INDEXES = (
     # The stage a response answers: the latest stage-opening event before it, index-only.
     # Partial: only the events that open a stage (a few per challenge), so each look-up
     # reads one or two entries instead of every earlier event (reminders included).
+    # With day zero (migration 0014), so the stage start's working-day number is index-only.
     sa.Index("ix_report_event_stage_open", _EVENT.c.challenge_id, _EVENT.c.seq,
-             _EVENT.c.occurred_at, sqlite_where=sa.text(STAGE_OPENING_SQL),
+             _EVENT.c.occurred_at, _EVENT.c.day_zero, sqlite_where=sa.text(STAGE_OPENING_SQL),
              postgresql_where=sa.text(STAGE_OPENING_SQL)),
     # Challenges raised in a period, by how, theme, IRO, highest stage and child.
     sa.Index("ix_report_challenge_raised", _CHALLENGE.c.raised_at, _CHALLENGE.c.formal_started_at,

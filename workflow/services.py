@@ -13,13 +13,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlmodel import select
 
 from escalation_rules.model import LegalStatus, Role
 from workflow.challenge_dates import date_problems
 from workflow.child_access import check_may_raise_for, london_today
 from workflow.domain import Challenge, NewEvent
 from workflow.errors import ConcurrentUpdate, NoResponder, NotFound, NotPermitted, RuleViolation
+from workflow.event_facts import child_with_team, split_child_row
 from workflow.lifecycle import ActionContext, Lifecycle, lifecycle_for
 from workflow.outcome_kinds import check_outcome_kind
 from workflow.routing import raiser_check, responder_finder
@@ -251,21 +251,29 @@ def _person(uow: UnitOfWork, person_id: int) -> Person:
     return person
 
 
-def _child(uow: UnitOfWork, case_reference: str) -> Child:
-    child = uow.session.exec(select(Child).where(Child.case_reference == case_reference)).first()
-    if child is None:
-        raise NotFound("child", case_reference)
-    return child
-
-
 _CHILD: sa.Table = Child.__table__  # type: ignore[attr-defined]
-_CHILD_BY_ID = sa.select(_CHILD).where(_CHILD.c.id == sa.bindparam("id"))
+_CHILD_TEAM = child_with_team()
+_CHILD_BY_REFERENCE = _CHILD_TEAM.where(_CHILD.c.case_reference == sa.bindparam("ref"))
+_CHILD_BY_ID = _CHILD_TEAM.where(_CHILD.c.id == sa.bindparam("id"))
+
+
+def _child(uow: UnitOfWork, case_reference: str) -> Child:
+    row = uow.session.connection().execute(_CHILD_BY_REFERENCE, {"ref": case_reference}).first()
+    if row is None:
+        raise NotFound("child", case_reference)
+    return _noted(uow, row)
 
 
 def _child_by_id(uow: UnitOfWork, child_id: int) -> Child:
-    """A plain row read, not an ORM load: the action only reads the child."""
-    row = uow.session.connection().execute(_CHILD_BY_ID, {"id": child_id}).one()
-    return Child(**row._mapping)
+    """A plain row read, not an ORM load: the action only reads the child (and its team,
+    in the same query, for the event)."""
+    return _noted(uow, uow.session.connection().execute(_CHILD_BY_ID, {"id": child_id}).one())
+
+
+def _noted(uow: UnitOfWork, row: Any) -> Child:
+    child, team = split_child_row(row)
+    uow.challenges.note_team(_id(child.id), team)
+    return child
 
 
 def _check_theme(uow: UnitOfWork, key: str) -> None:

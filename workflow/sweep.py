@@ -32,6 +32,7 @@ from workflow.deadline_settings import DeadlineSettings, get_deadline_settings
 from workflow.deadline_tables import DeadlineKind, DeadlineStatus
 from workflow.domain import Challenge
 from workflow.errors import ConcurrentUpdate, NoResponder
+from workflow.event_facts import child_with_team, split_child_row
 from workflow.repository import challenge_from_row
 from workflow.runtime import Runtime
 from workflow.services import act, lifecycle
@@ -41,6 +42,7 @@ from workflow.unit_of_work import UnitOfWork
 
 CHALLENGE: sa.Table = SQLModel.metadata.tables["challenge"]
 CHILD: sa.Table = SQLModel.metadata.tables["child"]
+_CHILD_TEAM = child_with_team()
 Clock = Callable[[], datetime]
 
 
@@ -322,10 +324,12 @@ class _Batch:
         rows = uow.session.connection().execute(query)
         self.challenges = {row.id: challenge_from_row(row) for row in rows}
         child_ids = {c.child_id for c in self.challenges.values()}
-        children = uow.session.connection().execute(
-            sa.select(CHILD).where(CHILD.c.id.in_(child_ids))
-        )
-        self.children = {row.id: Child(**row._mapping) for row in children}
+        children = uow.session.connection().execute(_CHILD_TEAM.where(CHILD.c.id.in_(child_ids)))
+        self.children = {}
+        for row in children:  # with each child's team, recorded on its events
+            child, team = split_child_row(row)
+            self.children[row.id] = child
+            uow.challenges.note_team(row.id, team)
 
     def _challenge(self, uow: UnitOfWork, item: Claim) -> Challenge:
         if item.challenge_id not in self.challenges:

@@ -63,7 +63,7 @@ def stuck_table(conn: Connection, ctx: ReportContext) -> Table:
 def stuck_list(conn: Connection, ctx: ReportContext, at: datetime,
                limit: int | None = STUCK_LISTED) -> Table:  # fmt: skip
     """Stuck challenges at `at`, stuck longest first: who holds each, for how long, why."""
-    holder = Holder.load(conn)
+    holder = Holder.load(conn, rebuilt=at < ctx.now or ctx.rebuilt)
     calendar = ctx.working_days.rules.calendar
     table = Table("stuck", ["Challenge", "Child", "Child's team", "Stage", "Held by",
                             "Stuck since", "Working days stuck", "Why"])  # fmt: skip
