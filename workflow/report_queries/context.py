@@ -36,6 +36,8 @@ class ReportContext:
     now: datetime  # the moment the report is as at
     rebuilt: bool = False  # as at a past moment: read from the log what the rows hold for now
     working_days: WorkingDays = field(init=False)
+    # What was open at a moment, rebuilt once per report (`now.open_at_once`).
+    open_at: dict[datetime, Any] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self.working_days = WorkingDays(self.ladder)

@@ -127,10 +127,12 @@ def stage_day_zero() -> Any:
 
 def formal_day_zero() -> Any:
     """Day zero of the challenge's first formal stage: its first stage-opening event (the
-    one that set `formal_started_at`), from the same partial index."""
+    one that set `formal_started_at`, before the event at hand), from the same partial
+    index."""
     o = EV.alias("o")
     return (sa.select(sa.func.min(o.c.day_zero))
-            .where(o.c.challenge_id == EV.c.challenge_id, sa.text(stage_opening_sql("o")))
+            .where(o.c.challenge_id == EV.c.challenge_id, o.c.seq < EV.c.seq,
+                   sa.text(stage_opening_sql("o")))
             .scalar_subquery())  # fmt: skip
 
 

@@ -39,13 +39,22 @@ def upgrade() -> None:
     op.add_column("challenge_event", sa.Column("working_day", sa.Integer(), nullable=True))
     op.add_column("challenge_event", sa.Column("day_zero", sa.Integer(), nullable=True))
     _backfill()
-    # The stage-opening index also holds day zero, so a response's stage start stays an
-    # index-only look-up.
+    # The report's event index also holds the sequence number, the working-day number and
+    # the team (counts by team and the working days of ends read no table rows); the
+    # stage-opening index holds day zero and the columns of its own condition (SQLite reads
+    # the row for them otherwise), so a stage's start is an index-only look-up.
+    op.drop_index("ix_report_event_kind", table_name="challenge_event")
+    op.create_index(
+        "ix_report_event_kind",
+        "challenge_event",
+        ["kind", "occurred_at", "stage_key", "challenge_id", "seq", "working_day", "team_id",
+         "service_area"],
+    )  # fmt: skip
     op.drop_index("ix_report_event_stage_open", table_name="challenge_event")
     op.create_index(
         "ix_report_event_stage_open",
         "challenge_event",
-        ["challenge_id", "seq", "occurred_at", "day_zero"],
+        ["challenge_id", "seq", "occurred_at", "day_zero", "kind", "to_state"],
         sqlite_where=sa.text(_STAGE_OPENING),
         postgresql_where=sa.text(_STAGE_OPENING),
     )
@@ -70,6 +79,12 @@ def _backfill() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_report_event_kind", table_name="challenge_event")
+    op.create_index(
+        "ix_report_event_kind",
+        "challenge_event",
+        ["kind", "occurred_at", "stage_key", "challenge_id"],
+    )
     op.drop_index("ix_report_event_stage_open", table_name="challenge_event")
     op.create_index(
         "ix_report_event_stage_open",
