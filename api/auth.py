@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Annotated, Any
 
 import sqlalchemy as sa
@@ -43,8 +44,15 @@ from workflow.runtime import Runtime
 from workflow.tables import Person
 
 _hasher = PasswordHash((Argon2Hasher(),))  # argon2id with the library's current parameters
-# A fixed hash to verify against when the email is unknown, so timing does not tell.
-_DUMMY_HASH = _hasher.hash("not a real password")
+
+
+@cache
+def _dummy_hash() -> str:
+    """A fixed hash to verify against when the email is unknown, so timing does not tell.
+    Made at the first sign-in, not at import: hashing costs a second of start-up."""
+    return _hasher.hash("not a real password")
+
+
 SESSION_KEY = "sid"  # the server-side session's id (see api.sessions)
 # Roles that see every challenge (the log, every page); SMT readers see reports only.
 OVERSIGHT_ROLES = frozenset({Role.HEAD_OF_SERVICE, Role.SENIOR_MANAGER, Role.ADMIN})
@@ -101,7 +109,7 @@ def authenticate(
         ).first()
         cred = session.get(PasswordCredential, person.id) if person and person.id else None
         if person is None or cred is None or not person.active:
-            _hasher.verify(password, _DUMMY_HASH)
+            _hasher.verify(password, _dummy_hash())
             return SignInResult(None)
         if cred.locked_until is not None and cred.locked_until > now:
             return SignInResult(None, cred.locked_until)

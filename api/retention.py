@@ -9,12 +9,14 @@ removed one kind per transaction, each run recorded in `retention_record`.
 - the access log: its oldest rows, as a prefix in id order (a row is never removed while
   an older one stays). The hash chain's links stay, so `audit verify` still checks the
   whole chain and accepts exactly the rows the retention record says went.
-- challenges follow the child's record, kept until the child's 75th birthday: listed,
-  not deleted (removing a whole child's record is not automated yet; see docs/security.md).
+- challenges follow the child's record, kept until the child's 75th birthday: then the
+  child's challenges, their log, mail, deadlines, links and the child's own record go, one
+  transaction per child (see `api.retention_children`).
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -25,13 +27,14 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import Connection, Engine
 
+from api import retention_children as children
+from api.retention_children import ChildRows, Stamp
 from api.tables import AccessLogEntry
 from notifications.tables import InboundMail, InboundStatus, OutboxAttachment, OutboxMessage
 from notifications.tables import OutboxStatus as Sent
 from workflow.access_tables import AuditLink, RetentionPass, RetentionRecord
 from workflow.audit_chain import seal
 from workflow.report_definitions import LONDON
-from workflow.tables import ChallengeRecord, Child
 
 
 class RetentionSettings(BaseSettings):
@@ -52,7 +55,7 @@ def _t(model: Any) -> sa.Table:
 
 
 INBOUND, OUTBOX, ATTACHED = _t(InboundMail), _t(OutboxMessage), _t(OutboxAttachment)
-ACCESS, LINK, CHILD, CHALLENGE = _t(AccessLogEntry), _t(AuditLink), _t(Child), _t(ChallengeRecord)
+ACCESS, LINK = _t(AccessLogEntry), _t(AuditLink)
 FINISHED = [Sent.SENT.value, Sent.FAILED.value, Sent.CANCELLED.value]
 
 
@@ -68,7 +71,8 @@ class KindPlan:
     cut_off: datetime
     ids: list[Any] = field(default_factory=list)  # row ids (children: case references)
     through_row_id: int | None = None
-    deleted: bool = True  # False: listed only
+    children: list[ChildRows] = field(default_factory=list)  # child_record: what goes
+    held: list[str] = field(default_factory=list)  # child_record: kept, a challenge is open
 
 
 def _raw_mail(conn: Connection, cut: datetime) -> KindPlan:
@@ -105,12 +109,22 @@ def _access_log(conn: Connection, cut: datetime, sealed_only: bool) -> KindPlan:
     return KindPlan("access_log", cut, ids, through_row_id=ids[-1] if ids else None)
 
 
+def _born_before(today: date, age: int) -> date:
+    """Whoever was born before this date has had their `age`th birthday (29 February:
+    the birthday is 1 March in other years)."""
+    try:
+        return today.replace(year=today.year - age)
+    except ValueError:
+        return date(today.year - age, 3, 1)
+
+
 def _children(conn: Connection, today: date, age: int) -> KindPlan:
-    born_before = today.replace(year=today.year - age)  # 75th birthday already passed
-    q = sa.select(CHILD.c.case_reference).where(CHILD.c.date_of_birth < born_before)
+    born_before = _born_before(today, age)
     cut = datetime.combine(born_before, datetime.min.time(), LONDON).astimezone(UTC)
-    return KindPlan("child_record", cut, list(conn.execute(q.order_by(CHILD.c.id)).scalars()),
-                    deleted=False)  # fmt: skip
+    going, held = children.due(conn, born_before)
+    found = [children.rows_of(conn, child_id, ref) for child_id, ref in going]
+    return KindPlan(children.RULE, cut, [c.case_reference for c in found], children=found,
+                    held=held)  # fmt: skip
 
 
 def plan(
@@ -149,24 +163,43 @@ def _delete_access(conn: Connection, p: KindPlan) -> None:
         raise RetentionRaced(p.kind, len(p.ids), gone)
 
 
-_APPLY: dict[str, Callable[[Connection, KindPlan], None]] = {
-    "raw_mail": _blank_raw,
-    "sent_mail_bodies": _blank_sent,
-    "access_log": _delete_access,
+# Each kind: how it is applied, and which table it changes (for the record).
+_APPLY: dict[str, tuple[Callable[[Connection, KindPlan], None], str]] = {
+    "raw_mail": (_blank_raw, "mail_inbound"),
+    "sent_mail_bodies": (_blank_sent, "mail_outbox"),
+    "access_log": (_delete_access, "access_log"),
 }
 
 
 def run(engine: Engine, settings: RetentionSettings, now: datetime, by: str) -> list[KindPlan]:
-    """Remove what is past its period, one transaction per kind, each with its record."""
-    seal(engine, now)  # every access-log row is in the chain before any goes
+    """Remove what is past its period, one transaction per kind (per child for the
+    child's record), each with its record; every record of the run shares a `run_id`."""
+    seal(engine, now)  # every log row is in its chain before any goes
     plans = plan(engine, settings, now, sealed_only=True)
+    run_id = uuid.uuid4().hex
     for p in plans:
-        if not p.ids or not p.deleted:
+        if p.kind == children.RULE:
+            _remove_children(engine, p, Stamp(now, by[:200], run_id, _born_before(
+                now.astimezone(LONDON).date(), settings.child_record_age), p.cut_off))  # fmt: skip
             continue
+        if not p.ids:
+            continue
+        apply, what = _APPLY[p.kind]
         with engine.begin() as conn:
-            _APPLY[p.kind](conn, p)
+            apply(conn, p)
             conn.execute(_t(RetentionRecord).insert().values(
                 ran_at=now, kind=p.kind, rows=len(p.ids), cut_off=p.cut_off,
-                through_row_id=p.through_row_id, run_by=by[:200],
+                through_row_id=p.through_row_id, run_by=by[:200], what=what, run_id=run_id,
             ))  # fmt: skip
     return plans
+
+
+def _remove_children(engine: Engine, p: KindPlan, stamp: Stamp) -> None:
+    """One transaction per child; `p` ends up saying what went."""
+    went = []
+    for planned in p.children:
+        with engine.begin() as conn:
+            gone = children.remove(conn, planned.child_id, planned.case_reference, stamp)
+        if gone is not None:
+            went.append(gone)
+    p.children, p.ids = went, [c.case_reference for c in went]

@@ -54,14 +54,17 @@ class AccessLogEntry(SQLModel, table=True):
         sa.Index("ix_access_log_challenge", "challenge_id", "viewed_at"),
         sa.Index("ix_access_log_person", "person_id", "viewed_at"),
         sa.Index("ix_access_log_child", "child_id", "viewed_at"),
+        {"sqlite_autoincrement": True},  # an id retention deleted is never used again
     )
 
     id: int | None = Field(
         default=None, primary_key=True, sa_type=sa.BigInteger().with_variant(sa.Integer(), "sqlite")
     )
     person_id: int | None = Field(default=None, foreign_key="person.id")
-    challenge_id: int | None = Field(default=None, foreign_key="challenge.id")
-    child_id: int | None = Field(default=None, foreign_key="child.id")
+    # No foreign keys: a row outlives the child's record (it goes by the access log's own
+    # retention period), so it names the challenge and the child by number only.
+    challenge_id: int | None = None
+    child_id: int | None = None
     viewed_at: datetime = Field(sa_type=UTCDateTime)
     via: str = Field(max_length=20)
     what: str = Field(default="", max_length=200)

@@ -49,6 +49,7 @@ def environment() -> Environment:
         # The GOV.UK macros read optional keys of optional dicts.
         undefined=ChainableUndefined,
         trim_blocks=True,
+        auto_reload=False,  # templates ship with the code: no stat() of every file per page
         lstrip_blocks=True,
     )
     env.filters.update(

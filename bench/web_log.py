@@ -1,13 +1,23 @@
-"""The challenge log page and the API list at 100,000 challenges, served by uvicorn on 127.0.0.1.
+"""The challenge log page and the API list under 1 and 8 concurrent clients, beside the same SQL alone.
 
-    .venv/bin/python -m bench.web_log [--challenges 100000] [--requests 40] [--db sqlite,postgres]
+    .venv/bin/python -m bench.web_log [--challenges 10000,100000,1000000] [--clients 1,8]
+                                      [--seconds 10] [--db sqlite,postgres] [--workers N]
+                                      [--keep NAME]
 
-Seeds a scratch database in bulk (a council of 20 teams, 4,000 children, one raise
-event per challenge), starts `uvicorn api.app:create_app --factory` in a subprocess,
-signs in as the Head of Service and issues an API token, then times a bounded number
-of sequential requests for each of several log queries (no filter, a deep page, by
-status, overdue, child search, team, sorted by due date), page and API alike.
-Prints p50 and p95 in milliseconds.
+For each database and size: seeds a scratch database in bulk (a council of 20 teams,
+4,000 children, one raise event per challenge; `--keep NAME` keeps it for the next run
+instead: `/tmp/iro-bench-NAME-SIZE.sqlite3` or the PostgreSQL database
+`iro_bench_NAME_SIZE`), starts `iro-disputes serve --no-worker` on 127.0.0.1 (with
+`--workers N` web processes when given), signs each client in as the Head of Service
+(the API clients use a token), then, for each number of clients, alternates:
+
+- the project: the clients request the log page `/log?...` (or the API list
+  `/api/v1/challenges?...`) for `--seconds`, each cycling through the queries below;
+- plain SQL: the same number of threads, each with its own DB-API connection, running
+  the statements the page (or the API) runs for the same queries, captured from
+  `workflow.queries` as the route calls it, for the same time, with no Python around them.
+
+Prints pages a second, p50 and p95 for each, and the web processes' largest resident memory.
 """
 
 from __future__ import annotations
@@ -16,21 +26,31 @@ import argparse
 import os
 import random
 import re
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import httpx
 import sqlalchemy as sa
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel
 
 from api.auth import create_api_token, set_password
+from api.log_filters import parse_filters
 from api.wiring import build
-from bench.sweep import scratch
+from bench.sweep import ADMIN_URL, scratch
+from escalation_rules.model import Role
+from workflow import queries
+from workflow.db import make_engine
 from workflow.runtime import prepare_database
 from workflow.settings import WorkflowSettings
 
@@ -114,34 +134,6 @@ def seed(engine: sa.Engine, challenges: int) -> None:
         session.commit()
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def serve(url: str, data_dir: str) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "IRO_DISPUTES_DATA_DIR": data_dir,
-        "IRO_DISPUTES_LADDER": "handbook",
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--host", "127.0.0.1",
-         "--port", str(port), "--log-level", "warning"], env=env)  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            if httpx.get(f"{base}/healthz").status_code == 200:
-                return proc, base
-        except httpx.TransportError:
-            time.sleep(0.1)
-    proc.terminate()
-    raise RuntimeError("the server did not start")
-
-
 QUERIES = {
     "no filter": "",
     "page 200": "page=200",
@@ -151,74 +143,279 @@ QUERIES = {
     "team": "team=3",
     "sort by due": "sort=due&order=asc&status=awaiting_response",
 }
+CLI = str(Path(sys.executable).parent / "iro-disputes")
 
 
-def timed(client: httpx.Client, url: str, n: int) -> list[float]:
-    out = []
-    for _ in range(n):
-        start = time.perf_counter()
-        response = client.get(url)
-        out.append((time.perf_counter() - start) * 1000)
-        assert response.status_code == 200, (url, response.status_code)
+@contextmanager
+def database(kind: str, challenges: int, keep: str | None) -> Iterator[Engine]:
+    """A seeded database: a scratch one, or the kept one named `keep` (seeded once)."""
+    if keep is None:
+        with scratch(kind) as engine:
+            prepare_database(engine)
+            _seed_timed(kind, engine, challenges)
+            yield engine
+        return
+    if kind == "sqlite":
+        engine = make_engine(
+            f"sqlite:///{tempfile.gettempdir()}/iro-bench-{keep}-{challenges}.sqlite3"
+        )
+    else:
+        name = f"iro_bench_{keep}_{challenges}"
+        admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            if (
+                conn.execute(
+                    sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
+                ).first()
+                is None
+            ):
+                conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        engine = make_engine(ADMIN_URL.rsplit("/", 1)[0] + f"/{name}")
+    prepare_database(engine)
+    with engine.connect() as conn:
+        present = conn.execute(sa.text("SELECT count(*) FROM challenge")).scalar_one()
+    if present == 0:
+        _seed_timed(kind, engine, challenges)
+    else:
+        print(f"[{kind}] kept database with {present:,} challenges", flush=True)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+def _seed_timed(kind: str, engine: Engine, challenges: int) -> None:
+    started = time.perf_counter()
+    seed(engine, challenges)
+    print(
+        f"[{kind}] seeded {challenges:,} challenges in {time.perf_counter() - started:.1f}s",
+        flush=True,
+    )
+
+
+def serve(url: str, data_dir: str, workers: int | None) -> tuple[subprocess.Popen[bytes], str]:
+    port = _free_port()
+    env = {**os.environ, "DATABASE_URL": url, "IRO_DISPUTES_DATA_DIR": data_dir,
+           "IRO_DISPUTES_LADDER": "handbook", "IRO_DISPUTES_LOG_LEVEL": "WARNING"}  # fmt: skip
+    args = [CLI, "serve", "--no-worker", "--host", "127.0.0.1", "--port", str(port)]
+    if workers:
+        args += ["--workers", str(workers)]
+    proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/healthz").status_code == 200:
+                return proc, base
+        except httpx.TransportError:
+            time.sleep(0.1)
+    proc.terminate()
+    raise RuntimeError("the server did not start")
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process and its children (the web processes), in MB: the largest one."""
+    largest = 0.0
+    for p in [pid, *_children(pid)]:
+        try:
+            status = Path(f"/proc/{p}/status").read_text()
+        except OSError:
+            continue
+        found = re.search(r"VmRSS:\s+(\d+) kB", status)
+        if found:
+            largest = max(largest, int(found.group(1)) / 1024)
+    return largest
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        kids = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return []
+    out = [int(k) for k in kids]
+    for k in list(out):
+        out += _children(k)
     return out
 
 
-def pct(values: list[float], p: float) -> float:
-    return statistics.quantiles(values, n=100)[int(p) - 1] if len(values) > 1 else values[0]
+# -- the two sides -----------------------------------------------------------------------
 
 
-def run(kind: str, challenges: int, requests: int) -> None:
-    with scratch(kind) as engine, tempfile.TemporaryDirectory() as data_dir:
-        prepare_database(engine)
-        started = time.perf_counter()
-        seed(engine, challenges)
-        print(f"[{kind}] seeded {challenges:,} challenges in {time.perf_counter() - started:.1f}s")
+@dataclass
+class Result:
+    latencies: list[float]
+    seconds: float
+
+    @property
+    def rate(self) -> float:
+        return len(self.latencies) / self.seconds
+
+    def pct(self, p: int) -> float:
+        values = self.latencies
+        return statistics.quantiles(values, n=100)[p - 1] if len(values) > 1 else values[0]
+
+
+def load(work: list[Callable[[int], None]], seconds: float) -> Result:
+    """Each worker calls its function with a growing counter until time is up."""
+    latencies: list[float] = []
+    lock = threading.Lock()
+    stop_at = time.perf_counter() + seconds
+
+    def loop(fn: Callable[[int], None], offset: int) -> None:
+        mine, n = [], offset
+        while time.perf_counter() < stop_at:
+            start = time.perf_counter()
+            fn(n)
+            mine.append((time.perf_counter() - start) * 1000)
+            n += 1
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=loop, args=(fn, i)) for i, fn in enumerate(work)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return Result(latencies, time.perf_counter() - started)
+
+
+def page_client(base: str) -> httpx.Client:
+    client = httpx.Client(base_url=base, timeout=60)
+    csrf = re.search(r'name="csrftoken" value="([^"]+)"', client.get("/sign-in").text)
+    assert csrf is not None
+    client.post("/sign-in", data={"email": "hos@bench.test", "password": "benchmark password",
+                                  "csrftoken": csrf.group(1)})  # fmt: skip
+    return client
+
+
+def http_work(client: httpx.Client, path: str) -> Callable[[int], None]:
+    urls = [f"{path}?{q}" for q in QUERIES.values()]
+
+    def one(n: int) -> None:
+        response = client.get(urls[n % len(urls)])
+        assert response.status_code == 200, (urls[n % len(urls)], response.status_code)
+
+    return one
+
+
+Statement = tuple[str, Any]
+
+
+def captured(engine: Engine, door: str, hos_id: int) -> list[list[Statement]]:
+    """For each query, the statements the page (or the API) runs for it, as sent to the driver."""
+    seen: list[Statement] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        seen.append((statement, parameters))
+
+    out = []
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        for query in QUERIES.values():
+            seen.clear()
+            args = dict(p.split("=", 1) for p in query.split("&") if p)
+            with Session(engine) as session:
+                now = datetime.now(UTC)
+                if door == "page":
+                    filters, _ = parse_filters(args)
+                    queries.challenge_log(session, filters, now)
+                    queries.log_choices(session)
+                else:
+                    filters, _ = parse_filters(args)
+                    queries.challenge_log(session, filters, now,
+                                          queries.visible_to(hos_id, Role.HEAD_OF_SERVICE))  # fmt: skip
+            out.append(
+                [s for s in seen if not s[0].lstrip().upper().startswith(("BEGIN", "PRAGMA"))]
+            )
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    return out
+
+
+def sql_work(engine: Engine, statements: list[list[Statement]]) -> Callable[[int], None]:
+    raw = engine.raw_connection()
+
+    def one(n: int) -> None:
+        cursor = raw.cursor()
+        for statement, parameters in statements[n % len(statements)]:
+            cursor.execute(statement, parameters)
+            cursor.fetchall()
+        cursor.close()
+        raw.rollback()
+
+    return one
+
+
+# -- one database, one size ---------------------------------------------------------------
+
+
+def run(kind: str, challenges: int, clients: list[int], seconds: float, workers: int | None,
+        keep: str | None) -> None:  # fmt: skip
+    with database(kind, challenges, keep) as engine, tempfile.TemporaryDirectory() as data_dir:
         with Session(engine) as session:
             hos_id = session.execute(
                 sa.text("SELECT id FROM person WHERE email='hos@bench.test'")
             ).scalar_one()
             token = create_api_token(session, hos_id, "bench")
             session.commit()
-        proc, base = serve(engine.url.render_as_string(hide_password=False), data_dir)
+        plans = {door: captured(engine, door, hos_id) for door in ("page", "api")}
+        proc, base = serve(engine.url.render_as_string(hide_password=False), data_dir, workers)
+        peak = 0.0
         try:
-            page = httpx.Client(base_url=base, timeout=60)
-            csrf = re.search(r'name="csrftoken" value="([^"]+)"', page.get("/sign-in").text)
-            assert csrf is not None
-            page.post("/sign-in", data={"email": "hos@bench.test", "password": "benchmark password",
-                                        "csrftoken": csrf.group(1)})  # fmt: skip
-            api = httpx.Client(
-                base_url=base, timeout=60, headers={"Authorization": f"Bearer {token}"}
-            )
-            all_page, all_api = [], []
-            print(
-                f"{'query':<14} {'page p50':>9} {'page p95':>9} {'api p50':>8} {'api p95':>8}  (ms)"
-            )
-            for name, query in QUERIES.items():
-                timed(page, f"/log?{query}", 2)  # warm
-                p = timed(page, f"/log?{query}", requests)
-                a = timed(api, f"/api/v1/challenges?{query}", requests)
-                all_page += p
-                all_api += a
-                print(
-                    f"{name:<14} {pct(p, 50):9.1f} {pct(p, 95):9.1f} {pct(a, 50):8.1f} {pct(a, 95):8.1f}"
-                )
-            print(f"{'all':<14} {pct(all_page, 50):9.1f} {pct(all_page, 95):9.1f} "
-                  f"{pct(all_api, 50):8.1f} {pct(all_api, 95):8.1f}")  # fmt: skip
+            for n in clients:
+                pages = [page_client(base) for _ in range(n)]
+                apis = [httpx.Client(base_url=base, timeout=60,
+                                     headers={"Authorization": f"Bearer {token}"}) for _ in range(n)]  # fmt: skip
+                for door, path, made in (
+                    ("page", "/log", pages),
+                    ("api", "/api/v1/challenges", apis),
+                ):
+                    for c in made:  # warm: each query once per client
+                        for q in QUERIES.values():
+                            c.get(f"{path}?{q}")
+                    ours = load([http_work(c, path) for c in made], seconds)
+                    peak = max(peak, rss_mb(proc.pid))
+                    floor_engine = make_engine(engine.url.render_as_string(hide_password=False),
+                                               poolclass=sa.pool.NullPool)  # fmt: skip
+                    floor = load([sql_work(floor_engine, plans[door]) for _ in range(n)], seconds)
+                    floor_engine.dispose()
+                    print(f"[{kind} {challenges:>9,}] {door:<4} {n} client{'s' if n > 1 else ' '} "
+                          f"project {ours.rate:6.1f}/s p50 {ours.pct(50):6.1f} p95 {ours.pct(95):7.1f} ms | "
+                          f"same SQL {floor.rate:7.1f}/s p50 {floor.pct(50):6.1f} p95 {floor.pct(95):7.1f} ms",
+                          flush=True)  # fmt: skip
+                for c in [*pages, *apis]:
+                    c.close()
+            print(f"[{kind} {challenges:>9,}] largest web process: {peak:.0f} MB resident; "
+                  f"load average {os.getloadavg()[0]:.1f}", flush=True)  # fmt: skip
         finally:
             proc.terminate()
-            proc.wait(timeout=20)
+            proc.wait(timeout=30)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--challenges", type=int, default=100_000)
-    parser.add_argument(
-        "--requests", type=int, default=40, help="timed requests per query and door"
-    )
+    parser.add_argument("--challenges", default="100000", help="comma-separated sizes")
+    parser.add_argument("--clients", default="1,8", help="comma-separated numbers of clients")
+    parser.add_argument("--seconds", type=float, default=10, help="per side, door and client count")
     parser.add_argument("--db", default="sqlite,postgres")
+    parser.add_argument("--workers", type=int, default=None, help="web processes (serve --workers)")
+    parser.add_argument("--keep", default=None, help="keep the seeded databases under this name")
     args = parser.parse_args()
-    for kind in args.db.split(","):
-        run(kind.strip(), args.challenges, args.requests)
+    print(f"load average at the start: {os.getloadavg()[0]:.1f}", flush=True)
+    for size in [int(s) for s in args.challenges.split(",")]:
+        for kind in args.db.split(","):
+            run(kind.strip(), size, [int(c) for c in args.clients.split(",")], args.seconds,
+                args.workers, args.keep)  # fmt: skip
 
 
 if __name__ == "__main__":

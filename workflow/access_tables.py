@@ -56,6 +56,29 @@ class RetentionRecord(SQLModel, table=True):
     # `audit verify` still checks the chain and accepts these rows, and only these, missing).
     through_row_id: int | None = Field(default=None, sa_type=sa.BigInteger)
     run_by: str = Field(max_length=200)
+    # Which table the rows went from, about whom (a child's case reference, for the
+    # child_record rule), and which run (every record of one run shares it).
+    what: str | None = Field(default=None, max_length=60)
+    subject: str | None = Field(default=None, max_length=60)
+    run_id: str | None = Field(default=None, max_length=32)
+
+
+class RetiredRow(SQLModel, table=True):
+    """A row of a hash-chained log that a retention run deleted, one by one (a child's
+    challenge log is not a prefix of the chain): `audit verify` accepts exactly these gaps.
+    Append-only in the database."""
+
+    __tablename__ = "retention_retired_row"
+    __table_args__ = (
+        sa.UniqueConstraint("log", "row_id", name="uq_retention_retired_row_log_row"),
+    )
+
+    id: int | None = Field(
+        default=None, primary_key=True, sa_type=sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+    )
+    record_id: int = Field(foreign_key="retention_record.id")
+    log: str = Field(max_length=30)
+    row_id: int = Field(sa_type=sa.BigInteger)
 
 
 class RetentionPass(SQLModel, table=True):

@@ -24,13 +24,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from workflow.access_tables import AuditLink, RetentionRecord
+from workflow.access_tables import AuditLink, RetentionRecord, RetiredRow
 
 LOGS = ("challenge_event", "access_log")
 GENESIS = "0" * 64
 LOOK_BACK = 1000
 _LINK = AuditLink.__table__  # type: ignore[attr-defined]
 _RETENTION = RetentionRecord.__table__  # type: ignore[attr-defined]
+_RETIRED = RetiredRow.__table__  # type: ignore[attr-defined]
 
 
 def _plain(value: Any) -> Any:
@@ -160,9 +161,9 @@ def _verify_log(conn: Connection, log: str, page: int) -> LogVerdict:
     verdict, previous = LogVerdict(log), GENESIS
     table = _table(conn, log)
     retired = _retired_through(conn, log)
-    for link, row in _links_with_rows(conn, table, log, page):
+    for link, row, retired_by_row in _links_with_rows(conn, table, log, page):
         verdict.linked += 1
-        why = _broken(link, row, previous, link.row_id <= retired)
+        why = _broken(link, row, previous, link.row_id <= retired, retired_by_row)
         if why:
             verdict.broken_at, verdict.why = link.row_id, why
             break
@@ -175,18 +176,24 @@ def _verify_log(conn: Connection, log: str, page: int) -> LogVerdict:
 
 
 def _retired_through(conn: Connection, log: str) -> int:
-    """Rows up to this id went by a recorded retention run (see `api.retention`)."""
+    """Rows up to this id went by a recorded retention run (see `api.retention`); rows
+    that went one by one (a child's record) are listed in `retention_retired_row`."""
     through = conn.execute(
         sa.select(sa.func.max(_RETENTION.c.through_row_id)).where(_RETENTION.c.kind == log)
     ).scalar()
     return int(through or 0)
 
 
-def _broken(link: Any, row: Mapping[Any, Any] | None, previous: str, retired: bool) -> str:
-    """Why the link is broken, or "". A retired row is gone by design: its link still
-    holds the row's digest, so the chain through it is checked all the same."""
-    if row is None and not retired:
+def _broken(
+    link: Any, row: Mapping[Any, Any] | None, previous: str, in_prefix: bool, by_row: bool
+) -> str:
+    """Why the link is broken, or "". A retired row (in a retention run's prefix, or
+    recorded row by row) is gone by design: its link still holds the row's digest, so the
+    chain through it is checked all the same."""
+    if row is None and not (in_prefix or by_row):
         return "the row was deleted"
+    if row is not None and by_row:
+        return "a row recorded as deleted is there again"
     if row is not None and row_digest(row) != link.row_hash:
         return "the row was changed after it was sealed"
     if chain(previous, link.row_hash) != link.chain_hash:
@@ -196,7 +203,9 @@ def _broken(link: Any, row: Mapping[Any, Any] | None, previous: str, retired: bo
 
 def _links_with_rows(
     conn: Connection, table: sa.Table, log: str, page: int
-) -> Iterator[tuple[Any, Mapping[Any, Any] | None]]:
+) -> Iterator[tuple[Any, Mapping[Any, Any] | None, bool]]:
+    """Each link with its row (None when gone) and whether a retention run recorded
+    deleting that row by itself."""
     after = 0
     while True:
         links = conn.execute(
@@ -212,6 +221,13 @@ def _links_with_rows(
                 sa.select(*_digested(table)).where(table.c.id.in_(ids))
             ).mappings()
         }
+        retired = set(
+            conn.execute(
+                sa.select(_RETIRED.c.row_id).where(
+                    _RETIRED.c.log == log, _RETIRED.c.row_id.in_(ids)
+                )
+            ).scalars()
+        )
         for link in links:
-            yield link, rows.get(link.row_id)
+            yield link, rows.get(link.row_id), link.row_id in retired
         after = links[-1].id

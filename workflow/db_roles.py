@@ -5,7 +5,8 @@ service connects as a role that owns nothing, so it cannot ALTER, DROP or TRUNCA
 table nor switch a trigger off (only a table's owner or a superuser can). After each
 upgrade the owner grants that role row rights on every table, so a table a later
 migration adds is covered too, and takes UPDATE and DELETE on the append-only logs
-away, so the refusal does not rest on the triggers alone.
+away, so the refusal does not rest on the triggers alone. The retention tables are
+the owner's to write (the retention run connects as the owner).
 """
 
 from __future__ import annotations
@@ -15,8 +16,11 @@ import re
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
-# Rows here are written once; `audit verify` proves they were not changed.
-APPEND_ONLY_TABLES = ("challenge_event", "access_log", "audit_link")
+# Rows here are written once; `audit verify` proves the two logs were not changed.
+APPEND_ONLY_TABLES = ("challenge_event", "access_log", "audit_link", "change_record")
+# Written only by `iro-disputes retention run`, which connects as the owner: the service
+# cannot write a deletion record, so it cannot make `audit verify` accept a gap.
+OWNER_WRITES_ONLY = ("retention_record", "retention_retired_row", "retention_pass")
 _ROLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$-]{0,62}$")
 
 
@@ -42,5 +46,6 @@ def grant_service_role(connection: Connection, role: str) -> None:
         f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {schema} TO {quoted}",
         f"REVOKE INSERT, UPDATE, DELETE ON alembic_version FROM {quoted}",
         *(f"REVOKE UPDATE, DELETE ON {t} FROM {quoted}" for t in APPEND_ONLY_TABLES),
+        *(f"REVOKE INSERT, UPDATE, DELETE ON {t} FROM {quoted}" for t in OWNER_WRITES_ONLY),
     ):
         connection.execute(sa.text(statement))

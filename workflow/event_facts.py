@@ -57,19 +57,31 @@ class ChildTeam:
 NO_TEAM = ChildTeam()
 
 
+# The team's id and service area, as extra columns of a read of the child (`join_team`).
+TEAM_COLUMNS = (_TEAM.c.id.label("_team_id"), _TEAM.c.service_area.label("_service_area"))
+
+
+def join_team(source: Any, child: sa.Table = _CHILD) -> Any:
+    """`source` (which holds the child's row) with its social worker's team joined."""
+    return source.outerjoin(_WORKER, child.c.social_worker_id == _WORKER.c.id).outerjoin(
+        _TEAM, _WORKER.c.team_id == _TEAM.c.id
+    )
+
+
+def team_of(row: Any) -> ChildTeam:
+    """The team from a row read with `TEAM_COLUMNS`."""
+    return ChildTeam(row._team_id, row._service_area or None)
+
+
 def child_with_team() -> sa.Select[Any]:
-    """The child's row with its team's id and service area (`_team_id`, `_service_area`):
-    what an action already reads about the child, in the same query."""
-    return sa.select(_CHILD, _TEAM.c.id.label("_team_id"),
-                     _TEAM.c.service_area.label("_service_area")).select_from(
-        _CHILD.outerjoin(_WORKER, _CHILD.c.social_worker_id == _WORKER.c.id)
-        .outerjoin(_TEAM, _WORKER.c.team_id == _TEAM.c.id))  # fmt: skip
+    """The child's row with its team's id and service area: what an action already reads
+    about the child, in the same query."""
+    return sa.select(_CHILD, *TEAM_COLUMNS).select_from(join_team(_CHILD))
 
 
 def split_child_row(row: Any) -> tuple[Child, ChildTeam]:
-    values = dict(row._mapping)
-    team = ChildTeam(values.pop("_team_id"), values.pop("_service_area") or None)
-    return Child(**values), team
+    values = {k: v for k, v in row._mapping.items() if k not in ("_team_id", "_service_area")}
+    return Child(**values), team_of(row)
 
 
 class WorkingDayNumbers:

@@ -9,6 +9,7 @@ the caller's transaction. The caller commits; a refusal raises `BadRecord` and w
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -87,6 +88,31 @@ def child_shown(session: Session, child: Child) -> dict[str, str]:
         "IRO": _name_of(session, Person, child.iro_id),
         "Team": _name_of(session, Team, child.team_id),
     }
+
+
+def posts_from(values: Iterable[str]) -> tuple[str, ...]:
+    """Posts as people type them (`Head_of_QA `, twice): trimmed, lower case, once each."""
+    return tuple(sorted({v.strip().lower() for v in values if v.strip()}))
+
+
+def posts_held(session: Session, person_id: int) -> list[str]:
+    """The posts a person holds, by key (sorted)."""
+    return _posts_of(session, person_id)
+
+
+def set_posts(
+    session: Session, person_id: int, posts: Iterable[str], by_id: int, at: datetime
+) -> Person:
+    """Replace the posts a person holds, with the rules and change history of `save_person`."""
+    person = session.get(Person, person_id)
+    if person is None:
+        raise NotFound("person", person_id)
+    details = PersonDetails(
+        name=person.name, email=person.email, role=person.role, team_id=person.team_id,
+        manager_id=person.manager_id, deputy_id=person.deputy_id, absent=person.absent,
+        posts=posts_from(posts),
+    )  # fmt: skip
+    return save_person(session, person_id, details, by_id, at)
 
 
 def _posts_of(session: Session, person_id: int | None) -> list[str]:

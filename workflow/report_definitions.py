@@ -139,7 +139,9 @@ FIGURES: tuple[Figure, ...] = (
            "Challenges raised in the period (the moment the challenge was first recorded), "
            "split by how they were raised: informally (informal resolution recorded first) or "
            "formally (straight to a formal stage). 'Went formal' counts challenges raised "
-           "informally, in any period, whose first formal stage opened in the period."),
+           "informally, in any period, whose first formal stage opened in the period. 'Where "
+           "risk is high' counts challenges raised formally in the period on the ladder's "
+           "high-risk route: the IRO skipped informal resolution and recorded why."),
     Figure("by_theme", "Challenges raised, by theme",
            "Challenges raised in the period, by the theme recorded when they were raised."),
     Figure("by_team", "Challenges raised, by team and service area",

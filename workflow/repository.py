@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from workflow.domain import CHALLENGE_FIELDS, TRACKED_FIELDS, Challenge, NewEvent
 from workflow.errors import ConcurrentUpdate, NotFound
-from workflow.event_facts import NO_TEAM, ChildTeam, WorkingDayNumbers, child_with_team
+from workflow.event_facts import NO_TEAM, ChildTeam, WorkingDayNumbers, child_with_team, team_of
 from workflow.replay import encode
 from workflow.states import State
 from workflow.tables import ChallengeEvent, ChallengeRecord, utc_now
@@ -110,8 +110,9 @@ class ChallengeRepository:
         self.appended.append((challenge, list(challenge.pending_events)))
         challenge.pending_events.clear()
 
-    def note_team(self, child_id: int, team: ChildTeam) -> None:
-        self.teams[child_id] = team
+    def note_team(self, child_id: int | None, team: ChildTeam) -> None:
+        if child_id is not None:
+            self.teams[child_id] = team
 
     def _team(self, child_id: int) -> ChildTeam:
         """The child's team as read with the child; read now if nobody noted it."""
@@ -121,9 +122,7 @@ class ChallengeRepository:
                 .execute(_CHILD_TEAM.where(_CHILD_TEAM.selected_columns.id == child_id))
                 .first()
             )
-            self.teams[child_id] = (
-                ChildTeam(row._team_id, row._service_area or None) if row else NO_TEAM
-            )
+            self.teams[child_id] = team_of(row) if row else NO_TEAM
         return self.teams[child_id]
 
     def _event_rows(self, challenge: Challenge, first_seq: int) -> list[dict[str, Any]]:

@@ -171,6 +171,7 @@ class ChallengeEvent(SQLModel, table=True):
         sa.Index("ix_challenge_event_kind_at", "kind", "occurred_at"),
         # "Was this challenge ever addressed to me?" for responders' pages.
         sa.Index("ix_challenge_event_challenge_kind", "challenge_id", "kind"),
+        {"sqlite_autoincrement": True},  # an id retention deleted is never used again
     )
 
     id: int | None = Field(

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from api.retention import KindPlan, RetentionRaced, RetentionSettings, plan, run
+from api.retention_children import ChildRecordChanged
 from workflow.db import make_engine
 from workflow.settings import get_settings
 
@@ -17,16 +18,19 @@ app = typer.Typer(help="Retention: remove what is past its period.", no_args_is_
 SHOWN = 20
 
 
-def _describe(p: KindPlan, dry_run: bool) -> str:
+def _describe(p: KindPlan, dry_run: bool) -> list[str]:
     verb = "would go" if dry_run else "went"
-    if not p.deleted:
-        verb = "due (listed only: not removed automatically)"
     cut = p.cut_off.date().isoformat()
     line = f"{p.kind}: {len(p.ids)} {verb} (older than {cut})"
     if p.ids:
         more = f" and {len(p.ids) - SHOWN} more" if len(p.ids) > SHOWN else ""
         line += ": " + ", ".join(str(i) for i in p.ids[:SHOWN]) + more
-    return line
+    # A child's record: every table's rows, so a dry run shows all that a run deletes.
+    lines = [line] + [f"  {c.case_reference}: {c.describe()}" for c in p.children]
+    if p.held:
+        lines.append(f"  held, a challenge is still open (check the date of birth): "
+                     f"{', '.join(p.held)}")  # fmt: skip
+    return lines
 
 
 @app.command("run")
@@ -36,8 +40,9 @@ def run_command(
     ] = False,
     by: Annotated[str, typer.Option("--by", help="Who runs it, for the retention record")] = "",
 ) -> None:
-    """Blank raw mail and sent-mail bodies and remove access-log rows past their periods,
-    one transaction per kind, each recorded in the retention record."""
+    """Blank raw mail and sent-mail bodies, remove access-log rows and children's records
+    past their periods, one transaction per kind (per child for a child's record), each
+    recorded in the retention record."""
     settings, now = RetentionSettings(), datetime.now(UTC)
     # As the schema's owner: the service's own PostgreSQL role may not DELETE from the
     # access log at all (docs/security.md), only this run may, and only past its period.
@@ -47,10 +52,11 @@ def run_command(
             plans = plan(engine, settings, now)
         else:
             plans = run(engine, settings, now, by or f"command line ({getpass.getuser()})")
-    except RetentionRaced as raced:
+    except (RetentionRaced, ChildRecordChanged) as raced:
         typer.echo(f"Error: {raced}", err=True)
         raise typer.Exit(code=1) from raced
     finally:
         engine.dispose()
     for p in plans:
-        typer.echo(_describe(p, dry_run))
+        for line in _describe(p, dry_run):
+            typer.echo(line)

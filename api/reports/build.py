@@ -9,7 +9,6 @@ from enum import StrEnum
 from api.reports.pdf import report_pdf
 from api.reports.prose import annual_report_section
 from api.reports.tables import report_csv, report_json
-from api.reports.xlsx import report_xlsx
 from workflow.db import read_only_engine
 from workflow.report_definitions import Period
 from workflow.report_queries import SmtReport, smt_report
@@ -54,6 +53,8 @@ def render(report: SmtReport, fmt: ReportFormat, keys: bool = False) -> bytes:
     if fmt is ReportFormat.CSV:
         return report_csv(report, keys).encode("utf-8")
     if fmt is ReportFormat.XLSX:
+        from api.reports.xlsx import report_xlsx  # openpyxl loads only for a workbook
+
         return report_xlsx(report)
     if fmt is ReportFormat.PDF:
         return report_pdf(report)

@@ -14,10 +14,12 @@ import re
 import textwrap
 from dataclasses import dataclass
 from functools import lru_cache
-
-from matplotlib.figure import Figure
+from typing import TYPE_CHECKING
 
 from workflow.report_queries import Cell, Table
+
+if TYPE_CHECKING:  # matplotlib is loaded by the first chart drawn, not by every process
+    from matplotlib.figure import Figure
 
 _SKIP = ("Total", "All ")
 _COLOURS = ("#1d70b8", "#b1b4b6")  # GOV.UK blue, mid grey
@@ -101,6 +103,8 @@ class _Chart:
 
 def _drawn(columns: tuple[str, ...], chart_columns: tuple[int, ...],
            rows: tuple[tuple[Cell, ...], ...]) -> Figure:  # fmt: skip
+    from matplotlib.figure import Figure
+
     # Labels are people's and teams' names: never read as mathtext ($...$ would raise).
     labels = ["\n".join(textwrap.wrap(str(r[0]), 28)) for r in rows]
     fig = Figure(figsize=(6, 0.5 + 0.45 * len(rows) * len(chart_columns)))

@@ -27,10 +27,12 @@ def annual_report_section(report: SmtReport) -> list[str]:
     total, before = _n(raised.row("Total raised")[1]), _n(raised.row("Total raised")[2])
     informal, formal = _n(raised.row("Raised informally")[1]), _n(raised.row("Raised formally")[1])
     went = _n(raised.row("Went formal after informal resolution")[1])
+    risk = _n(raised.row("Raised formally where risk is high (informal resolution skipped)")[1])
+    high_risk = f" ({risk} where risk was high, skipping informal resolution)" if risk else ""
     paragraphs = [
         f"From {report.period.label()}, IROs raised {_plural(total, 'challenge')} "
         f"({_previous(report, before)}): {informal} informally "
-        f"and {formal} formally; {_plural(went, 'challenge')} raised informally went on to the "
+        f"and {formal} formally{high_risk}; {_plural(went, 'challenge')} raised informally went on to the "
         "formal process.",
         f"The most common themes were: {_top(t('by_theme'))}. By team: {_top(t('by_team'))}.",
         _stages(report),
@@ -69,12 +71,13 @@ def _timeliness(report: SmtReport) -> str:
     row = report.table("response_times").row("All formal stages")
     cap = report.table("cap")
     ended, within = cap.rows[0][1], cap.row("Ended within the cap")[1]
+    inside = "the ladder sets no overall cap" if within is None else \
+        f"{within} ended within the overall cap"  # fmt: skip
     return (f"Managers gave {_plural(_n(row[2]), 'response')} to formal challenges; "
             f"{shown(row[4])}% came on time, with a median of {shown(row[5])} working days "
             f"(90th percentile {shown(row[6])}); {_plural(_n(row[7]), 'stage')} ran out of time "
             f"without a response. Of {_plural(_n(ended), 'formal challenge')} that ended, "
-            f"{within} ended within the overall cap "
-            f"(median {shown(cap.row('Median working days')[1])} working days).")  # fmt: skip
+            f"{inside} (median {shown(cap.row('Median working days')[1])} working days).")  # fmt: skip
 
 
 def _contacts(report: SmtReport) -> str:

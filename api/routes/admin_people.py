@@ -18,7 +18,13 @@ from api.templating import flash, render
 from escalation_rules.model import Role
 from workflow.change_history import history
 from workflow.errors import NotFound
-from workflow.people_records import BadRecord, PersonDetails, person_shown, save_person
+from workflow.people_records import (
+    BadRecord,
+    PersonDetails,
+    person_shown,
+    posts_from,
+    save_person,
+)
 from workflow.read_scope import end_reads
 from workflow.tables import Person, Team
 
@@ -52,7 +58,7 @@ def _details(a: dict[str, str]) -> PersonDetails:
         name=a.get("name", ""), email=a.get("email", ""), role=a.get("role", ""),
         team_id=_id_or_none(a.get("team_id", "")), manager_id=_id_or_none(a.get("manager_id", "")),
         deputy_id=_id_or_none(a.get("deputy_id", "")), absent=a.get("absent") == "yes",
-        posts=tuple(sorted({p.strip().lower() for p in a.get("posts", "").split(";") if p.strip()})),
+        posts=posts_from(a.get("posts", "").split(";")),
     )  # fmt: skip
 
 

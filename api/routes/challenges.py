@@ -58,6 +58,7 @@ def challenge_page(
             "c": row,
             "now": datetime.now(UTC),
             "stage_name": lambda key: stage_name(ladder, key),
+            "no_overall_cap": ladder.overall_cap_working_days is None,
             "tag": state_tag_class,
             "timeline": timeline_entries(session, row.id, ladder),
             "actions": facts.actions,

@@ -21,6 +21,7 @@ from api.views import actions_for, view_and_record, viewable
 from escalation_rules.model import Role
 from workflow import queries
 from workflow.errors import NotPermitted
+from workflow.people_records import posts_held
 from workflow.services import InformalDiscussion, NewChallenge, raise_challenge, take_action
 from workflow.states import Action
 from workflow.tables import Person
@@ -280,10 +281,12 @@ class Me(BaseModel):
     name: str
     email: str
     role: str
+    posts: list[str] = Field(description="The ladder's posts this person holds, by key")
 
 
 @router.get("/me", response_model=Me, responses=ERRORS, tags=["people"])
-def me(person: CurrentPerson) -> Me:
-    """Who the token belongs to."""
+def me(person: CurrentPerson, session: ReadSession) -> Me:
+    """Who the token belongs to, and the posts they hold."""
     assert person.id is not None
-    return Me(id=person.id, name=person.name, email=person.email, role=person.role)
+    return Me(id=person.id, name=person.name, email=person.email, role=person.role,
+              posts=posts_held(session, person.id))  # fmt: skip

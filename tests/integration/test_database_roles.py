@@ -16,13 +16,15 @@ from typer.testing import CliRunner
 
 from api.auth import record_access
 from api.cli import cli
+from api.retention import RetentionSettings, run
 from api.wiring import build
 from tests.conftest import POSTGRES_ADMIN_URL, require
 from tests.factories import build_council, new_challenge
 from workflow.audit_chain import seal, verify
 from workflow.db import make_engine
-from workflow.services import raise_challenge
+from workflow.services import raise_challenge, take_action
 from workflow.settings import WorkflowSettings, get_settings
+from workflow.states import Action
 
 INSUFFICIENT_PRIVILEGE = "42501"
 
@@ -103,25 +105,36 @@ def test_the_service_role_works_with_rows(service_engine: Engine) -> None:
     assert verdict.ok and all(log.linked > 0 for log in verdict.logs)
 
 
-@pytest.mark.parametrize(
-    "statement",
-    [
-        "ALTER TABLE challenge ADD COLUMN note text",
-        "ALTER TABLE challenge_event DISABLE TRIGGER ALL",
-        "ALTER TABLE access_log DISABLE TRIGGER USER",
-        "SET session_replication_role = replica",
-        "TRUNCATE challenge_event",
-        "TRUNCATE challenge CASCADE",
-        "DROP TABLE access_log",
-        "CREATE TABLE smuggled (id int)",
-        "UPDATE challenge_event SET kind = 'resolved'",
-        "DELETE FROM challenge_event",
-        "UPDATE access_log SET what = 'nothing'",
-        "DELETE FROM access_log",
-        "DELETE FROM audit_link",
-        "UPDATE alembic_version SET version_num = 'x'",
-    ],
-)
+# What the service role must be refused, whoever created it (`db upgrade`, or the Compose
+# init script: tests/operations/test_compose_roles.py).
+SERVICE_ROLE_REFUSES = [
+    "ALTER TABLE challenge ADD COLUMN note text",
+    "ALTER TABLE challenge_event DISABLE TRIGGER ALL",
+    "ALTER TABLE access_log DISABLE TRIGGER USER",
+    "SET session_replication_role = replica",
+    "TRUNCATE challenge_event",
+    "TRUNCATE challenge CASCADE",
+    "DROP TABLE access_log",
+    "CREATE TABLE smuggled (id int)",
+    "UPDATE challenge_event SET kind = 'resolved'",
+    "DELETE FROM challenge_event",
+    "UPDATE access_log SET what = 'nothing'",
+    "DELETE FROM access_log",
+    "DELETE FROM audit_link",
+    "UPDATE alembic_version SET version_num = 'x'",
+    "UPDATE change_record SET field = 'x'",
+    "DELETE FROM change_record",
+    # The deletion records are the retention run's (as the owner): the service cannot
+    # forge one to make `audit verify` accept a gap, nor open the way in.
+    "INSERT INTO retention_pass (started_at) VALUES (now())",
+    "INSERT INTO retention_record (ran_at, kind, rows, cut_off, run_by)"
+    " VALUES (now(), 'access_log', 1, now(), 'x')",
+    "INSERT INTO retention_retired_row (record_id, log, row_id) VALUES (1, 'access_log', 1)",
+    "DELETE FROM retention_retired_row",
+]
+
+
+@pytest.mark.parametrize("statement", SERVICE_ROLE_REFUSES)
 def test_the_service_role_cannot_change_the_schema_or_the_logs(
     service_engine: Engine, statement: str
 ) -> None:
@@ -139,3 +152,36 @@ def test_the_service_role_is_derived_only_when_the_owner_signs_in_separately() -
     assert split.resolved_migration_url == "postgresql+psycopg://iro_owner@db/iro"
     assert named.service_role == "iro_rw"
     assert WorkflowSettings(DATABASE_URL="sqlite:///x.db").service_role is None
+
+
+def test_the_retention_run_as_the_owner_removes_a_childs_record(
+    migrated: Roles, service_engine: Engine
+) -> None:
+    """`retention run` connects as the owner: the challenge log lets its DELETE through
+    (only inside the run's own transaction) and the chain still verifies."""
+    with service_engine.begin() as conn:
+        iro = conn.execute(sa.text("SELECT id FROM person WHERE email = 'iro@council.test'"))
+        iro_id = iro.scalar()
+    if iro_id is None:
+        iro_id = build_council(service_engine).iro
+    with service_engine.begin() as conn:
+        conn.execute(sa.text(
+            "INSERT INTO child (case_reference, display_name, legal_status, date_of_birth, iro_id,"
+            " social_worker_id) SELECT 'LL9001', 'Old Child', 'looked_after', '1940-01-01', :i,"
+            " id FROM person WHERE email = 'sw@council.test'"), {"i": iro_id})  # fmt: skip
+    runtime = build(WorkflowSettings(IRO_DISPUTES_LADDER="handbook"), engine=service_engine)
+    now = datetime.now(UTC) - timedelta(hours=1)
+    with runtime.uow() as uow:
+        ref = raise_challenge(uow, new_challenge(now, child="LL9001"), iro_id, now).reference
+    with runtime.uow() as uow:
+        take_action(uow, ref, Action.WITHDRAW, iro_id, {"reason": "Put right"}, now)
+    owner = make_engine(migrated.owner_url)
+    try:
+        plans = run(owner, RetentionSettings(), datetime.now(UTC), "dpo@council.test")
+    finally:
+        owner.dispose()
+    assert [p.ids for p in plans if p.kind == "child_record"] == [["LL9001"]]
+    with service_engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM challenge WHERE reference = :r"),
+                            {"r": ref}).scalar_one() == 0  # fmt: skip
+    assert verify(service_engine).ok

@@ -1,5 +1,5 @@
 """Facts recorded on each event: the child's team and service area then, and working-day
-numbers; written by every action, backfilled by migration 0014, outside the audit digest."""
+numbers; written by every action, backfilled by migration 0015, outside the audit digest."""
 
 from __future__ import annotations
 
@@ -76,7 +76,7 @@ def test_the_migration_backfills_from_the_records_and_keeps_the_audit_chain(
     config = alembic_config()
     with engine.begin() as conn:
         config.attributes["connection"] = conn
-        command.downgrade(config, "0013_outcome_kinds")
+        command.downgrade(config, "0014_retention_deletes")
     try:
         with engine.begin() as conn:  # the social worker is back in the team
             conn.execute(sa.text("UPDATE child SET social_worker_id = :sw WHERE id = :id"),

@@ -1,5 +1,6 @@
 """Retention on both databases: a dry run changes nothing; a real run blanks old raw mail
-and sent-mail bodies and removes the access log's old prefix, records what went, and
+and sent-mail bodies, removes the access log's old prefix and a child's record past 75
+(tests/integration/test_retention_children.py), records what went, and
 leaves `audit verify` passing; a deletion the retention record does not cover is caught."""
 
 from __future__ import annotations
@@ -96,7 +97,8 @@ def test_a_run_removes_what_is_past_its_period_and_records_it(runtime, held):
                              {"e": b""}).scalar_one()  # fmt: skip
     assert left == ["recent", "old, but after a recent one: waits"]
     assert [tuple(r) for r in records] == [("raw_mail", 1, "dpo@council.test"),
-        ("sent_mail_bodies", 1, "dpo@council.test"), ("access_log", 3, "dpo@council.test")]  # fmt: skip
+        ("sent_mail_bodies", 1, "dpo@council.test"), ("access_log", 3, "dpo@council.test"),
+        ("child_record", 1, "dpo@council.test")]  # fmt: skip
     assert reply == "Booked.", "what the reply said stays on the challenge"
     assert verify(runtime.engine).ok, "the chain still verifies with its prefix gone"
     assert _kinds(run(runtime.engine, SETTINGS, NOW, "dpo"))["access_log"] == 0
@@ -140,7 +142,7 @@ def test_retention_run_command(runtime, held, cli_database):
     dry = CliRunner().invoke(cli, ["retention", "run", "--dry-run"])
     assert dry.exit_code == 0, dry.output
     assert "raw_mail: 1 would go" in dry.output and "access_log: 3 would go" in dry.output
-    assert "child_record: 1 due (listed only" in dry.output and "LL1002" in dry.output
+    assert "child_record: 1 would go" in dry.output and "  LL1002: child 1" in dry.output
     assert _counts(runtime.engine) == (3, 3, 5)
     real = CliRunner().invoke(cli, ["retention", "run", "--by", "dpo@council.test"])
     assert real.exit_code == 0, real.output

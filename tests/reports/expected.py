@@ -14,6 +14,7 @@ RAISED = [
     ["Raised formally", 3, 1],
     ["Total raised", 6, 3],
     ["Went formal after informal resolution", 1, 0],
+    ["Raised formally where risk is high (informal resolution skipped)", 0, 0],
 ]
 # November: health A, F; permanence C, I; drift B; placement G. October: health D, H; drift E.
 # Sorted by this period's count, then by name.

@@ -38,6 +38,9 @@ def raised_table(conn: Connection, ctx: ReportContext) -> Table:
     table.add(["Raised formally", *formal], "raised:formal")
     table.add(["Total raised", informal[0] + formal[0], informal[1] + formal[1]], "raised:*")
     table.add(["Went formal after informal resolution", *went], "went_formal:went_formal")
+    risk = slice_counts(conn, SLICES["high_risk"], ctx.period, ctx.until).get("high_risk", (0, 0))
+    table.add(["Raised formally where risk is high (informal resolution skipped)", *risk],
+              "high_risk:high_risk")  # fmt: skip
     return table
 
 

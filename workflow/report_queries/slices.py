@@ -77,6 +77,8 @@ SLICES: dict[str, Slice] = {
     "good_practice": events([Action.RECORD_GOOD_PRACTICE], text_or(EV.c.actor_id, "none")),
     "went_formal": Slice(CH, CH.c.formal_started_at, sa.literal("went_formal"),
                           (CH.c.formal_started_at > CH.c.raised_at,)),
+    "high_risk": events([Action.RAISE_FORMAL], sa.literal("high_risk"),
+                        (EV.c.details["high_risk_reason"].as_string().is_not(None),)),
 }  # fmt: skip
 
 

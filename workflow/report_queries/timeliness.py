@@ -98,11 +98,16 @@ def cap_table(conn: Connection, ctx: ReportContext) -> Table:
     cap = ctx.ladder.overall_cap_working_days
     table = Table("cap", ["Measure", *COMPARED])
     cur_days, old = sorted(days[True]), sorted(days[False])
-    table.add([f"Formal challenges ended (cap {cap} working days)", len(cur_days), len(old)],
-              "cap:*")  # fmt: skip
-    table.add(["Ended within the cap", within[True], within[False]], "cap:within")
-    table.add(["% within the cap", share(within[True], len(cur_days)),
-               share(within[False], len(old))])  # fmt: skip
+    if cap is None:  # the ladder sets no overall cap: nothing to be within
+        table.add(["Formal challenges ended (no overall cap)", len(cur_days), len(old)], "cap:*")
+        table.add(["Ended within the cap", None, None])
+        table.add(["% within the cap", None, None])
+    else:
+        table.add([f"Formal challenges ended (cap {cap} working days)", len(cur_days),
+                   len(old)], "cap:*")  # fmt: skip
+        table.add(["Ended within the cap", within[True], within[False]], "cap:within")
+        table.add(["% within the cap", share(within[True], len(cur_days)),
+                   share(within[False], len(old))])  # fmt: skip
     table.add(["Median working days", median(cur_days), median(old)])
     table.add(["90th percentile working days", percentile(cur_days, 0.9), percentile(old, 0.9)])
     alerts = slice_counts(conn, SLICES["cap_alerts"], ctx.period, ctx.until).get("*", (0, 0))

@@ -1,7 +1,7 @@
 """event facts: the child's team and service area, and working-day numbers, on each event
 
-Revision ID: 0014_event_facts
-Revises: 0013_outcome_kinds
+Revision ID: 0015_event_facts
+Revises: 0014_retention_deletes
 Create Date: 2026-11-30
 
 Backfill, best effort for history: existing events get the team and service area of the
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0014_event_facts"
-down_revision: str | None = "0013_outcome_kinds"
+revision: str = "0015_event_facts"
+down_revision: str | None = "0014_retention_deletes"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
