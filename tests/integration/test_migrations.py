@@ -15,14 +15,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
 from api.auth import record_access
-from api.wiring import build
+from escalation_rules.loader import load_ladder_setting
 from escalation_rules.themes import default_themes
-from tests.factories import build_council, new_challenge
+from tests.factories import Council, build_council
 from workflow.audit_chain import seal, verify
 from workflow.db import make_engine
 from workflow.migrate import alembic_config, upgrade
-from workflow.services import raise_challenge
-from workflow.settings import WorkflowSettings
 
 
 def test_there_is_one_head_so_operators_can_upgrade_to_head() -> None:
@@ -61,14 +59,14 @@ def test_the_retention_upgrade_keeps_every_logged_row_and_the_chain(tmp_path: Pa
                                  " (:k, :l, :p, true)"), {"k": theme.key, "l": theme.label,
                                  "p": position})  # fmt: skip
     council = build_council(engine)
-    runtime = build(WorkflowSettings(IRO_DISPUTES_LADDER="handbook"), engine=engine)
     now = datetime.now(UTC) - timedelta(hours=1)
-    with runtime.uow() as uow:
-        raise_challenge(uow, new_challenge(now), council.iro, now)
+    _challenge_as_revision_0013_wrote_it(engine, council, now)
     record_access(engine, council.iro, "page", what="challenge")
     seal(engine, now)
+    # The log's columns at 0013 (0015 adds facts beside them, outside the chain's digest).
     logged = (
-        "SELECT * FROM challenge_event UNION ALL"
+        "SELECT id, challenge_id, seq, kind, occurred_at, recorded_at, actor_id, from_state,"
+        " to_state, stage_key, changes, details FROM challenge_event UNION ALL"
         " SELECT id, via, what, 0, 0, 0, 0, 0, 0, 0, 0, 0 FROM access_log"
     )
     with engine.connect() as conn:
@@ -80,3 +78,29 @@ def test_the_retention_upgrade_keeps_every_logged_row_and_the_chain(tmp_path: Pa
     with pytest.raises(sa.exc.DatabaseError, match="append-only"), engine.begin() as conn:
         conn.execute(sa.text("UPDATE access_log SET what = 'x'"))
     engine.dispose()
+
+
+def _challenge_as_revision_0013_wrote_it(engine: Engine, council: Council, now: datetime) -> None:
+    """A challenge raised informally, with its event, written into the tables as they stood
+    at 0013: today's write path also writes the columns 0015 adds."""
+    ladder = load_ladder_setting("handbook")
+    at = now.astimezone(UTC).replace(tzinfo=None)
+    with engine.begin() as conn:
+        meta = sa.MetaData()
+        challenge, event, version = (sa.Table(name, meta, autoload_with=conn)
+                                     for name in ("challenge", "challenge_event", "ladder_version"))  # fmt: skip
+        conn.execute(version.insert(), {"content_hash": ladder.content_hash, "ladder_id": ladder.id,
+                                        "content": "ladder", "first_used_at": at})  # fmt: skip
+        challenge_id = conn.execute(challenge.insert().returning(challenge.c.id), {
+            "reference": "IRO-2026-0001", "child_id": council.children["LL1001"],
+            "raised_by_id": council.iro, "theme_key": "health_assessments",
+            "ladder_id": ladder.id, "ladder_hash": ladder.content_hash, "raised_at": at,
+            "what_is_wrong": "x", "impact_on_child": "x", "outcome_wanted": "x",
+            "state": "informal", "informal_recorded": True, "version": 1, "updated_at": at,
+        }).scalar_one()  # fmt: skip
+        conn.execute(event.insert(), {
+            "challenge_id": challenge_id, "seq": 1, "kind": "raise_informal", "occurred_at": at,
+            "recorded_at": at, "actor_id": council.iro, "from_state": "new",
+            "to_state": "informal", "stage_key": None, "changes": {"state": "informal"},
+            "details": {},
+        })  # fmt: skip
