@@ -78,13 +78,13 @@ def renumber_working_days() -> None:
     once, when each event is written. Runs as IRO_DISPUTES_MIGRATION_DATABASE_URL (the
     owner) when it is set: it sets aside the log's append-only trigger for its own
     transaction."""
-    rt = runtime()
     engine = make_engine(get_settings().resolved_migration_url)
+    with runtime() as rt:
+        ladder = rt.ladders.current
     try:
         with reported_errors(), engine.begin() as conn:
-            changed = renumber(conn, rt.ladders.current)
+            changed = renumber(conn, ladder)
     finally:
         engine.dispose()
-        rt.engine.dispose()
-    typer.echo(f"Working-day numbers worked out again with the ladder {rt.ladders.current.id!r}: "
+    typer.echo(f"Working-day numbers worked out again with the ladder {ladder.id!r}: "
                f"{changed} events changed")  # fmt: skip
