@@ -11,14 +11,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, SQLModel
 
 from escalation_rules.loader import parse_ladder
 from escalation_rules.model import Ladder, Role
 from workflow.directory import Directory
 from workflow.domain import Challenge, NewEvent
+from workflow.rows import ChildFacts, read_children
 from workflow.states import Action, State
-from workflow.tables import ChallengeEvent, Child, LadderVersion
+from workflow.tables import ChallengeEvent, LadderVersion
 
 # Event kinds the deadlines part records for reminders and the overall cap. Either an
 # event kind of its own or a system action with these names is handled the same way.
@@ -29,9 +30,6 @@ _PERSON = SQLModel.metadata.tables["person"]
 _PEOPLE = sa.select(_PERSON.c.id, _PERSON.c.email, _PERSON.c.active, _PERSON.c.absent).where(
     _PERSON.c.id.in_(sa.bindparam("ids", expanding=True))
 )
-
-_CHILD = SQLModel.metadata.tables["child"]
-_CHILDREN = sa.select(_CHILD).where(_CHILD.c.id.in_(sa.bindparam("ids", expanding=True)))
 
 
 @dataclass(frozen=True)
@@ -63,10 +61,10 @@ class Lookup:
 
     def __init__(self, session: Session, child_ids: Iterable[int] = ()) -> None:
         self.session = session
-        self.directory = Directory(session)
+        self.directory = Directory.of(session)
         self._people: dict[int, Addressee | None] = {}
         self._child_ids = set(child_ids)
-        self._children: dict[int, Child] = {}
+        self._children: dict[int, ChildFacts] = {}
 
     def recipients(self, ids: Iterable[Any]) -> list[Recipient]:
         """Active people with an email address, in order, once each."""
@@ -79,11 +77,11 @@ class Lookup:
                     self._people[row.id] = Addressee(row.id, row.email, bool(row.absent))
         return [Recipient(person) for i in wanted if (person := self._people[i]) is not None]
 
-    def child(self, child_id: int) -> Child | None:
+    def child(self, child_id: int) -> ChildFacts | None:
+        """The child, as the action read it in this unit of work, or read with the rest."""
         if child_id not in self._children:
             wanted = (self._child_ids | {child_id}) - self._children.keys()
-            for row in self.session.connection().execute(_CHILDREN, {"ids": list(wanted)}):
-                self._children[row.id] = Child(**row._mapping)
+            self._children.update(read_children(self.session, wanted))
         return self._children.get(child_id)
 
 
@@ -181,11 +179,13 @@ def involved(lookup: Lookup, c: Challenge) -> list[int | None]:
     if child is not None:
         ids.append(child.iro_id)
     if c.id is not None:
-        for details in lookup.session.exec(
-            select(ChallengeEvent.details).where(ChallengeEvent.challenge_id == c.id)
-        ):
+        for details in lookup.session.connection().execute(_DETAILS, {"id": c.id}).scalars():
             ids.append(details.get("responder_id") if isinstance(details, dict) else None)
     return ids
+
+
+_EVENT = SQLModel.metadata.tables[ChallengeEvent.__tablename__]
+_DETAILS = sa.select(_EVENT.c.details).where(_EVENT.c.challenge_id == sa.bindparam("id"))
 
 
 def unique(recipients: list[Recipient]) -> list[Recipient]:

@@ -16,6 +16,7 @@ from sqlmodel import Session
 from escalation_rules.model import Role
 from workflow.access_tables import IroCover
 from workflow.errors import NotFound, RuleViolation
+from workflow.rows import ChildFacts
 from workflow.tables import Child, Person
 
 LONDON = ZoneInfo("Europe/London")
@@ -59,17 +60,35 @@ def iro_children(person_id: int, today: date) -> sa.ColumnElement[bool]:
     return sa.or_(_CHILD.c.iro_id == person_id, _CHILD.c.iro_id.in_(covered_iros(person_id, today)))
 
 
+# Built once, with the person and the day as parameters: it runs on every raise by a cover.
+_MAY_ACT = sa.select(_CHILD.c.id).where(
+    _CHILD.c.id == sa.bindparam("child"),
+    sa.or_(
+        _CHILD.c.iro_id == sa.bindparam("person"),
+        _CHILD.c.iro_id.in_(
+            sa.select(_COVER.c.for_iro_id).where(
+                _COVER.c.covering_iro_id == sa.bindparam("person"),
+                _COVER.c.starts_on <= sa.bindparam("today"),
+                _COVER.c.ends_on >= sa.bindparam("today"),
+            )
+        ),
+    ),
+)
+
+
 def may_act_for_child(session: Session, person_id: int, child_id: int, today: date) -> bool:
-    found = session.execute(
-        sa.select(_CHILD.c.id).where(_CHILD.c.id == child_id, iro_children(person_id, today))
-    ).first()
-    return found is not None
+    params = {"child": child_id, "person": person_id, "today": today}
+    return session.connection().execute(_MAY_ACT, params).first() is not None
 
 
-def check_may_raise_for(session: Session, iro: Person, child: Child, now: datetime) -> None:
-    assert iro.id is not None and child.id is not None
-    if not may_act_for_child(session, iro.id, child.id, london_today(now)):
-        raise NotTheirChild(iro.name, child.case_reference)
+def check_may_raise_for(
+    session: Session, iro_id: int, iro_name: str, child: ChildFacts, now: datetime
+) -> None:
+    assert child.id is not None
+    if child.iro_id == iro_id:  # their own child: no cover to look up
+        return
+    if not may_act_for_child(session, iro_id, child.id, london_today(now)):
+        raise NotTheirChild(iro_name, child.case_reference)
 
 
 def record_cover(

@@ -21,8 +21,10 @@ from escalation_rules.responders import (
     find_holder,
     find_responder,
 )
-from workflow.tables import Child, Person, PersonPost, Team
+from workflow.rows import SHARED_PREFIX, ChildFacts
+from workflow.tables import Person, PersonPost, Team
 
+SHARED_KEY = SHARED_PREFIX + "directory"
 # Where a built-in role is looked for when a ladder asks for the Head of Service (the
 # overall cap's alert) and the child's line does not lead to one.
 _WIDER = (Route.SOCIAL_WORKER_LINE, Route.SERVICE_AREA, Route.COUNCIL)
@@ -56,8 +58,8 @@ class _Organisation:
         return self._people[person_id]
 
     def _load(self, person_id: int) -> PersonView | None:
-        row = self._session.get(Person, person_id)
-        if row is None or row.id is None:
+        row = self._session.connection().execute(_PERSON_BY_ID, {"id": person_id}).first()
+        if row is None:
             return None
         return PersonView(
             id=row.id,
@@ -89,7 +91,7 @@ class _Organisation:
 class _Case:
     """The child's case for the search; the team is read only if a route asks for it."""
 
-    def __init__(self, session: Session, child: Child, iro_id: int) -> None:
+    def __init__(self, session: Session, child: ChildFacts, iro_id: int) -> None:
         self._session, self._child = session, child
         self.iro_id, self.social_worker_id = iro_id, child.social_worker_id
 
@@ -97,13 +99,16 @@ class _Case:
     def team_id(self) -> int | None:
         if self._child.team_id is not None or self._child.social_worker_id is None:
             return self._child.team_id
-        worker = self._session.get(Person, self._child.social_worker_id)
-        return worker.team_id if worker else None
+        found = self._session.connection().execute(_TEAM_OF, {"id": self._child.social_worker_id})
+        team_id: int | None = found.scalar()
+        return team_id
 
     @cached_property
     def service_area(self) -> str | None:
-        team = self._session.get(Team, self.team_id) if self.team_id is not None else None
-        return team.service_area if team is not None and team.service_area else None
+        if self.team_id is None:
+            return None
+        area = self._session.connection().execute(_AREA_OF, {"id": self.team_id}).scalar()
+        return str(area) if area else None
 
 
 class Directory:
@@ -111,19 +116,28 @@ class Directory:
         self._session = session
         self._org = _Organisation(session)
 
-    def route(self, ladder: Ladder, stage: Stage, child: Child, iro_id: int) -> Found | None:
+    @classmethod
+    def of(cls, session: Session) -> Directory:
+        """The directory of the unit of work `session` belongs to: people an action read
+        are not read again by the listeners in its transaction (see `workflow.rows`)."""
+        found = session.info.get(SHARED_KEY)
+        if not isinstance(found, Directory):
+            found = session.info[SHARED_KEY] = cls(session)
+        return found
+
+    def route(self, ladder: Ladder, stage: Stage, child: ChildFacts, iro_id: int) -> Found | None:
         """Who answers at `stage` for this child: the responder, else a fallback."""
         self._org.use_posts(ladder)
         case = _Case(self._session, child, iro_id)
         return find_responder(stage, case, self._org, lambda post: ladder.post(post).route)
 
-    def holder_of(self, ladder: Ladder, who: Who, child: Child, iro_id: int) -> int | None:
+    def holder_of(self, ladder: Ladder, who: Who, child: ChildFacts, iro_id: int) -> int | None:
         """The first holder of `who` for this child, away or not (for copies and notices)."""
         self._org.use_posts(ladder)
         case = _Case(self._session, child, iro_id)
         return find_holder(who, case, self._org, lambda post: ladder.post(post).route)
 
-    def responder(self, role: Role, child: Child, iro_id: int) -> int | None:
+    def responder(self, role: Role, child: ChildFacts, iro_id: int) -> int | None:
         """Who answers for a built-in role on this child's case now (acting deputy included).
 
         Up the social worker's line first, then the child's service area, then the council.
@@ -134,7 +148,7 @@ class Directory:
         found = find_responder(stage, _Case(self._session, child, iro_id), self._org, _role_route)
         return found.acting_id if found else None
 
-    def holder(self, role: Role, child: Child, iro_id: int) -> int | None:
+    def holder(self, role: Role, child: ChildFacts, iro_id: int) -> int | None:
         """The person holding `role` in the line, ignoring absence (for copies)."""
         if role is Role.IRO:
             return iro_id
@@ -152,13 +166,33 @@ class Directory:
         return person_id == acting_for(responder_id, self._org)
 
     def holds(self, person_id: int, post: str) -> bool:
-        person = self._session.get(Person, person_id)
-        if person is None or not person.active:
-            return False
-        held = select(PersonPost.post).where(
-            PersonPost.person_id == person_id, PersonPost.post == post
-        )
-        return person.role == post or self._session.exec(held).first() is not None
+        found = self._session.connection().execute(_HOLDS, {"id": person_id, "post": post})
+        return found.first() is not None
+
+
+# Built once: an action's routing runs these, by primary key, as plain rows.
+_PERSON: sa.Table = Person.__table__  # type: ignore[attr-defined]
+_POST: sa.Table = PersonPost.__table__  # type: ignore[attr-defined]
+_TEAM: sa.Table = Team.__table__  # type: ignore[attr-defined]
+_PERSON_BY_ID = sa.select(
+    _PERSON.c.id,
+    _PERSON.c.role,
+    _PERSON.c.manager_id,
+    _PERSON.c.deputy_id,
+    _PERSON.c.absent,
+    _PERSON.c.active,
+).where(_PERSON.c.id == sa.bindparam("id"))
+_TEAM_OF = sa.select(_PERSON.c.team_id).where(_PERSON.c.id == sa.bindparam("id"))
+_AREA_OF = sa.select(_TEAM.c.service_area).where(_TEAM.c.id == sa.bindparam("id"))
+# An active person holding the post by their role or as a post of their own.
+_HOLDS = sa.select(_PERSON.c.id).where(
+    _PERSON.c.id == sa.bindparam("id"),
+    _PERSON.c.active.is_(True),
+    sa.or_(
+        _PERSON.c.role == sa.bindparam("post"),
+        sa.exists().where(_POST.c.person_id == _PERSON.c.id, _POST.c.post == sa.bindparam("post")),
+    ),
+)
 
 
 def _wider(role: Role) -> tuple[Who, ...]:

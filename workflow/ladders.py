@@ -14,16 +14,29 @@ from escalation_rules.model import Ladder
 from workflow.errors import LadderChanged
 from workflow.tables import LadderVersion, utc_now
 
+_ADDED = "iro_disputes.ladder_added"  # in `session.info`: this session recorded the version
+
 
 class LadderBook:
     def __init__(self, current: Ladder, current_content: bytes) -> None:
         self.current = current
         self._content = current_content
         self._versions: dict[str, Ladder] = {current.content_hash: current}
+        # Databases seen to hold the current version (a recorded row is never removed), so
+        # a raise does not look for it again.
+        self._recorded_in: set[str] = set()
 
     def record_current(self, session: Session) -> None:
         """Keep the text of the ladder in use, once, before a challenge starts under it."""
-        if session.get(LadderVersion, self.current.content_hash) is None:
+        database = str(session.get_bind().engine.url)
+        if database in self._recorded_in:
+            return
+        if session.get(LadderVersion, self.current.content_hash) is not None:
+            if session.info.get(_ADDED) != self.current.content_hash:
+                self._recorded_in.add(database)  # committed by someone else: it stays
+        else:
+            # Not noted as recorded until a later unit of work finds it: this one may roll back.
+            session.info[_ADDED] = self.current.content_hash
             session.add(
                 LadderVersion(
                     content_hash=self.current.content_hash,

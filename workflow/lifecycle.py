@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from functools import lru_cache
 from typing import Any, NoReturn
 from zoneinfo import ZoneInfo
 
@@ -460,7 +459,17 @@ def _restore(c: Challenge, snapshot: Mapping[str, Any]) -> None:
         setattr(c, name, value)
 
 
-@lru_cache(maxsize=32)
+_MACHINES: dict[str, Lifecycle] = {}
+
+
 def lifecycle_for(ladder: Ladder) -> Lifecycle:
-    """One machine per ladder version, built once and shared by every challenge."""
-    return Lifecycle(ladder)
+    """One machine per ladder version, built once and shared by every challenge.
+
+    Found by the version's content hash: hashing the whole ladder, as a cache keyed on
+    the ladder itself would, costs more than the rest of the look-up."""
+    found = _MACHINES.get(ladder.content_hash)
+    if found is None:
+        if len(_MACHINES) >= 64:  # a long-lived process meeting many test ladders
+            _MACHINES.clear()
+        found = _MACHINES[ladder.content_hash] = Lifecycle(ladder)
+    return found

@@ -4,6 +4,7 @@ accept events keep the key, so a kind is retired, never deleted or re-keyed."""
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from workflow.errors import RuleViolation
@@ -32,13 +33,17 @@ def outcome_kind_labels(session: Session) -> dict[str, str]:
     return {k.key: k.label for k in session.exec(select(OutcomeKind))}
 
 
+_KIND: sa.Table = OutcomeKind.__table__  # type: ignore[attr-defined]
+_ACTIVE = sa.select(_KIND.c.active).where(_KIND.c.key == sa.bindparam("key"))
+
+
 def check_outcome_kind(session: Session, reference: str, key: object) -> None:
     """Refuse a kind that is not on the list or has been retired (a missing one is the
     lifecycle's to refuse, like any other required field)."""
     if key in (None, ""):
         return
-    kind = session.get(OutcomeKind, str(key))
-    if kind is None or not kind.active:
+    active = session.connection().execute(_ACTIVE, {"key": str(key)}).scalar()
+    if not active:
         raise RuleViolation(
             reference, "accept", f"there is no kind of outcome '{key}'", "outcome_kind"
         )

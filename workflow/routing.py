@@ -20,6 +20,7 @@ from workflow.deadline_planner import ladder_for
 from workflow.directory import Directory
 from workflow.errors import NoResponder
 from workflow.lifecycle import lifecycle_for
+from workflow.rows import ChildFacts
 from workflow.states import OPEN_STATES
 from workflow.tables import ChallengeRecord, Child, Person, PersonPost
 
@@ -33,7 +34,7 @@ _WHERE = {
 
 
 def responder_finder(
-    directory: Directory, ladder: Ladder, reference: str, child: Child, iro_id: int
+    directory: Directory, ladder: Ladder, reference: str, child: ChildFacts, iro_id: int
 ) -> Callable[[Stage], int]:
     """The lookup `Lifecycle` calls to open a stage; raises `NoResponder` naming who is missing."""
 
@@ -48,7 +49,7 @@ def responder_finder(
 
 
 def raiser_check(
-    directory: Directory, ladder: Ladder, child: Child, iro_ids: tuple[int | None, ...],
+    directory: Directory, ladder: Ladder, child: ChildFacts, iro_ids: tuple[int | None, ...],
     actor_id: int | None,
 ) -> Callable[[Stage], bool]:  # fmt: skip
     """Whether the actor may move a challenge into a stage (the stage's `raised_by`)."""
@@ -66,12 +67,12 @@ def raiser_check(
     return may_raise
 
 
-def missing(ladder: Ladder, stage: Stage, child: Child) -> tuple[str, ...]:
+def missing(ladder: Ladder, stage: Stage, child: ChildFacts) -> tuple[str, ...]:
     """Who was looked for, in the council's words, for the error an IRO reads."""
     return tuple(_describe(ladder, who, child) for who in stage.finders)
 
 
-def _describe(ladder: Ladder, who: Who, child: Child) -> str:
+def _describe(ladder: Ladder, who: Who, child: ChildFacts) -> str:
     parts = []
     for post in who.posts:
         route = who.route or ladder.post(post).route
@@ -95,7 +96,7 @@ class Preview:
 
 
 def preview(
-    directory: Directory, ladder: Ladder, stage: Stage, child: Child, iro_id: int, at: datetime
+    directory: Directory, ladder: Ladder, stage: Stage, child: ChildFacts, iro_id: int, at: datetime
 ) -> Preview:
     """Who a challenge raised at `stage` now would go to, or who is missing; writes nothing."""
     found = directory.route(ladder, stage, child, iro_id)
@@ -109,7 +110,7 @@ def preview(
 
 
 def preview_new(
-    directory: Directory, ladder: Ladder, stage_key: str | None, child: Child, iro_id: int,
+    directory: Directory, ladder: Ladder, stage_key: str | None, child: ChildFacts, iro_id: int,
     at: datetime,
 ) -> Preview:  # fmt: skip
     """`preview` for a challenge about to be raised at `stage_key` (the first stage if None)."""

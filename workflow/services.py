@@ -13,7 +13,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlmodel import select
 
 from escalation_rules.model import LegalStatus, Role
 from workflow.challenge_dates import date_problems
@@ -22,7 +21,9 @@ from workflow.domain import Challenge, NewEvent
 from workflow.errors import ConcurrentUpdate, NoResponder, NotFound, NotPermitted, RuleViolation
 from workflow.lifecycle import ActionContext, Lifecycle, lifecycle_for
 from workflow.outcome_kinds import check_outcome_kind
+from workflow.repository import CHALLENGE, challenge_from_row
 from workflow.routing import raiser_check, responder_finder
+from workflow.rows import CHILD_BY_REFERENCE, ChildFacts, child_row, remember_children
 from workflow.states import SYSTEM_ACTIONS, Action
 from workflow.tables import Child, Person, Theme
 from workflow.unit_of_work import UnitOfWork
@@ -66,7 +67,7 @@ def raise_challenge(uow: UnitOfWork, new: NewChallenge, iro_id: int, now: dateti
     if iro.role != Role.IRO:
         raise NotPermitted(iro.name, "raise", "a new challenge")
     child = _child(uow, new.child_reference)
-    check_may_raise_for(uow.session, iro, child, now)
+    check_may_raise_for(uow.session, iro_id, iro.name, child, now)
     held = new.informal
     for problem in date_problems(
         london_today(now),
@@ -117,10 +118,10 @@ def take_action(
 ) -> Challenge:
     """Apply one action to one challenge and commit it with its event, or change nothing."""
     action = _action(reference, action)
-    challenge = uow.challenges.get(reference)
+    challenge, child = _challenge_and_child(uow, reference)
     if expected_version is not None and expected_version != challenge.version:
         raise ConcurrentUpdate(reference, expected_version)
-    act(uow, challenge, _child_by_id(uow, challenge.child_id), action, actor_id, params, now)
+    act(uow, challenge, child, action, actor_id, params, now)
     uow.commit()
     return challenge
 
@@ -128,7 +129,7 @@ def take_action(
 def act(
     uow: UnitOfWork,
     challenge: Challenge,
-    child: Child,
+    child: ChildFacts,
     action: Action,
     actor_id: int | None,
     params: Mapping[str, Any],
@@ -178,7 +179,7 @@ def allowed_actions(uow: UnitOfWork, challenge: Challenge) -> list[Action]:
 def _context(
     uow: UnitOfWork,
     challenge: Challenge,
-    child: Child,
+    child: ChildFacts,
     actor_id: int | None,
     now: datetime,
     params: Mapping[str, Any],
@@ -200,7 +201,7 @@ def _context(
 
 
 def _check_permission(
-    uow: UnitOfWork, challenge: Challenge, child: Child, action: Action, actor_id: int | None
+    uow: UnitOfWork, challenge: Challenge, child: ChildFacts, action: Action, actor_id: int | None
 ) -> None:
     if action in SYSTEM_ACTIONS:
         if actor_id is not None:
@@ -244,33 +245,52 @@ def _action(reference: str, action: Action | str) -> Action:
         raise RuleViolation(reference, str(action), "there is no such action") from None
 
 
-def _person(uow: UnitOfWork, person_id: int) -> Person:
-    person = uow.session.get(Person, person_id)
-    if person is None:
+_PERSON: sa.Table = Person.__table__  # type: ignore[attr-defined]
+_PERSON_BY_ID = sa.select(_PERSON.c.name, _PERSON.c.role).where(_PERSON.c.id == sa.bindparam("id"))
+
+
+def _person(uow: UnitOfWork, person_id: int) -> Any:
+    """The person's name and role, as a plain row."""
+    row = uow.session.connection().execute(_PERSON_BY_ID, {"id": person_id}).first()
+    if row is None:
         raise NotFound("person", person_id)
-    return person
+    return row
 
 
-def _child(uow: UnitOfWork, case_reference: str) -> Child:
-    child = uow.session.exec(select(Child).where(Child.case_reference == case_reference)).first()
-    if child is None:
+def _child(uow: UnitOfWork, case_reference: str) -> ChildFacts:
+    row = uow.session.connection().execute(CHILD_BY_REFERENCE, {"ref": case_reference}).first()
+    if row is None:
         raise NotFound("child", case_reference)
+    child = child_row(row)
+    remember_children(uow.session, [child])
     return child
 
 
 _CHILD: sa.Table = Child.__table__  # type: ignore[attr-defined]
-_CHILD_BY_ID = sa.select(_CHILD).where(_CHILD.c.id == sa.bindparam("id"))
+# The challenge and its child in one read: plain rows, no ORM objects.
+_CHALLENGE_AND_CHILD = (
+    sa.select(CHALLENGE, *(c.label(f"child__{c.name}") for c in _CHILD.columns))
+    .join(_CHILD, _CHILD.c.id == CHALLENGE.c.child_id)
+    .where(CHALLENGE.c.reference == sa.bindparam("reference"))
+)
 
 
-def _child_by_id(uow: UnitOfWork, child_id: int) -> Child:
-    """A plain row read, not an ORM load: the action only reads the child."""
-    row = uow.session.connection().execute(_CHILD_BY_ID, {"id": child_id}).one()
-    return Child(**row._mapping)
+def _challenge_and_child(uow: UnitOfWork, reference: str) -> tuple[Challenge, ChildFacts]:
+    row = uow.session.connection().execute(_CHALLENGE_AND_CHILD, {"reference": reference}).first()
+    if row is None:
+        raise NotFound("challenge", reference)
+    child = child_row(row, "child__")
+    remember_children(uow.session, [child])
+    return challenge_from_row(row), child
+
+
+_THEME: sa.Table = Theme.__table__  # type: ignore[attr-defined]
+_THEME_ACTIVE = sa.select(_THEME.c.active).where(_THEME.c.key == sa.bindparam("key"))
 
 
 def _check_theme(uow: UnitOfWork, key: str) -> None:
-    theme = uow.session.get(Theme, key)
-    if theme is None or not theme.active:
+    active = uow.session.connection().execute(_THEME_ACTIVE, {"key": key}).scalar()
+    if not active:
         raise RuleViolation("(new)", "raise", f"there is no theme '{key}'", "theme_key")
 
 

@@ -15,6 +15,7 @@ from workflow.errors import ConcurrentUpdate
 from workflow.ladders import LadderBook
 from workflow.read_scope import end_reads
 from workflow.repository import ChallengeRepository
+from workflow.rows import forget
 
 # Called just before commit with everything the unit of work appended to the log;
 # deadlines and notifications write their rows here so they commit with the event.
@@ -50,7 +51,8 @@ class UnitOfWork:
             end_reads()  # one connection at a time: the request's reads give theirs back
         self.session = self._given or Session(self.engine, expire_on_commit=False)
         self.challenges = ChallengeRepository(self.session)
-        self.directory = Directory(self.session)
+        forget(self.session)
+        self.directory = Directory.of(self.session)
         return self
 
     def __exit__(
@@ -61,6 +63,7 @@ class UnitOfWork:
     ) -> None:
         # close() rolls back anything uncommitted without expiring loaded rows,
         # so callers may read what they fetched after the unit of work ends.
+        forget(self.session)
         if self._given is None:
             self.session.close()
 

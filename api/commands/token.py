@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from api.auth import person_by_email
@@ -16,9 +17,12 @@ app = typer.Typer(help="Personal API tokens for the JSON API.", no_args_is_help=
 Email = Annotated[str, typer.Argument(help="Email of the person the token is for")]
 
 
-def _person_id(email: str) -> int:
-    person = person_by_email(runtime().engine, email)
+def _person_id(engine: Engine, email: str) -> int:
+    """The person's id on the command's own engine (a second engine here was never
+    disposed: its connection stayed open until the process ended)."""
+    person = person_by_email(engine, email)
     if person is None or person.id is None:
+        engine.dispose()
         typer.echo(f"Error: nobody has the email {email}", err=True)
         raise typer.Exit(code=1)
     return person.id
@@ -34,7 +38,7 @@ def create(
 ) -> None:
     """Issue a token and print it once (only its digest is stored)."""
     rt = runtime()
-    person_id = _person_id(email)
+    person_id = _person_id(rt.engine, email)
     with reported_errors(), Session(rt.engine) as session:
         token = create_own_token(session, person_id, label, datetime.now(UTC), days)
         session.commit()
@@ -46,7 +50,7 @@ def create(
 def list_tokens(email: Email) -> None:
     """A person's tokens: id, label, expiry, last use, revoked."""
     rt = runtime()
-    for t in own_tokens(rt.engine, _person_id(email)):
+    for t in own_tokens(rt.engine, _person_id(rt.engine, email)):
         typer.echo(f"{t.id}\t{t.label}\texpires {t.expires_at or 'never'}\t"
                    f"last used {t.last_used_at or 'never'}\t{'revoked' if t.revoked_at else 'live'}")  # fmt: skip
     rt.engine.dispose()

@@ -105,34 +105,36 @@ def test_the_service_role_works_with_rows(service_engine: Engine) -> None:
     assert verdict.ok and all(log.linked > 0 for log in verdict.logs)
 
 
-@pytest.mark.parametrize(
-    "statement",
-    [
-        "ALTER TABLE challenge ADD COLUMN note text",
-        "ALTER TABLE challenge_event DISABLE TRIGGER ALL",
-        "ALTER TABLE access_log DISABLE TRIGGER USER",
-        "SET session_replication_role = replica",
-        "TRUNCATE challenge_event",
-        "TRUNCATE challenge CASCADE",
-        "DROP TABLE access_log",
-        "CREATE TABLE smuggled (id int)",
-        "UPDATE challenge_event SET kind = 'resolved'",
-        "DELETE FROM challenge_event",
-        "UPDATE access_log SET what = 'nothing'",
-        "DELETE FROM access_log",
-        "DELETE FROM audit_link",
-        "UPDATE alembic_version SET version_num = 'x'",
-        "UPDATE change_record SET field = 'x'",
-        "DELETE FROM change_record",
-        # The deletion records are the retention run's (as the owner): the service cannot
-        # forge one to make `audit verify` accept a gap, nor open the way in.
-        "INSERT INTO retention_pass (started_at) VALUES (now())",
-        "INSERT INTO retention_record (ran_at, kind, rows, cut_off, run_by)"
-        " VALUES (now(), 'access_log', 1, now(), 'x')",
-        "INSERT INTO retention_retired_row (record_id, log, row_id) VALUES (1, 'access_log', 1)",
-        "DELETE FROM retention_retired_row",
-    ],
-)
+# What the service role must be refused, whoever created it (`db upgrade`, or the Compose
+# init script: tests/operations/test_compose_roles.py).
+SERVICE_ROLE_REFUSES = [
+    "ALTER TABLE challenge ADD COLUMN note text",
+    "ALTER TABLE challenge_event DISABLE TRIGGER ALL",
+    "ALTER TABLE access_log DISABLE TRIGGER USER",
+    "SET session_replication_role = replica",
+    "TRUNCATE challenge_event",
+    "TRUNCATE challenge CASCADE",
+    "DROP TABLE access_log",
+    "CREATE TABLE smuggled (id int)",
+    "UPDATE challenge_event SET kind = 'resolved'",
+    "DELETE FROM challenge_event",
+    "UPDATE access_log SET what = 'nothing'",
+    "DELETE FROM access_log",
+    "DELETE FROM audit_link",
+    "UPDATE alembic_version SET version_num = 'x'",
+    "UPDATE change_record SET field = 'x'",
+    "DELETE FROM change_record",
+    # The deletion records are the retention run's (as the owner): the service cannot
+    # forge one to make `audit verify` accept a gap, nor open the way in.
+    "INSERT INTO retention_pass (started_at) VALUES (now())",
+    "INSERT INTO retention_record (ran_at, kind, rows, cut_off, run_by)"
+    " VALUES (now(), 'access_log', 1, now(), 'x')",
+    "INSERT INTO retention_retired_row (record_id, log, row_id) VALUES (1, 'access_log', 1)",
+    "DELETE FROM retention_retired_row",
+]
+
+
+@pytest.mark.parametrize("statement", SERVICE_ROLE_REFUSES)
 def test_the_service_role_cannot_change_the_schema_or_the_logs(
     service_engine: Engine, statement: str
 ) -> None:

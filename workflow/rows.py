@@ -1,0 +1,95 @@
+"""Plain rows an action reads on its hot path, and what one unit of work has read.
+
+Building an ORM object (a `Child`, a `Person` by `session.get`) costs more than the query
+that fetches it, so an action reads plain rows into small frozen records, and the
+listeners that run in the same transaction (the outbox's recipients) reuse what the
+action already read instead of reading it again. The shared reads live in
+`session.info` for the life of one unit of work (`workflow.unit_of_work` clears them).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Protocol
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from workflow.tables import Child
+
+_CHILD: sa.Table = Child.__table__  # type: ignore[attr-defined]
+SHARED_PREFIX = "iro_disputes.unit."  # keys of what one unit of work shares in `session.info`
+_CHILDREN_KEY = SHARED_PREFIX + "children"
+CHILD_BY_ID = sa.select(_CHILD).where(_CHILD.c.id == sa.bindparam("id"))
+CHILD_BY_REFERENCE = sa.select(_CHILD).where(_CHILD.c.case_reference == sa.bindparam("ref"))
+CHILDREN = sa.select(_CHILD).where(_CHILD.c.id.in_(sa.bindparam("ids", expanding=True)))
+
+
+class ChildFacts(Protocol):
+    """What the workflow asks of a child: a `ChildRow`, or a `workflow.tables.Child`."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def case_reference(self) -> str: ...
+    @property
+    def legal_status(self) -> str: ...
+    @property
+    def social_worker_id(self) -> int | None: ...
+    @property
+    def iro_id(self) -> int | None: ...
+    @property
+    def team_id(self) -> int | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ChildRow:
+    id: int
+    case_reference: str
+    display_name: str
+    legal_status: str
+    date_of_birth: date | None
+    social_worker_id: int | None
+    iro_id: int | None
+    team_id: int | None
+
+
+CHILD_FIELDS = ChildRow.__slots__
+
+
+def child_row(row: Any, prefix: str = "") -> ChildRow:
+    """A `ChildRow` from a result row (its columns optionally labelled `prefix` + name)."""
+    values = row._mapping
+    return ChildRow(*(values[prefix + name] for name in CHILD_FIELDS))
+
+
+def remember_children(session: Session, children: list[ChildFacts]) -> None:
+    """Note children this unit of work has read, for the listeners in its transaction."""
+    known: dict[int, ChildFacts] = session.info.setdefault(_CHILDREN_KEY, {})
+    for child in children:
+        if child.id is not None:
+            known[child.id] = child
+
+
+def known_children(session: Session) -> dict[int, ChildFacts]:
+    found: dict[int, ChildFacts] = session.info.get(_CHILDREN_KEY, {})
+    return found
+
+
+def read_children(session: Session, ids: set[int]) -> dict[int, ChildFacts]:
+    """The children of `ids`: those already read in this unit of work, the rest in one query."""
+    known = known_children(session)
+    found = {i: known[i] for i in ids if i in known}
+    wanted = [i for i in ids if i not in known]
+    if wanted:
+        rows = [child_row(r) for r in session.connection().execute(CHILDREN, {"ids": wanted})]
+        remember_children(session, list(rows))
+        found.update((r.id, r) for r in rows)
+    return found
+
+
+def forget(session: Session) -> None:
+    """The unit of work ended: a later one (a page's next, on the same session) reads afresh."""
+    for key in [k for k in session.info if str(k).startswith(SHARED_PREFIX)]:
+        del session.info[key]
