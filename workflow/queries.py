@@ -44,7 +44,7 @@ def visible_to(person_id: int, role: Role, today: date | None = None) -> sa.Colu
 
     IROs: those they raised and those of children they are IRO for or cover today
     (`workflow.child_access`). Responders:
-    those addressed to them now or earlier, and those they deputise on now.
+    those addressed to them now or earlier, those they escalated, and those they deputise on now.
     Head of Service, senior managers and admins: all. SMT readers: none (reports only).
     """
     if role in SEE_ALL_ROLES:
@@ -57,8 +57,11 @@ def visible_to(person_id: int, role: Role, today: date | None = None) -> sa.Colu
             _C.c.raised_by_id == person_id,
             _C.c.child_id.in_(sa.select(_CH.c.id).where(own)),
         )
+    # Addressed to them, or moved into a stage by them (a post the ladder lets raise it):
+    # whoever escalated a challenge still sees what they did once it has climbed past them.
     addressed = sa.select(_E.c.challenge_id).where(
-        _E.c.kind.in_(_ADDRESSING), _E.c.details["responder_id"].as_integer() == person_id
+        _E.c.kind.in_(_ADDRESSING),
+        sa.or_(_E.c.details["responder_id"].as_integer() == person_id, _E.c.actor_id == person_id),
     )
     deputising = sa.select(_P.c.id).where(_P.c.deputy_id == person_id)
     return sa.or_(
