@@ -17,6 +17,7 @@ from api.commands.rules import app as rules_app
 from api.wiring import build
 from notifications.tables import OutboxMessage
 from tests.factories import Council, build_council, informal, new_challenge
+from tests.notifications.conftest import outbox
 from workflow.errors import RuleViolation
 from workflow.runtime import Runtime
 from workflow.services import raise_challenge, take_action
@@ -227,6 +228,12 @@ def test_hillside_raisers_the_notice_and_the_report_to_level(hillside):
         top = uow.challenges.get(ref)
     assert (top.stage_key, top.responder_id, top.due_at) == (
         "strategic_director", found["strategic_director"], None)  # fmt: skip
+    [told] = [m for m in outbox(rt, kind="stage_opened", challenge_id=top.id)
+              if m.to_address == "strategic_director@council.test"]  # fmt: skip
+    assert told.subject.endswith("Challenge escalated to Reported to the Strategic Director: "
+                                 "no response time at this level")  # fmt: skip
+    assert "this level has no response time, and you may answer it." in told.body_text
+    assert "None" not in told.body_text and "response by ." not in told.body_text
     with pytest.raises(RuleViolation):  # CAFCASS only for children in care
         _act(rt, _raise(rt, council, informal=None, child_reference="LL1002").reference,
              "refer_cafcass", council.iro,
