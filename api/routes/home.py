@@ -29,8 +29,10 @@ def home(
     assert person.id is not None
     now = datetime.now(UTC)
     found = reach(session, person.id)
-    board = replace(queries.dashboard(session, person.id, role, now),
-                    through_posts=queries.rows_with_ids(session, found.ids))  # fmt: skip
+    board = queries.dashboard(session, person.id, role, now)
+    # A challenge a post reaches is listed once, with what the person can do on it.
+    board = replace(board, through_posts=queries.rows_with_ids(session, found.ids),
+                    answered_before=[r for r in board.answered_before if r.id not in found.ids])  # fmt: skip
     ladder = runtime.ladders.current
     return render(
         request,
