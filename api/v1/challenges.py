@@ -90,7 +90,12 @@ class ChallengeDetail(ChallengePublic):
 
 
 class ChallengeList(BaseModel):
-    total: int
+    total: int = Field(description="How many match, counted up to 10,000 (see `more`)")
+    more: bool = Field(
+        default=False,
+        description="More than `total` match: `total` and `pages` cover the first 10,000; "
+        "later pages still answer",
+    )
     page: int
     per_page: int
     pages: int
@@ -168,6 +173,7 @@ def list_challenges(
     )
     return ChallengeList(
         total=page.total,
+        more=page.more,
         page=page.filters.page,
         per_page=filters.per_page,
         pages=page.pages,

@@ -163,3 +163,38 @@ def test_column_headers_sort_and_say_which_way(login, log_data):
     by_reference = hos.get(link.group(1).replace("&amp;", "&")).text
     assert _refs(by_reference) == sorted(_refs(by_reference))
     assert re.search(r'aria-sort="ascending">\s*<a[^>]*>Reference', by_reference)
+
+
+def test_counts_stop_at_the_cap_and_say_more(login, log_data, anonymous, token_for, people,
+                                             monkeypatch):  # fmt: skip
+    """Past COUNT_CAP matches the log says "more than", offers the pages of the first ones
+    and still answers a later page; the API says `more`."""
+    refs, _ = log_data
+    monkeypatch.setattr("workflow.queries.COUNT_CAP", 2)
+    hos = login("hos@council.test")
+    html = hos.get("/log?per_page=1").text
+    assert "More than 2 challenges" in html and 'data-testid="capped"' in html
+    assert "Export all of these challenges as CSV" in html
+    assert "page 1 of the first 2" in html
+    assert _refs(hos.get("/log?per_page=1&page=4").text) == [refs["old"]]
+    exact = hos.get("/log?status=open&stage=team_manager").text
+    assert "1 challenge<" in exact and 'data-testid="capped"' not in exact
+    body = anonymous.get(
+        "/api/v1/challenges?per_page=1", headers=token_for(people.council.head_of_service)
+    ).json()
+    assert (body["total"], body["more"], body["pages"]) == (2, True, 2)
+    assert anonymous.get("/api/v1/challenges?status=withdrawn",
+                         headers=token_for(people.council.head_of_service)).json()["more"] is False  # fmt: skip
+
+
+@pytest.mark.parametrize("few", [0, 1000])
+def test_child_and_team_filters_as_values_or_as_a_subquery(login, log_data, few, monkeypatch):
+    """The child and team filters read the children first (up to FEW_CHILDREN), else stay
+    a subquery: the same rows either way."""
+    refs, team_id = log_data
+    monkeypatch.setattr("workflow.queries.FEW_CHILDREN", few)
+    hos = login("hos@council.test")
+    for query, expected in (("child=ll2", {"old"}), (f"team={team_id}", {"old"}),
+                            (f"child=LL1002&team={team_id}", set()),
+                            ("child=LL100", {"overdue", "new", "gone"})):  # fmt: skip
+        assert set(_refs(hos.get(f"/log?{query}").text)) == {refs[n] for n in expected}, query
