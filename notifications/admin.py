@@ -62,13 +62,12 @@ def subjects_shown(session: Session, rows: list[OutboxMessage]) -> dict[int, str
     """The subject of each row, or "[IRO-2026-0012] Response received (written when sent)"
     for a row whose email has not been composed yet."""
     ids = {r.challenge_id for r in rows if r.due is not None and r.challenge_id is not None}
-    references = dict(
-        session.execute(
-            sa.select(ChallengeRecord.id, ChallengeRecord.reference).where(  # type: ignore[call-overload]
-                col(ChallengeRecord.id).in_(ids)
-            )
-        ).all()
-    ) if ids else {}  # fmt: skip
+    found = session.exec(
+        select(ChallengeRecord.id, ChallengeRecord.reference).where(
+            col(ChallengeRecord.id).in_(ids)
+        )
+    ).all()
+    references: dict[int | None, str] = {id_: ref for id_, ref in found}
     shown: dict[int, str] = {}
     for row in rows:
         assert row.id is not None
