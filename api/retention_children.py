@@ -79,17 +79,22 @@ class ChildRows:
         return ", ".join(f"{table} {len(ids)}" for table, ids in self.rows.items() if ids)
 
 
-def due(conn: Connection, born_before: date) -> tuple[list[tuple[int, str]], list[str]]:
+def due(
+    conn: Connection, born_before: date, only: int | None = None
+) -> tuple[list[tuple[int, str]], list[str]]:
     """Children past the age (id, case reference), and the case references held back
-    because a challenge of theirs is still open."""
+    because a challenge of theirs is still open; `only`: that child alone."""
     open_challenge = sa.exists().where(
         CHALLENGE.c.child_id == CHILD.c.id, CHALLENGE.c.state.not_in(FINISHED_STATES)
     )
-    rows = conn.execute(
+    query = (
         sa.select(CHILD.c.id, CHILD.c.case_reference, open_challenge.label("open"))
         .where(CHILD.c.date_of_birth < born_before)
         .order_by(CHILD.c.id)
-    ).all()
+    )
+    if only is not None:
+        query = query.where(CHILD.c.id == only)
+    rows = conn.execute(query).all()
     return [(r.id, r.case_reference) for r in rows if not r.open], [
         r.case_reference for r in rows if r.open
     ]
@@ -145,7 +150,7 @@ def remove(conn: Connection, child_id: int, reference: str, stamp: Stamp) -> Chi
     if conn.dialect.name == "postgresql":  # nothing new may point at them until we commit
         conn.execute(sa.select(CHILD.c.id).where(CHILD.c.id == child_id).with_for_update())
         conn.execute(locked.with_for_update())
-    still_due, _ = due(conn, stamp.born_before)
+    still_due, _ = due(conn, stamp.born_before, only=child_id)
     if (child_id, reference) not in still_due:
         return None
     found = rows_of(conn, child_id, reference)
@@ -159,18 +164,19 @@ def remove(conn: Connection, child_id: int, reference: str, stamp: Stamp) -> Chi
         if gone != len(ids):
             raise ChildRecordChanged(reference, table)
     conn.execute(MARKER.delete())
-    for table, ids in found.rows.items():
-        if not ids:
-            continue
+    common = {"ran_at": stamp.ran_at, "kind": RULE, "subject": reference,
+              "cut_off": stamp.cut_off, "run_by": stamp.run_by, "run_id": stamp.run_id}  # fmt: skip
+    records = [{**common, "what": t, "rows": len(ids)} for t, ids in found.rows.items() if ids]
+    events = found.rows["challenge_event"]
+    others = [r for r in records if r["what"] != "challenge_event"]
+    if others:
+        conn.execute(RECORD.insert(), others)
+    if events:
         record_id = conn.execute(
-            RECORD.insert().values(
-                ran_at=stamp.ran_at, kind=RULE, what=table, subject=reference, rows=len(ids),
-                cut_off=stamp.cut_off, run_by=stamp.run_by, run_id=stamp.run_id,
-            ).returning(RECORD.c.id)
-        ).scalar_one()  # fmt: skip
-        if table == "challenge_event":
-            conn.execute(
-                RETIRED.insert(),
-                [{"record_id": record_id, "log": table, "row_id": i} for i in ids],
-            )
+            RECORD.insert()
+            .values(**common, what="challenge_event", rows=len(events))
+            .returning(RECORD.c.id)
+        ).scalar_one()
+        conn.execute(RETIRED.insert(), [{"record_id": record_id, "log": "challenge_event",
+                                         "row_id": i} for i in events])  # fmt: skip
     return found

@@ -33,10 +33,6 @@ class OperationsSettings(BaseSettings):
     log_level: str = Field(default="INFO", validation_alias="IRO_DISPUTES_LOG_LEVEL")
     # A bearer token Prometheus sends to /metrics; required outside development.
     metrics_token: str = Field(default="", validation_alias="IRO_DISPUTES_METRICS_TOKEN")
-    # /readyz fails when no worker has swept for this long.
-    ready_worker_seconds: int = Field(
-        default=300, ge=30, validation_alias="IRO_DISPUTES_READY_WORKER_SECONDS"
-    )
     # What a 503 tells clients to wait before trying again.
     retry_after_seconds: int = Field(
         default=30, ge=1, validation_alias="IRO_DISPUTES_RETRY_AFTER_SECONDS"

@@ -13,8 +13,16 @@ from workflow.errors import DomainError
 from workflow.runtime import Runtime
 
 
-def runtime() -> Runtime:
-    return build()
+@contextmanager
+def runtime() -> Iterator[Runtime]:
+    """The runtime for one command, its engine disposed when the command's work ends
+    (however it ends): a command leaves no pooled connection, and on SQLite no open
+    file, behind it."""
+    built = build()
+    try:
+        yield built
+    finally:
+        built.engine.dispose()
 
 
 def refuse_broken_start() -> Settings:

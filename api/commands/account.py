@@ -26,16 +26,13 @@ Email = Annotated[str, typer.Argument(help="The person's email address")]
 
 @contextmanager
 def _person(email: str) -> Iterator[tuple[Runtime, int]]:
-    rt = runtime()
-    try:
+    with runtime() as rt:
         person = person_by_email(rt.engine, email)
         if person is None or person.id is None:
             typer.echo(f"Error: nobody has the email {email}", err=True)
             raise typer.Exit(code=1)
         with reported_errors():
             yield rt, person.id
-    finally:
-        rt.engine.dispose()
 
 
 @app.command()

@@ -18,11 +18,8 @@ app = typer.Typer(help="Tamper evidence: hash chains over the logs.", no_args_is
 @app.command("seal")
 def seal_command() -> None:
     """Link every row written since the last seal into its log's chain."""
-    engine = runtime().engine
-    try:
-        added = seal(engine, datetime.now(UTC))
-    finally:
-        engine.dispose()
+    with runtime() as rt:
+        added = seal(rt.engine, datetime.now(UTC))
     for log, count in added.items():
         typer.echo(f"{log}: {count} row(s) sealed")
 
@@ -33,13 +30,10 @@ def verify_command(
     no_seal: Annotated[bool, typer.Option("--no-seal", help="Check only; seal nothing")] = False,
 ) -> None:
     """Recompute both chains from the rows; exit 1 and name the first broken link if any."""
-    engine = runtime().engine
-    try:
+    with runtime() as rt:
         if not no_seal:
-            seal(engine, datetime.now(UTC))
-        verdict = verify(engine)
-    finally:
-        engine.dispose()
+            seal(rt.engine, datetime.now(UTC))
+        verdict = verify(rt.engine)
     if as_json:
         typer.echo(json.dumps([vars(v) for v in verdict.logs], indent=2))
     for v in verdict.logs if not as_json else []:

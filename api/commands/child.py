@@ -35,13 +35,9 @@ def export_command(
     out: Annotated[Path, typer.Option("--out", help="Folder to write the two files to")] = Path(),
 ) -> None:
     """Write REF-subject-access.json and REF-subject-access.pdf into --out."""
-    rt = runtime()
-    try:
-        with reported_errors():
-            person = _person(rt.engine, by)
-            export = export_child(rt.engine, reference.strip(), person, datetime.now(UTC))
-    finally:
-        rt.engine.dispose()
+    with runtime() as rt, reported_errors():
+        person = _person(rt.engine, by)
+        export = export_child(rt.engine, reference.strip(), person, datetime.now(UTC))
     out.mkdir(parents=True, exist_ok=True)
     stem = out / f"{export.reference}-subject-access"
     json_path, pdf_path = stem.with_suffix(".json"), stem.with_suffix(".pdf")

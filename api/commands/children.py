@@ -16,10 +16,6 @@ app = typer.Typer(help="Import children by their case-management reference.", no
 def import_file(path: CsvFile) -> None:
     """Create or update children from FILE (all or nothing); see docs/people-import.md."""
     text = read_csv(path)
-    rt = runtime()
-    try:
-        with Session(rt.engine) as session:
-            result = import_children(session, text)
-    finally:
-        rt.engine.dispose()
+    with runtime() as rt, Session(rt.engine) as session:
+        result = import_children(session, text)
     report(result, "children")

@@ -29,10 +29,11 @@ def register(cli: typer.Typer) -> None:
     ) -> None:
         """List stuck, overdue and upcoming deadlines with the reason each is where it is."""
         moment = _moment(now) if now else Runtime.now()
-        if replan:
-            count = replan_open(runtime().engine, moment)
-            typer.echo(f"Replanned the deadlines of {count} open challenge(s).", err=as_json)
-        views = deadline_overview(runtime(), moment, upcoming)
+        with runtime() as rt:
+            if replan:
+                count = replan_open(rt.engine, moment)
+                typer.echo(f"Replanned the deadlines of {count} open challenge(s).", err=as_json)
+            views = deadline_overview(rt, moment, upcoming)
         if as_json:
             for view in views:
                 typer.echo(json.dumps(view.as_json()))

@@ -68,13 +68,10 @@ def register(cli: typer.Typer) -> None:
                 f"Error: {PASSWORD_ENV} must be {MIN_PASSWORD_LENGTH} characters or more", err=True
             )
             raise typer.Exit(code=1)
-        rt = runtime()
-        try:
+        with runtime() as rt:
             _demo(rt, if_empty, seed, small, password, table=not open_at)
             if open_at:
                 _welcome(rt, open_at, password)
-        finally:
-            rt.engine.dispose()
 
 
 def _demo(

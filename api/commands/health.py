@@ -22,9 +22,8 @@ def register(cli: typer.Typer) -> None:
         within: Annotated[int, typer.Option(help="Seconds a sweep may be old")] = 300,
     ) -> None:
         """Exit 0 when the database answers (and, with --worker, this host's worker sweeps)."""
-        engine = runtime().engine
         try:
-            with engine.connect() as conn:
+            with runtime() as rt, rt.engine.connect() as conn:
                 conn.execute(sa.text("SELECT 1"))
                 swept = _last_sweep(conn, socket.gethostname()) if worker else None
         except sa.exc.SQLAlchemyError as error:

@@ -55,7 +55,8 @@ def list_captured(limit: int = typer.Option(20, help="How many, newest first")) 
 @app.command("send-pending")
 def send() -> None:
     """Send every outbox message that is due, once."""
-    report = send_pending(runtime().engine, now=datetime.now(UTC))
+    with runtime() as rt:
+        report = send_pending(rt.engine, now=datetime.now(UTC))
     typer.echo(
         f"{report.sent} sent, {report.retrying} to retry, {report.failed} failed, "
         f"{report.deferred} waiting for the mail server, {report.cancelled} stale cancelled"
@@ -70,7 +71,8 @@ def send() -> None:
 def poll_once() -> None:
     """Fetch unseen replies from the IMAP mailbox once."""
     try:
-        report = poll(runtime(), datetime.now(UTC))
+        with runtime() as rt:
+            report = poll(rt, datetime.now(UTC))
     except ImapError as error:
         typer.echo(f"Error: {error}", err=True)
         raise typer.Exit(1) from error
@@ -86,18 +88,19 @@ def receive() -> None:
     configure_from_settings("mail-receiver")
     refuse_broken_start()
     settings = get_mail_settings()
-    receiver = Receiver(runtime(), settings)
-    receiver.start()
-    typer.echo(f"Receiving replies on {settings.receiver_host}:{settings.receiver_port}")
-    try:
-        _wait_for_signal()
-    finally:
-        receiver.stop()
+    with runtime() as rt:
+        receiver = Receiver(rt, settings)
+        receiver.start()
+        typer.echo(f"Receiving replies on {settings.receiver_host}:{settings.receiver_port}")
+        try:
+            _wait_for_signal()
+        finally:
+            receiver.stop()
 
 
 @app.command()
 def digest() -> None:
     """Queue this week's digest for each Head of Service now (once per week)."""
-    with reported_errors(), runtime().uow() as uow:
+    with reported_errors(), runtime() as rt, rt.uow() as uow:
         added = queue_weekly_digests(uow, datetime.now(UTC))
     typer.echo(f"{added} digest(s) queued")

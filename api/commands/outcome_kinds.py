@@ -24,12 +24,8 @@ _SLUG = re.compile(r"^[a-z][a-z0-9_]{1,59}$")
 @contextmanager
 def _session() -> Iterator[Session]:
     """A session on a fresh engine, disposed after: a command leaves no connection open."""
-    engine = runtime().engine
-    try:
-        with Session(engine) as session:
-            yield session
-    finally:
-        engine.dispose()
+    with runtime() as rt, Session(rt.engine) as session:
+        yield session
 
 
 @app.command("list")

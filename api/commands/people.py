@@ -53,25 +53,17 @@ def report(result: ImportResult, noun: str) -> None:
 def import_file(path: CsvFile) -> None:
     """Create or update people from FILE (all or nothing); see docs/people-import.md."""
     text = read_csv(path)
-    rt = runtime()
-    try:
-        with Session(rt.engine) as session:
-            result = import_people(session, text)
-    finally:
-        rt.engine.dispose()
+    with runtime() as rt, Session(rt.engine) as session:
+        result = import_people(session, text)
     report(result, "people")
 
 
 @app.command("list")
 def list_people() -> None:
     """Everyone, by team, with their role, manager and deputy."""
-    rt = runtime()
-    try:
-        with Session(rt.engine) as session:
-            people = list(session.exec(select(Person)))
-            teams = {t.id: t.name for t in session.exec(select(Team))}
-    finally:
-        rt.engine.dispose()
+    with runtime() as rt, Session(rt.engine) as session:
+        people = list(session.exec(select(Person)))
+        teams = {t.id: t.name for t in session.exec(select(Team))}
     emails = {p.id: p.email for p in people}
     people.sort(key=lambda p: (teams.get(p.team_id, ""), p.role, p.name))
     for p in people:

@@ -36,14 +36,10 @@ def smt(
     if end < start:
         typer.echo("Error: --to must be on or after --from", err=True)
         raise typer.Exit(code=1)
-    rt = runtime()
-    try:
-        with reported_errors():
-            now = rt.now()
-            report = build_report(rt, start.date(), end.date(), now, as_at_from(as_at, now))
-            output.write_bytes(render(report, fmt))
-    finally:
-        rt.engine.dispose()
+    with runtime() as rt, reported_errors():
+        now = rt.now()
+        report = build_report(rt, start.date(), end.date(), now, as_at_from(as_at, now))
+        output.write_bytes(render(report, fmt))
     typer.echo(f"Wrote the SMT report for {report.period.label()} to {output}")
 
 
@@ -59,13 +55,9 @@ def footprint(
     if fmt not in ("csv", "pdf"):
         typer.echo("Error: --format must be csv or pdf", err=True)
         raise typer.Exit(code=1)
-    rt = runtime()
-    try:
-        with reported_errors():
-            moment = as_at_from(as_at, rt.now())
-            fp = child_footprint(rt.engine, rt.ladders.current, child, moment)
-            data = footprint_csv(fp).encode() if fmt == "csv" else footprint_pdf(fp, rt.now())
-            output.write_bytes(data)
-    finally:
-        rt.engine.dispose()
+    with runtime() as rt, reported_errors():
+        moment = as_at_from(as_at, rt.now())
+        fp = child_footprint(rt.engine, rt.ladders.current, child, moment)
+        data = footprint_csv(fp).encode() if fmt == "csv" else footprint_pdf(fp, rt.now())
+        output.write_bytes(data)
     typer.echo(f"Wrote the footprint of {child} ({len(fp.entries)} entries) to {output}")

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import getpass
+import json
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -39,6 +40,9 @@ def run_command(
         bool, typer.Option("--dry-run", help="List what would go; change nothing")
     ] = False,
     by: Annotated[str, typer.Option("--by", help="Who runs it, for the retention record")] = "",
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Every row id, by kind (and by child and table)")
+    ] = False,
 ) -> None:
     """Blank raw mail and sent-mail bodies, remove access-log rows and children's records
     past their periods, one transaction per kind (per child for a child's record), each
@@ -57,6 +61,16 @@ def run_command(
         raise typer.Exit(code=1) from raced
     finally:
         engine.dispose()
+    if as_json:
+        typer.echo(json.dumps([_as_json(p) for p in plans], indent=1))
+        return
     for p in plans:
         for line in _describe(p, dry_run):
             typer.echo(line)
+
+
+def _as_json(p: KindPlan) -> dict[str, object]:
+    return {"kind": p.kind, "cut_off": p.cut_off.isoformat(), "ids": p.ids,
+            "through_row_id": p.through_row_id, "held": p.held,
+            "children": [{"case_reference": c.case_reference, "rows": c.rows}
+                         for c in p.children]}  # fmt: skip

@@ -27,8 +27,8 @@ def register(cli: typer.Typer) -> None:
     ) -> None:
         """Fire every deadline due now (or at --now) once, and print what happened."""
         moment = _moment(now) if now else Runtime.now()
-        with reported_errors():
-            fired = run_sweep(runtime(), moment)
+        with reported_errors(), runtime() as rt:
+            fired = run_sweep(rt, moment)
         if as_json:
             for item in fired:
                 typer.echo(json.dumps(item.as_json()))

@@ -19,7 +19,7 @@ _SLUG = re.compile(r"^[a-z][a-z0-9_]{1,59}$")
 @app.command("list")
 def list_themes() -> None:
     """Every theme, retired ones marked."""
-    with Session(runtime().engine) as session:
+    with runtime() as rt, Session(rt.engine) as session:
         for theme in session.exec(select(Theme).order_by(sa.text("position"))):
             mark = "" if theme.active else "  (retired)"
             typer.echo(f"{theme.key:<36} {theme.label}{mark}")
@@ -34,7 +34,7 @@ def add(
     if not _SLUG.match(key):
         typer.echo(f"Error: theme key '{key}' must be lower case letters, digits and _", err=True)
         raise typer.Exit(code=1)
-    with Session(runtime().engine) as session:
+    with runtime() as rt, Session(rt.engine) as session:
         theme = session.get(Theme, key)
         if theme is None:
             last = session.exec(select(sa.func.max(Theme.position))).one()
@@ -48,7 +48,7 @@ def add(
 @app.command()
 def retire(key: Annotated[str, typer.Argument()]) -> None:
     """Stop offering a theme for new challenges; challenges already raised keep it."""
-    with Session(runtime().engine) as session:
+    with runtime() as rt, Session(rt.engine) as session:
         theme = session.get(Theme, key)
         if theme is None:
             typer.echo(f"Error: there is no theme '{key}'", err=True)

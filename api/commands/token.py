@@ -18,11 +18,8 @@ Email = Annotated[str, typer.Argument(help="Email of the person the token is for
 
 
 def _person_id(engine: Engine, email: str) -> int:
-    """The person's id on the command's own engine (a second engine here was never
-    disposed: its connection stayed open until the process ended)."""
     person = person_by_email(engine, email)
     if person is None or person.id is None:
-        engine.dispose()
         typer.echo(f"Error: nobody has the email {email}", err=True)
         raise typer.Exit(code=1)
     return person.id
@@ -37,31 +34,28 @@ def create(
     days: Annotated[int, typer.Option(help="Days until it expires (1 to 365)")] = DEFAULT_DAYS,
 ) -> None:
     """Issue a token and print it once (only its digest is stored)."""
-    rt = runtime()
-    person_id = _person_id(rt.engine, email)
-    with reported_errors(), Session(rt.engine) as session:
-        token = create_own_token(session, person_id, label, datetime.now(UTC), days)
-        session.commit()
-    rt.engine.dispose()
+    with runtime() as rt:
+        person_id = _person_id(rt.engine, email)
+        with reported_errors(), Session(rt.engine) as session:
+            token = create_own_token(session, person_id, label, datetime.now(UTC), days)
+            session.commit()
     typer.echo(token)
 
 
 @app.command("list")
 def list_tokens(email: Email) -> None:
     """A person's tokens: id, label, expiry, last use, revoked."""
-    rt = runtime()
-    for t in own_tokens(rt.engine, _person_id(rt.engine, email)):
+    with runtime() as rt:
+        tokens = own_tokens(rt.engine, _person_id(rt.engine, email))
+    for t in tokens:
         typer.echo(f"{t.id}\t{t.label}\texpires {t.expires_at or 'never'}\t"
                    f"last used {t.last_used_at or 'never'}\t{'revoked' if t.revoked_at else 'live'}")  # fmt: skip
-    rt.engine.dispose()
 
 
 @app.command("revoke")
 def revoke_command(
     token_id: Annotated[int, typer.Argument(help="The token's id (see list)")],
 ) -> None:
-    rt = runtime()
-    with reported_errors():
+    with reported_errors(), runtime() as rt:
         revoke(rt.engine, token_id, datetime.now(UTC))
-    rt.engine.dispose()
     typer.echo(f"Token {token_id} revoked")

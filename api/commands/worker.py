@@ -32,15 +32,16 @@ def register(cli: typer.Typer) -> None:
         if interval is not None:
             settings = settings.model_copy(update={"sweep_seconds": interval})
         fixed = _moment(now) if now else None
-        process = Worker(runtime(), settings, clock=(lambda: fixed) if fixed else None)
-        try:
-            process.start()
-        except WorkerRefused as refused:
-            typer.echo(f"Error: {refused}", err=True)
-            raise typer.Exit(code=2) from refused
-        typer.echo(f"Worker {process.name} running; SIGTERM or Ctrl+C stops it.")
-        stop.wait()
-        process.stop()
+        with runtime() as rt:
+            process = Worker(rt, settings, clock=(lambda: fixed) if fixed else None)
+            try:
+                process.start()
+            except WorkerRefused as refused:
+                typer.echo(f"Error: {refused}", err=True)
+                raise typer.Exit(code=2) from refused
+            typer.echo(f"Worker {process.name} running; SIGTERM or Ctrl+C stops it.")
+            stop.wait()
+            process.stop()
         typer.echo("Worker stopped.")
 
 

@@ -7,6 +7,7 @@ and still catches an unrecorded deletion or a changed row."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -241,7 +242,12 @@ def test_the_command_lists_each_table_of_a_child_then_removes_them(runtime, aged
     assert f"child_record: 1 would go (older than {NOW.year - 75}" in dry.output
     assert f"  {OLD_CHILD}: mail_alert 2, mail_outbox_attachment 2, mail_outbox " in dry.output
     assert "challenge 2, iro_activity 2, change_record 2, child 1" in dry.output
-    real = CliRunner().invoke(cli, ["retention", "run", "--by", "dpo@council.test"])
+    listed = CliRunner().invoke(cli, ["retention", "run", "--dry-run", "--json"])
+    assert listed.exit_code == 0, listed.output
+    (kind,) = [k for k in json.loads(listed.output) if k["kind"] == RULE]
+    real = CliRunner().invoke(cli, ["retention", "run", "--by", "dpo@council.test", "--json"])
     assert real.exit_code == 0, real.output
-    assert "child_record: 1 went" in real.output
+    (went,) = [k for k in json.loads(real.output) if k["kind"] == RULE]
+    assert went["children"] == kind["children"] and went["ids"] == [OLD_CHILD]
+    assert set(kind["children"][0]["rows"]) >= {"challenge_event", "mail_inbound", "child"}
     assert CliRunner().invoke(cli, ["audit", "verify"]).exit_code == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from datetime import UTC, datetime, timedelta
 
 from typer.testing import CliRunner
@@ -51,7 +52,8 @@ def test_mail_commands(runtime, council, mail_settings, monkeypatch):
     at = datetime.now(UTC) - timedelta(minutes=5)  # the command runs on the real clock
     with runtime.uow() as uow:
         raise_challenge(uow, new_challenge(at), council.iro, at)
-    monkeypatch.setattr("api.commands.mail.runtime", lambda: runtime)
+    # The test's runtime, not disposed by the command (the fixture owns it).
+    monkeypatch.setattr("api.commands.mail.runtime", lambda: nullcontext(runtime))
     result = CliRunner().invoke(cli, ["mail", "send-pending"])
     assert result.exit_code == 0
     # Nothing listens on the port: the message waits, uncharged, for the next run.

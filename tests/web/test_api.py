@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -132,7 +133,7 @@ def test_token_command_issues_a_working_token(engine, people, anonymous, monkeyp
     monkeypatch.setattr(
         token_command,
         "runtime",
-        lambda: build(WorkflowSettings(IRO_DISPUTES_LADDER="handbook"), engine=engine),
+        lambda: nullcontext(build(WorkflowSettings(IRO_DISPUTES_LADDER="handbook"), engine=engine)),
     )
     result = CliRunner().invoke(
         cli_app, ["token", "create", "hos@council.test", "--label", "SMT pack"]
