@@ -141,11 +141,15 @@ def expire_ended_stages(session: Session, moved: list[tuple[Challenge, datetime]
         groups.setdefault(key, []).append(challenge.id)
     connection = session.connection()
     for (now, stage, started), ids in groups.items():
-        params: dict[str, Any] = {"challenges": ids, "now": now}
+        # One action's challenge: `=` (an expanding IN costs more than the UPDATE itself).
+        one = len(ids) == 1
+        params: dict[str, Any] = {"challenge": ids[0]} if one else {"challenges": ids}
+        params["now"] = now
         if started is None:
-            connection.execute(_EXPIRE_ALL, params)
+            connection.execute(_EXPIRE_ALL_ONE if one else _EXPIRE_ALL, params)
         else:
-            connection.execute(_EXPIRE_OTHER_STAGES, {**params, "stage": stage, "started": started})
+            params.update(stage=stage, started=started)
+            connection.execute(_EXPIRE_OTHER_STAGES_ONE if one else _EXPIRE_OTHER_STAGES, params)
 
 
 _TOKEN: sa.Table = LinkToken.__table__  # type: ignore[attr-defined]
@@ -156,12 +160,18 @@ _EXPIRE_ALL = (
     .where(_TOKEN.c.expires_at > sa.bindparam("now"))
     .values(expires_at=sa.bindparam("now"))
 )
-_EXPIRE_OTHER_STAGES = _EXPIRE_ALL.where(
-    sa.or_(
-        _TOKEN.c.stage_key.is_distinct_from(sa.bindparam("stage")),
-        _TOKEN.c.stage_started_at.is_distinct_from(sa.bindparam("started")),
-    )
+_OTHER_STAGES = sa.or_(
+    _TOKEN.c.stage_key.is_distinct_from(sa.bindparam("stage")),
+    _TOKEN.c.stage_started_at.is_distinct_from(sa.bindparam("started")),
 )
+_EXPIRE_OTHER_STAGES = _EXPIRE_ALL.where(_OTHER_STAGES)
+_EXPIRE_ALL_ONE = (
+    sa.update(_TOKEN)
+    .where(_TOKEN.c.challenge_id == sa.bindparam("challenge"))
+    .where(_TOKEN.c.expires_at > sa.bindparam("now"))
+    .values(expires_at=sa.bindparam("now"))
+)
+_EXPIRE_OTHER_STAGES_ONE = _EXPIRE_ALL_ONE.where(_OTHER_STAGES)
 
 
 def find_token(session: Session, token: str, purpose: str) -> LinkToken | None:

@@ -33,20 +33,29 @@ DEADLINE: sa.Table = SQLModel.metadata.tables[DeadlineRecord.__tablename__]
 _ladders: dict[str, Ladder] = {}
 _INSERT = sa.insert(DEADLINE)
 # Built once: statement construction costs more than the statement on a hot path.
+_CANCELLED: dict[str, Any] = {
+    "status": DeadlineStatus.CANCELLED.value,
+    "outcome": sa.bindparam("outcome"),
+    "claimed_by": None,
+    "lease_until": None,
+    "updated_at": sa.bindparam("wall"),
+}
+_CANCELLABLE = DEADLINE.c.status.in_([DeadlineStatus.PENDING.value, DeadlineStatus.STUCK.value])
 _CANCEL = (
     sa.update(DEADLINE)
     .where(DEADLINE.c.challenge_id.in_(sa.bindparam("challenges", expanding=True)))
-    .where(DEADLINE.c.status.in_([DeadlineStatus.PENDING.value, DeadlineStatus.STUCK.value]))
-    .values(
-        status=DeadlineStatus.CANCELLED.value,
-        outcome=sa.bindparam("outcome"),
-        claimed_by=None,
-        lease_until=None,
-        updated_at=sa.bindparam("wall"),
-    )
+    .where(_CANCELLABLE)
+    .values(_CANCELLED)
+)
+_CANCEL_ONE = (
+    sa.update(DEADLINE)
+    .where(DEADLINE.c.challenge_id == sa.bindparam("challenge"))
+    .where(_CANCELLABLE)
+    .values(_CANCELLED)
 )
 # The same, leaving the cap's row alone: for challenges whose cap an event did not move.
 _CANCEL_BUT_THE_CAP = _CANCEL.where(DEADLINE.c.kind != DeadlineKind.CAP.value)
+_CANCEL_ONE_BUT_THE_CAP = _CANCEL_ONE.where(DEADLINE.c.kind != DeadlineKind.CAP.value)
 
 
 @dataclass(frozen=True)
@@ -115,8 +124,12 @@ def replan_many(
         reason = f"no longer applies: the challenge moved on ({because} at {at.isoformat()})"
         by_reason.setdefault((reason, challenge.id in keep_cap), []).append(challenge.id)
     for (reason, cap_kept), ids in by_reason.items():
-        statement = _CANCEL_BUT_THE_CAP if cap_kept else _CANCEL
-        connection.execute(statement, {"challenges": ids, "outcome": reason, "wall": wall})
+        if len(ids) == 1:  # one action's: an expanding IN costs more than the UPDATE itself
+            one = _CANCEL_ONE_BUT_THE_CAP if cap_kept else _CANCEL_ONE
+            connection.execute(one, {"challenge": ids[0], "outcome": reason, "wall": wall})
+        else:
+            many = _CANCEL_BUT_THE_CAP if cap_kept else _CANCEL
+            connection.execute(many, {"challenges": ids, "outcome": reason, "wall": wall})
     wanted = [
         (
             challenge,
