@@ -206,7 +206,7 @@ def serve(url: str, data_dir: str, workers: int | None) -> tuple[subprocess.Pope
         args += ["--workers", str(workers)]
     proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 240  # a loaded machine starts slowly
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"{base}/healthz").status_code == 200:

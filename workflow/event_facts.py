@@ -79,11 +79,6 @@ def child_with_team() -> sa.Select[Any]:
     return sa.select(_CHILD, *TEAM_COLUMNS).select_from(join_team(_CHILD))
 
 
-def split_child_row(row: Any) -> tuple[Child, ChildTeam]:
-    values = {k: v for k, v in row._mapping.items() if k not in ("_team_id", "_service_area")}
-    return Child(**values), team_of(row)
-
-
 class WorkingDayNumbers:
     """`working_day` and `day_zero` for moments, each London date worked out once."""
 
