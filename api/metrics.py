@@ -7,6 +7,7 @@ time, so every replica reports the same, true numbers and none is lost on restar
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -137,4 +138,17 @@ def exposition(engine: Engine, late_seconds: float) -> bytes:
     """Every metric, in Prometheus' text format."""
     database = CollectorRegistry(auto_describe=False)
     database.register(DatabaseCollector(engine, late_seconds))
-    return generate_latest(REQUESTS) + generate_latest(database)
+    return generate_latest(_requests()) + generate_latest(database)
+
+
+def _requests() -> CollectorRegistry:
+    """This process's request counts; with `serve --workers N` (Prometheus' multi-process
+    mode, PROMETHEUS_MULTIPROC_DIR set) those of every web process, added up."""
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not folder:
+        return REQUESTS
+    from prometheus_client import multiprocess
+
+    every = CollectorRegistry()
+    multiprocess.MultiProcessCollector(every, path=folder)  # type: ignore[no-untyped-call]
+    return every

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import sqlalchemy as sa
 from sqlmodel import Session
 
 from api.auth import reader_engine, record_access
@@ -13,7 +14,7 @@ from workflow import queries
 from workflow.domain import Challenge
 from workflow.errors import NotFound
 from workflow.read_scope import current_scope
-from workflow.routing import may_raise_on
+from workflow.routing import Reach, may_raise_on, reach
 from workflow.runtime import Runtime
 from workflow.services import allowed_actions, lifecycle
 from workflow.states import Action
@@ -31,6 +32,15 @@ def viewable(session: Session, person: Person, reference: str) -> queries.Challe
     if row is None:
         raise NotFound("challenge", reference)
     return row
+
+
+def visibility(session: Session, person: Person) -> tuple[sa.ColumnElement[bool], Reach]:
+    """The lists' condition: what the person sees by role, and what their posts reach
+    (copied on a stage, or may raise above it), with what they can do on each."""
+    assert person.id is not None
+    role = Role(person.role)
+    found = reach(session, person.id) if role is not Role.SMT_READER else Reach()
+    return queries.or_ids(queries.visible_to(person.id, role), found.ids), found
 
 
 def view_and_record(

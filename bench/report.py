@@ -1,18 +1,30 @@
-"""How long the full SMT report takes over 100,000 challenges and about a million events.
+"""How long the full SMT report takes over 100,000 challenges and about a million events,
+side by side with plain SQL GROUP BYs over the same rows.
 
-    .venv/bin/python -m bench.report [--challenges 100000] [--skip-postgres]
+    .venv/bin/python -m bench.report [--challenges 100000] [--runs 5] [--skip-postgres]
 
 Builds the data with bulk inserts (executemany on SQLite, COPY on PostgreSQL), never
 the ORM, in a scratch SQLite file and a scratch PostgreSQL database that it drops at
-the end (ANALYZE on SQLite, VACUUM ANALYZE on PostgreSQL, as autovacuum would). Then times `smt_report` for a month, a quarter and a year (median of 3 runs),
-and the drill-down of the biggest cell. Event sequences follow the lifecycle's shape,
-with reminder events of a kind the report must ignore.
+the end (ANALYZE on SQLite, VACUUM ANALYZE on PostgreSQL, as autovacuum would). Each event
+carries what the write path records on it (the child's team and service area, working-day
+numbers from the ladder's calendar). Event sequences follow the lifecycle's shape, with
+reminder events of a kind the report must ignore.
+
+Then, for a month, a quarter and a year (each against its previous period), it times
+`smt_report` and the plain-SQL floor alternately, `--runs` times each, and prints medians
+with ranges; and the drill-down of the biggest cell. The floor is the same rows read by
+hand-written GROUP BYs, as few as SQL needs: challenges raised by theme, IRO, highest
+stage and how; events by kind, stage and team; the response times' and ended challenges'
+working days (the stored numbers, with the same index look-up of each stage's start).
+The report does more than the floor (what was open and stuck at two moments, rebuilt from
+the log; the trend by quarter over three years; contacts; caseloads; names).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import statistics
 import tempfile
@@ -26,9 +38,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from bench.report_floor import floor
 from escalation_rules.loader import load_ladder_setting
 from escalation_rules.themes import default_themes
 from workflow.db import make_engine
+from workflow.event_facts import WorkingDayNumbers
 from workflow.report_definitions import Period
 from workflow.report_queries import ACT, CH, CHILD, EV, PERSON, TEAM, drilldown, smt_report
 from workflow.runtime import prepare_database
@@ -47,25 +61,38 @@ GROUNDS = [
 START = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
 NOW = datetime(2026, 12, 31, 12, 0, tzinfo=UTC)
 TEAMS, IROS, WORKERS, CHILDREN = 20, 40, 400, 20_000
+NUMBERS = WorkingDayNumbers(LADDER)
+BLOCK = 20_000  # challenges generated in Python; more are copies of them made in SQL
+
+
+def _team_of(child: int) -> tuple[int, str]:
+    """The team (and its service area) of the child's social worker, as `_people` sets it."""
+    worker = 1 + child % WORKERS
+    team = 1 + worker % TEAMS
+    return team, f"Area {team % 4}"
 
 
 class Events:
     """One challenge's event log, built step by step like the lifecycle would."""
 
-    def __init__(self, cid: int, at: datetime, rng: random.Random) -> None:
+    def __init__(self, cid: int, at: datetime, rng: random.Random, child: int) -> None:
         self.cid, self.at, self.rng = cid, at, rng
+        self.team, self.area = _team_of(child)
         self.rows: list[dict[str, Any]] = []
         self.state: str = "new"
         self.stage: str | None = None
 
     def add(self, kind: str, to: str | None = None, days: float = 0.0, **details: Any) -> None:
-        self.at += timedelta(days=days, minutes=self.rng.randint(1, 300))
+        if self.rows:  # the raise event happens when the challenge is raised
+            self.at += timedelta(days=days, minutes=self.rng.randint(1, 300))
         to = to or self.state
         self.rows.append({
             "challenge_id": self.cid, "seq": len(self.rows) + 1, "kind": kind,
             "occurred_at": self.at, "recorded_at": self.at, "actor_id": None,
             "from_state": self.state, "to_state": to, "stage_key": self.stage,
-            "changes": {}, "details": details,
+            "changes": {}, "details": details, "team_id": self.team,
+            "service_area": self.area, "working_day": NUMBERS.working_day(self.at),
+            "day_zero": NUMBERS.day_zero(self.at),
         })  # fmt: skip
         self.state = to
 
@@ -75,7 +102,8 @@ class Events:
 
 
 def _challenge(cid: int, raised: datetime, rng: random.Random) -> tuple[dict[str, Any], Events]:
-    ev = Events(cid, raised, rng)
+    child = rng.randint(1, CHILDREN)
+    ev = Events(cid, raised, rng, child)
     formal_at: datetime | None = None
     highest = -1
     if rng.random() < 0.6:
@@ -113,14 +141,14 @@ def _challenge(cid: int, raised: datetime, rng: random.Random) -> tuple[dict[str
         ev.add("record_good_practice", days=1, note="Good work")
     if ev.at < NOW - timedelta(days=60):
         ev.add("close", "closed", 2)
-    return _row(cid, raised, ev, formal_at, highest, rng), ev
+    return _row(cid, raised, ev, formal_at, highest, rng, child), ev
 
 
 def _row(cid: int, raised: datetime, ev: Events, formal_at: datetime | None, highest: int,
-         rng: random.Random) -> dict[str, Any]:  # fmt: skip
+         rng: random.Random, child: int) -> dict[str, Any]:  # fmt: skip
     open_ = ev.state not in ("resolved", "closed")
     return {
-        "id": cid, "reference": f"IRO-B-{cid:06d}", "child_id": rng.randint(1, CHILDREN),
+        "id": cid, "reference": f"IRO-B-{cid:07d}", "child_id": child,
         "raised_by_id": rng.randint(1, IROS), "theme_key": rng.choice(THEMES),
         "ladder_id": LADDER.id, "ladder_hash": LADDER.content_hash, "raised_at": raised,
         "what_is_wrong": "x", "impact_on_child": "x", "outcome_wanted": "x",
@@ -187,11 +215,16 @@ def load(engine: Engine, n: int) -> int:
         conn.execute(PERSON.insert(), people)
         conn.execute(CHILD.insert(), children)
         conn.execute(ACT.insert(), _activities(random.Random(7)))
-    for challenges, rows in generate(n):
+    block = min(n, BLOCK)
+    for challenges, rows in generate(block):
         with engine.begin() as conn:
             _bulk(conn, CH, challenges)
             _bulk(conn, EV, rows)
         events += len(rows)
+    block_events = events
+    for start in range(block, n, block):  # copies of the first block, in SQL
+        with engine.begin() as conn:
+            events += _copy_block(conn, start, min(block, n - start), block_events)
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
             for table in ("challenge", "challenge_event", "child", "person", "iro_activity"):
@@ -207,6 +240,27 @@ def load(engine: Engine, n: int) -> int:
     return events
 
 
+def _copy_block(conn: sa.Connection, offset: int, count: int, block_events: int) -> int:
+    """Copy the first `count` challenges (of the first block) and their events as challenges
+    `offset + 1` onwards: the same children, moments and working-day numbers, in one
+    INSERT ... SELECT per table. Returns how many events it added."""
+    shifted = {"id": f"id + {offset}", "reference": f"'IRO-B-' || CAST(id + {offset} AS TEXT)"}
+    columns = [c.name for c in CH.columns]
+    values = ", ".join(shifted.get(c, c) for c in columns)
+    conn.exec_driver_sql(f"INSERT INTO challenge ({', '.join(columns)}) SELECT {values} "
+                         f"FROM challenge WHERE id <= {count}")  # fmt: skip
+    # Event ids: the first block's ids shifted past every event so far.
+    total = conn.exec_driver_sql("SELECT max(id) FROM challenge_event").scalar_one()
+    shifted = {"id": f"id + {total}", "challenge_id": f"challenge_id + {offset}"}
+    columns = [c.name for c in EV.columns]
+    values = ", ".join(shifted.get(c, c) for c in columns)
+    added = conn.exec_driver_sql(
+        f"INSERT INTO challenge_event ({', '.join(columns)}) SELECT {values} "
+        f"FROM challenge_event WHERE challenge_id <= {count} AND id <= {block_events}"
+    ).rowcount
+    return int(added)
+
+
 def _bulk(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
     if conn.dialect.name != "postgresql":
         conn.execute(table.insert(), rows)
@@ -220,48 +274,67 @@ def _bulk(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> N
             copy.write_row([json.dumps(v) if isinstance(v, dict) else v for v in row.values()])
 
 
-def timed(engine: Engine) -> dict[str, float]:
-    periods = {
-        "month (Nov 2026)": Period.month(2026, 11),
-        "quarter (Q3 2026)": Period.quarter(2026, 3),
-        "year (2026)": Period.year(2026),
-    }
-    out: dict[str, float] = {}
-    for name, period in periods.items():
-        runs = []
-        for _ in range(3):
-            t0 = time.perf_counter()
-            smt_report(engine, LADDER, period, NOW)
-            runs.append(time.perf_counter() - t0)
-        out[name] = statistics.median(runs)
-    t0 = time.perf_counter()
-    refs = drilldown(engine, LADDER, Period.year(2026), "raised:*", NOW)
-    out[f"drill-down of 'raised, 2026' ({len(refs)} references)"] = time.perf_counter() - t0
+PERIODS = {
+    "month (Nov 2026)": Period.month(2026, 11),
+    "quarter (Q3 2026)": Period.quarter(2026, 3),
+    "year (2026, against 2025)": Period.year(2026),
+}
+
+
+def timed(engine: Engine, runs: int) -> dict[str, tuple[list[float], list[float]]]:
+    """{period: (report seconds, floor seconds)}, the two alternating run by run."""
+    out: dict[str, tuple[list[float], list[float]]] = {}
+    smt_report(engine, LADDER, PERIODS["month (Nov 2026)"], NOW)  # warm: imports, caches
+    for name, period in PERIODS.items():
+        times: dict[str, list[float]] = {"report": [], "plain": []}
+        for i in range(runs):
+            for side in ("report", "plain") if i % 2 == 0 else ("plain", "report"):
+                t0 = time.perf_counter()
+                if side == "report":
+                    smt_report(engine, LADDER, period, NOW)
+                else:
+                    floor(engine, period, NOW)
+                times[side].append(time.perf_counter() - t0)
+        out[name] = (times["report"], times["plain"])
     return out
 
 
-def _report(name: str, load_s: float, events: int, times: dict[str, float]) -> None:
-    print(f"{name}: loaded {events:,} events in {load_s:.1f} s")
-    for label, seconds in times.items():
-        print(f"  {label:<50} {seconds:6.2f} s")
+def _spread(runs: list[float]) -> str:
+    return f"{statistics.median(runs):5.2f} s ({min(runs):.2f}-{max(runs):.2f})"
+
+
+def _report(name: str, load_s: float, events: int, engine: Engine, runs: int) -> None:
+    print(f"{name}: loaded {events:,} events in {load_s:.1f} s; load average "
+          f"{os.getloadavg()[0]:.1f}")  # fmt: skip
+    for label, (report, plain) in timed(engine, runs).items():
+        ratio = statistics.median(report) / statistics.median(plain)
+        print(f"  {label:<28} report {_spread(report)}   plain SQL {_spread(plain)}   "
+              f"{ratio:4.1f}x")  # fmt: skip
+    t0 = time.perf_counter()
+    refs = drilldown(engine, LADDER, Period.year(2026), "raised:*", NOW)
+    print(f"  drill-down of 'raised, 2026' ({len(refs):,} references) "
+          f"{time.perf_counter() - t0:.2f} s; load average {os.getloadavg()[0]:.1f}")  # fmt: skip
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--challenges", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=5, help="runs of each side per period")
     parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument("--skip-sqlite", action="store_true")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        engine = make_engine(f"sqlite:///{Path(tmp) / 'bench.sqlite3'}")
-        t0 = time.perf_counter()
-        events = load(engine, args.challenges)
-        _report("SQLite", time.perf_counter() - t0, events, timed(engine))
-        engine.dispose()
+    if not args.skip_sqlite:
+        with tempfile.TemporaryDirectory() as tmp:
+            engine = make_engine(f"sqlite:///{Path(tmp) / 'bench.sqlite3'}")
+            t0 = time.perf_counter()
+            events = load(engine, args.challenges)
+            _report("SQLite", time.perf_counter() - t0, events, engine, args.runs)
+            engine.dispose()
     if not args.skip_postgres:
-        _postgres(args.challenges)
+        _postgres(args.challenges, args.runs)
 
 
-def _postgres(n: int) -> None:
+def _postgres(n: int, runs: int) -> None:
     name = f"iro_bench_{uuid.uuid4().hex[:8]}"
     admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -270,7 +343,7 @@ def _postgres(n: int) -> None:
         engine = make_engine(PG_ADMIN.rsplit("/", 1)[0] + f"/{name}")
         t0 = time.perf_counter()
         events = load(engine, n)
-        _report("PostgreSQL", time.perf_counter() - t0, events, timed(engine))
+        _report("PostgreSQL", time.perf_counter() - t0, events, engine, runs)
         engine.dispose()
     finally:
         with admin.connect() as conn:

@@ -40,6 +40,44 @@ class MailOverview:
     quarantine: list[InboundMail]
     pending: int
     suggestions: dict[int, Suggestion] = field(default_factory=dict)
+    # Each failed message's subject, or for one never composed (the sender writes the
+    # subject when it sends) what kind of message it is and about which challenge.
+    subjects: dict[int, str] = field(default_factory=dict)
+
+
+# The kinds of message a challenge's events cause, in words, for a message not yet written.
+KIND_WORDS = {
+    "stage_opened": "Challenge raised or escalated",
+    "reminder": "Reminder: response due",
+    "decision_awaited": "No response in time: decision needed",
+    "response_received": "Response received",
+    "resolved": "Challenge resolved",
+    "withdrawn": "Challenge withdrawn",
+    "cap_passed": "Over the working day limit",
+}
+NOT_WRITTEN = "(written when sent)"
+
+
+def subjects_shown(session: Session, rows: list[OutboxMessage]) -> dict[int, str]:
+    """The subject of each row, or "[IRO-2026-0012] Response received (written when sent)"
+    for a row whose email has not been composed yet."""
+    ids = {r.challenge_id for r in rows if r.due is not None and r.challenge_id is not None}
+    found = session.exec(
+        select(ChallengeRecord.id, ChallengeRecord.reference).where(
+            col(ChallengeRecord.id).in_(ids)
+        )
+    ).all()
+    references: dict[int | None, str] = {id_: ref for id_, ref in found}
+    shown: dict[int, str] = {}
+    for row in rows:
+        assert row.id is not None
+        if row.due is None:
+            shown[row.id] = row.subject
+            continue
+        words = KIND_WORDS.get(row.kind, row.kind.replace("_", " ").capitalize())
+        reference = references.get(row.challenge_id)
+        shown[row.id] = f"{f'[{reference}] ' if reference else ''}{words} {NOT_WRITTEN}"
+    return shown
 
 
 def mail_overview(session: Session, limit: int = 200, now: datetime | None = None) -> MailOverview:
@@ -69,6 +107,7 @@ def mail_overview(session: Session, limit: int = 200, now: datetime | None = Non
     return MailOverview(
         list(failed), list(alerts), list(quarantine), int(pending),
         suggestions(session, list(quarantine), now or datetime.now(UTC)),
+        subjects_shown(session, list(failed)),
     )  # fmt: skip
 
 

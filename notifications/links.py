@@ -127,35 +127,51 @@ def expire_ended_stage_tokens(session: Session, challenge: Challenge, now: datet
 
 
 def expire_ended_stages(session: Session, moved: list[tuple[Challenge, datetime]]) -> None:
-    """`expire_ended_stage_tokens` for many challenges: one executemany per statement."""
-    still_answerable: list[dict[str, Any]] = []
-    ended: list[dict[str, Any]] = []
+    """`expire_ended_stage_tokens` for many challenges: one set-based UPDATE for each group
+    of challenges that keep the same stage's tokens (a sweep's batch of escalations, all
+    moved to their next stage at the same moment, is one group)."""
+    groups: dict[tuple[datetime, str | None, datetime | None], list[int]] = {}
     for challenge, now in moved:
-        params: dict[str, Any] = {"challenge": challenge.id, "now": now}
+        assert challenge.id is not None
+        key: tuple[datetime, str | None, datetime | None]
         if challenge.state in ANSWERABLE_STATES and challenge.stage_started_at is not None:
-            params.update(stage=challenge.stage_key, started=challenge.stage_started_at)
-            still_answerable.append(params)
+            key = (now, challenge.stage_key, challenge.stage_started_at)
         else:
-            ended.append(params)
-    for statement, rows in ((_EXPIRE_OTHER_STAGES, still_answerable), (_EXPIRE_ALL, ended)):
-        if rows:
-            session.connection().execute(statement, rows)
+            key = (now, None, None)
+        groups.setdefault(key, []).append(challenge.id)
+    connection = session.connection()
+    for (now, stage, started), ids in groups.items():
+        # One action's challenge: `=` (an expanding IN costs more than the UPDATE itself).
+        one = len(ids) == 1
+        params: dict[str, Any] = {"challenge": ids[0]} if one else {"challenges": ids}
+        params["now"] = now
+        if started is None:
+            connection.execute(_EXPIRE_ALL_ONE if one else _EXPIRE_ALL, params)
+        else:
+            params.update(stage=stage, started=started)
+            connection.execute(_EXPIRE_OTHER_STAGES_ONE if one else _EXPIRE_OTHER_STAGES, params)
 
 
 _TOKEN: sa.Table = LinkToken.__table__  # type: ignore[attr-defined]
 # Built once: run on every action that moves a challenge.
 _EXPIRE_ALL = (
     sa.update(_TOKEN)
+    .where(_TOKEN.c.challenge_id.in_(sa.bindparam("challenges", expanding=True)))
+    .where(_TOKEN.c.expires_at > sa.bindparam("now"))
+    .values(expires_at=sa.bindparam("now"))
+)
+_OTHER_STAGES = sa.or_(
+    _TOKEN.c.stage_key.is_distinct_from(sa.bindparam("stage")),
+    _TOKEN.c.stage_started_at.is_distinct_from(sa.bindparam("started")),
+)
+_EXPIRE_OTHER_STAGES = _EXPIRE_ALL.where(_OTHER_STAGES)
+_EXPIRE_ALL_ONE = (
+    sa.update(_TOKEN)
     .where(_TOKEN.c.challenge_id == sa.bindparam("challenge"))
     .where(_TOKEN.c.expires_at > sa.bindparam("now"))
     .values(expires_at=sa.bindparam("now"))
 )
-_EXPIRE_OTHER_STAGES = _EXPIRE_ALL.where(
-    sa.or_(
-        _TOKEN.c.stage_key.is_distinct_from(sa.bindparam("stage")),
-        _TOKEN.c.stage_started_at.is_distinct_from(sa.bindparam("started")),
-    )
-)
+_EXPIRE_OTHER_STAGES_ONE = _EXPIRE_ALL_ONE.where(_OTHER_STAGES)
 
 
 def find_token(session: Session, token: str, purpose: str) -> LinkToken | None:

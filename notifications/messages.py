@@ -49,9 +49,10 @@ def on_events(session: Session, appended: list[tuple[Challenge, list[NewEvent]]]
     lookup = Lookup(session, {challenge.child_id for challenge, _ in appended})
     rows: list[dict[str, Any]] = []
     moved: list[tuple[Challenge, datetime]] = []
+    wall = utc_now()  # one reading for the call: a batch's rows share their moment
     for challenge, events in appended:
         # The event's own clock when it is ahead of ours (a test, a sweep catching up).
-        now = max([utc_now(), *(e.occurred_at for e in events)])
+        now = max([wall, *(e.occurred_at for e in events)])
         if _may_end_a_stage(events):
             moved.append((challenge, now))
         first_seq = challenge.version - len(events) + 1

@@ -27,9 +27,9 @@ from workflow.tables import ChallengeEvent, LadderVersion
 REMINDER_KINDS = frozenset({"remind"})
 CAP_KINDS = frozenset({"alert_cap"})
 _PERSON = SQLModel.metadata.tables["person"]
-_PEOPLE = sa.select(_PERSON.c.id, _PERSON.c.email, _PERSON.c.active, _PERSON.c.absent).where(
-    _PERSON.c.id.in_(sa.bindparam("ids", expanding=True))
-)
+_ADDRESSEES = sa.select(_PERSON.c.id, _PERSON.c.email, _PERSON.c.active, _PERSON.c.absent)
+_PEOPLE = _ADDRESSEES.where(_PERSON.c.id.in_(sa.bindparam("ids", expanding=True)))
+_PERSON_ONE = _ADDRESSEES.where(_PERSON.c.id == sa.bindparam("id"))
 
 
 @dataclass(frozen=True)
@@ -69,10 +69,22 @@ class Lookup:
     def recipients(self, ids: Iterable[Any]) -> list[Recipient]:
         """Active people with an email address, in order, once each."""
         wanted = list(dict.fromkeys(int(i) for i in ids if i is not None))
-        missing = [i for i in wanted if i not in self._people]
+        missing = []
+        for i in (i for i in wanted if i not in self._people):
+            known = self.directory.address(i)  # read by the action's routing
+            if known is None:
+                missing.append(i)
+            else:
+                email, active, absent = known
+                self._people[i] = Addressee(i, email, absent) if active and email else None
         if missing:
             self._people.update(dict.fromkeys(missing))
-            for row in self.session.connection().execute(_PEOPLE, {"ids": missing}):
+            query, params = (
+                (_PERSON_ONE, {"id": missing[0]})
+                if len(missing) == 1
+                else (_PEOPLE, {"ids": missing})
+            )  # an expanding IN costs more than the query itself
+            for row in self.session.connection().execute(query, params):
                 if row.active and row.email:
                     self._people[row.id] = Addressee(row.id, row.email, bool(row.absent))
         return [Recipient(person) for i in wanted if (person := self._people[i]) is not None]

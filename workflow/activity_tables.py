@@ -101,14 +101,19 @@ class GoodPractice(SQLModel, table=True):
 _EVENT = ChallengeEvent.__table__  # type: ignore[attr-defined]
 _CHALLENGE = ChallengeRecord.__table__  # type: ignore[attr-defined]
 REPORT_INDEXES = (
-    # Events of a kind in a period, with what the figures group by, without table lookups.
+    # Events of a kind in a period, with what the figures group by, without table lookups
+    # (since migration 0015 also the recorded team and the working-day number).
     sa.Index("ix_report_event_kind", _EVENT.c.kind, _EVENT.c.occurred_at, _EVENT.c.stage_key,
-             _EVENT.c.challenge_id),
+             _EVENT.c.challenge_id, _EVENT.c.seq, _EVENT.c.working_day, _EVENT.c.team_id,
+             _EVENT.c.service_area),
     # The stage a response answers: the latest stage-opening event before it, index-only.
     # Partial: only the events that open a stage (a few per challenge), so each look-up
     # reads one or two entries instead of every earlier event (reminders included).
+    # With day zero (migration 0015), and the columns of its own condition (SQLite reads
+    # the row for them otherwise), so a stage start's day zero is an index-only look-up.
     sa.Index("ix_report_event_stage_open", _EVENT.c.challenge_id, _EVENT.c.seq,
-             _EVENT.c.occurred_at, sqlite_where=sa.text(STAGE_OPENING_SQL),
+             _EVENT.c.occurred_at, _EVENT.c.day_zero, _EVENT.c.kind, _EVENT.c.to_state,
+             sqlite_where=sa.text(STAGE_OPENING_SQL),
              postgresql_where=sa.text(STAGE_OPENING_SQL)),
     # Challenges raised in a period, by how, theme, IRO, highest stage and child.
     sa.Index("ix_report_challenge_raised", _CHALLENGE.c.raised_at, _CHALLENGE.c.formal_started_at,

@@ -62,8 +62,20 @@ def chain(previous: str, digest: str) -> str:
     return hashlib.sha256((previous + digest).encode("ascii")).hexdigest()
 
 
+# Facts recorded beside an event for the report (`workflow.event_facts`), not the record
+# itself: added and backfilled after rows were sealed, and the working-day numbers are
+# worked out again when the calendar changes. The digest leaves them out.
+NOT_DIGESTED = frozenset({"team_id", "service_area", "working_day", "day_zero"})
+
+
 def _table(conn: Connection, name: str) -> sa.Table:
     return sa.Table(name, sa.MetaData(), autoload_with=conn)
+
+
+def _digested(table: sa.Table) -> list[sa.Column[Any]]:
+    if table.name != "challenge_event":
+        return list(table.c)
+    return [c for c in table.c if c.name not in NOT_DIGESTED]
 
 
 def _lock(conn: Connection, log: str) -> None:
@@ -101,7 +113,7 @@ def _seal_batch(conn: Connection, log: str, now: datetime, batch: int) -> int:
     top = max((last.row_id if last else 0) - LOOK_BACK, 0)
     linked = sa.select(_LINK.c.row_id).where(_LINK.c.log == log, _LINK.c.row_id > top)
     rows = conn.execute(
-        sa.select(table)
+        sa.select(*_digested(table))
         .where(table.c.id > top, table.c.id.not_in(linked))
         .order_by(table.c.id)
         .limit(batch)
@@ -204,7 +216,10 @@ def _links_with_rows(
             return
         ids = [link.row_id for link in links]
         rows = {
-            r["id"]: r for r in conn.execute(sa.select(table).where(table.c.id.in_(ids))).mappings()
+            r["id"]: r
+            for r in conn.execute(
+                sa.select(*_digested(table)).where(table.c.id.in_(ids))
+            ).mappings()
         }
         retired = set(
             conn.execute(

@@ -33,18 +33,29 @@ DEADLINE: sa.Table = SQLModel.metadata.tables[DeadlineRecord.__tablename__]
 _ladders: dict[str, Ladder] = {}
 _INSERT = sa.insert(DEADLINE)
 # Built once: statement construction costs more than the statement on a hot path.
+_CANCELLED: dict[str, Any] = {
+    "status": DeadlineStatus.CANCELLED.value,
+    "outcome": sa.bindparam("outcome"),
+    "claimed_by": None,
+    "lease_until": None,
+    "updated_at": sa.bindparam("wall"),
+}
+_CANCELLABLE = DEADLINE.c.status.in_([DeadlineStatus.PENDING.value, DeadlineStatus.STUCK.value])
 _CANCEL = (
     sa.update(DEADLINE)
     .where(DEADLINE.c.challenge_id.in_(sa.bindparam("challenges", expanding=True)))
-    .where(DEADLINE.c.status.in_([DeadlineStatus.PENDING.value, DeadlineStatus.STUCK.value]))
-    .values(
-        status=DeadlineStatus.CANCELLED.value,
-        outcome=sa.bindparam("outcome"),
-        claimed_by=None,
-        lease_until=None,
-        updated_at=sa.bindparam("wall"),
-    )
+    .where(_CANCELLABLE)
+    .values(_CANCELLED)
 )
+_CANCEL_ONE = (
+    sa.update(DEADLINE)
+    .where(DEADLINE.c.challenge_id == sa.bindparam("challenge"))
+    .where(_CANCELLABLE)
+    .values(_CANCELLED)
+)
+# The same, leaving the cap's row alone: for challenges whose cap an event did not move.
+_CANCEL_BUT_THE_CAP = _CANCEL.where(DEADLINE.c.kind != DeadlineKind.CAP.value)
+_CANCEL_ONE_BUT_THE_CAP = _CANCEL_ONE.where(DEADLINE.c.kind != DeadlineKind.CAP.value)
 
 
 @dataclass(frozen=True)
@@ -60,7 +71,9 @@ def plan_deadlines(session: Session, appended: list[tuple[Challenge, list[NewEve
     """The listener: replan every challenge an event moved, in one go for the lot.
 
     The cancels are one UPDATE per distinct reason (a sweep's batch shares one), the
-    new rows one executemany."""
+    new rows one executemany. A cap the events did not move keeps its row (an
+    escalation changes the stage, not the cap): it is neither cancelled nor planned again.
+    """
     moved = [
         (challenge, events[-1].occurred_at, events[-1].kind)
         for challenge, events in appended
@@ -69,7 +82,24 @@ def plan_deadlines(session: Session, appended: list[tuple[Challenge, list[NewEve
     # A challenge raised in this transaction has no rows yet: nothing to cancel.
     new = {c.id for c, events in appended if events[0].from_state == State.NEW.value}
     if moved:
-        replan_many(session, moved, skip_cancel=new)
+        kept = {c.id for c, events in appended if _cap_unmoved(c, events)}
+        replan_many(session, moved, skip_cancel=new, keep_cap=kept - new)
+
+
+def _cap_unmoved(c: Challenge, events: list[NewEvent]) -> bool:
+    """The cap applied before the events and still does, at the same moment."""
+    before = events[0].from_state
+    return (
+        c.cap_due_at is not None
+        and _cap_applies(c.state)
+        and before != State.NEW.value
+        and _cap_applies(State(before))
+        and not any("cap_due_at" in e.changes for e in events)
+    )
+
+
+def _cap_applies(state: State) -> bool:
+    return state in OPEN_STATES and state is not State.PAUSED
 
 
 def replan(session: Session, challenge: Challenge, at: datetime, because: str) -> None:
@@ -80,20 +110,36 @@ def replan_many(
     session: Session,
     moved: list[tuple[Challenge, datetime, str]],
     skip_cancel: set[int | None] | frozenset[int | None] = frozenset(),
+    keep_cap: set[int | None] | frozenset[int | None] = frozenset(),
 ) -> None:
+    """Cancel what no longer applies and plan what does. `keep_cap`: challenges whose
+    cap row stays as it is (pending, stuck or fired): it is not cancelled nor planned."""
     wall = utc_now()
     connection = session.connection()
-    by_reason: dict[str, list[int]] = {}
+    by_reason: dict[tuple[str, bool], list[int]] = {}
     for challenge, at, because in moved:
         assert challenge.id is not None
         if challenge.id in skip_cancel:
             continue
         reason = f"no longer applies: the challenge moved on ({because} at {at.isoformat()})"
-        by_reason.setdefault(reason, []).append(challenge.id)
-    for reason, ids in by_reason.items():
-        connection.execute(_CANCEL, {"challenges": ids, "outcome": reason, "wall": wall})
+        by_reason.setdefault((reason, challenge.id in keep_cap), []).append(challenge.id)
+    for (reason, cap_kept), ids in by_reason.items():
+        if len(ids) == 1:  # one action's: an expanding IN costs more than the UPDATE itself
+            one = _CANCEL_ONE_BUT_THE_CAP if cap_kept else _CANCEL_ONE
+            connection.execute(one, {"challenge": ids[0], "outcome": reason, "wall": wall})
+        else:
+            many = _CANCEL_BUT_THE_CAP if cap_kept else _CANCEL
+            connection.execute(many, {"challenges": ids, "outcome": reason, "wall": wall})
     wanted = [
-        (challenge, planned(challenge, ladder_for(session, challenge.ladder_hash), at), at)
+        (
+            challenge,
+            [
+                p
+                for p in planned(challenge, ladder_for(session, challenge.ladder_hash), at)
+                if p.kind is not DeadlineKind.CAP or challenge.id not in keep_cap
+            ],
+            at,
+        )
         for challenge, at, _ in moved
     ]
     fired = _already_fired(session, wanted)

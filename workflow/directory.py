@@ -9,6 +9,7 @@ council.
 from __future__ import annotations
 
 from functools import cached_property
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -41,6 +42,7 @@ class _Organisation:
         self._session = session
         self._people: dict[int, PersonView | None] = {}
         self._posts: dict[int, frozenset[str]] | None = None
+        self.addresses: dict[int, str] = {}  # the email of each person read
 
     def use_posts(self, ladder: Ladder) -> None:
         if ladder.posts and self._posts is None:
@@ -54,21 +56,31 @@ class _Organisation:
 
     def person(self, person_id: int) -> PersonView | None:
         if person_id not in self._people:
-            self._people[person_id] = self._load(person_id)
+            self._load(person_id)
         return self._people[person_id]
 
-    def _load(self, person_id: int) -> PersonView | None:
+    def _load(self, person_id: int) -> None:
+        """The person and their manager in one read: a search up a line asks for both."""
+        self._people[person_id] = None
         row = self._session.connection().execute(_PERSON_BY_ID, {"id": person_id}).first()
         if row is None:
-            return None
+            return
+        for prefix in ("", "manager__"):
+            values = row._mapping
+            found = values[prefix + "id"]
+            if found is not None and (prefix == "" or found not in self._people):
+                self._people[found] = self._view(values, prefix)
+                self.addresses[found] = values[prefix + "email"]
+
+    def _view(self, values: Any, prefix: str) -> PersonView:
         return PersonView(
-            id=row.id,
-            role=Role(row.role),
-            manager_id=row.manager_id,
-            deputy_id=row.deputy_id,
-            absent=row.absent,
-            active=row.active,
-            posts=(self._posts or {}).get(row.id, frozenset()),
+            id=values[prefix + "id"],
+            role=Role(values[prefix + "role"]),
+            manager_id=values[prefix + "manager_id"],
+            deputy_id=values[prefix + "deputy_id"],
+            absent=values[prefix + "absent"],
+            active=values[prefix + "active"],
+            posts=(self._posts or {}).get(values[prefix + "id"], frozenset()),
         )
 
     def holders(
@@ -155,6 +167,13 @@ class Directory:
         case = _Case(self._session, child, iro_id)
         return find_holder(Who((role.value,)), case, self._org, _role_route)
 
+    def address(self, person_id: int) -> tuple[str, bool, bool] | None:
+        """Email, active, absent of a person this directory has already read, else None."""
+        person = self._org.person(person_id) if person_id in self._org.addresses else None
+        if person is None:
+            return None
+        return self._org.addresses[person_id], person.active, person.absent
+
     def acting_for(self, responder_id: int) -> int | None:
         """Who answers for the responder now: them, or while they are away their deputy."""
         return acting_for(responder_id, self._org)
@@ -174,14 +193,16 @@ class Directory:
 _PERSON: sa.Table = Person.__table__  # type: ignore[attr-defined]
 _POST: sa.Table = PersonPost.__table__  # type: ignore[attr-defined]
 _TEAM: sa.Table = Team.__table__  # type: ignore[attr-defined]
-_PERSON_BY_ID = sa.select(
-    _PERSON.c.id,
-    _PERSON.c.role,
-    _PERSON.c.manager_id,
-    _PERSON.c.deputy_id,
-    _PERSON.c.absent,
-    _PERSON.c.active,
-).where(_PERSON.c.id == sa.bindparam("id"))
+_MANAGER = _PERSON.alias("manager")
+_VIEWED = ("id", "email", "role", "manager_id", "deputy_id", "absent", "active")
+_PERSON_BY_ID = (
+    sa.select(
+        *(_PERSON.c[name] for name in _VIEWED),
+        *(_MANAGER.c[name].label(f"manager__{name}") for name in _VIEWED),
+    )
+    .outerjoin(_MANAGER, _MANAGER.c.id == _PERSON.c.manager_id)
+    .where(_PERSON.c.id == sa.bindparam("id"))
+)
 _TEAM_OF = sa.select(_PERSON.c.team_id).where(_PERSON.c.id == sa.bindparam("id"))
 _AREA_OF = sa.select(_TEAM.c.service_area).where(_TEAM.c.id == sa.bindparam("id"))
 # An active person holding the post by their role or as a post of their own.

@@ -12,6 +12,7 @@ from sqlmodel import Session
 from escalation_rules.loader import parse_ladder
 from escalation_rules.model import Ladder
 from workflow.errors import LadderChanged
+from workflow.event_facts import WorkingDayNumbers
 from workflow.tables import LadderVersion, utc_now
 
 _ADDED = "iro_disputes.ladder_added"  # in `session.info`: this session recorded the version
@@ -22,6 +23,9 @@ class LadderBook:
         self.current = current
         self._content = current_content
         self._versions: dict[str, Ladder] = {current.content_hash: current}
+        # Events' working-day numbers, from the calendar of the ladder in use (the one the
+        # report counts with), cached for the life of the process.
+        self.numbers = WorkingDayNumbers(current)
         # Databases seen to hold the current version (a recorded row is never removed), so
         # a raise does not look for it again.
         self._recorded_in: set[str] = set()

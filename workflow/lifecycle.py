@@ -64,6 +64,11 @@ class Lifecycle:
             auto_transitions=False,
             send_event=True,
         )
+        # `_fire` runs the transitions itself: it relies on these being all there is.
+        assert not (self.machine.prepare_event or self.machine.before_state_change
+                    or self.machine.after_state_change or self.machine.finalize_event
+                    or any(t.prepare or t.after for e in self.machine.events.values()
+                           for ts in e.transitions.values() for t in ts))  # fmt: skip
 
     # -- the public face -------------------------------------------------
 
@@ -73,7 +78,7 @@ class Lifecycle:
         if action not in self.machine.events:
             raise TransitionNotAllowed(challenge.reference, action, from_state, "unknown action")
         try:
-            done = self.machine.events[action].trigger(challenge, ctx)
+            done = self._fire(challenge, action, ctx)
         except MachineError as exc:
             raise TransitionNotAllowed(challenge.reference, action, from_state) from exc
         except Exception:
@@ -94,6 +99,29 @@ class Lifecycle:
         )
         challenge.pending_events.append(event)
         return event
+
+    def _fire(self, challenge: Challenge, action: Action, ctx: ActionContext) -> bool:
+        """Run the machine's transitions for `action` from the challenge's state, as its
+        `trigger` would: the first whose conditions pass runs its `before` callback and
+        moves the state. Without `trigger`'s per-call dispatch (event queue, logging,
+        exit/enter/after hooks this machine has none of), which cost several times the
+        callbacks themselves. MachineError when the state has no such transition."""
+        event = self.machine.events[action]
+        candidates = event.transitions.get(challenge.state.name)
+        if candidates is None:
+            raise MachineError(f"Can't trigger event {action} from state {challenge.state.name}!")
+        machine = self.machine
+        ev = EventData(machine.get_state(challenge.state.name), event, machine, challenge,
+                       args=(ctx,), kwargs={})  # fmt: skip
+        for transition in candidates:
+            ev.transition = transition
+            if all(condition.check(ev) for condition in transition.conditions):
+                for callback in transition.before:
+                    machine.resolve_callable(callback, ev)(ev)
+                if transition.dest is not None:
+                    challenge.state = State[transition.dest]
+                return True
+        return False
 
     def allowed_actions(
         self, challenge: Challenge, child_legal_status: LegalStatus | None = None

@@ -7,7 +7,7 @@ export cannot disagree about who sees which challenge.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -44,7 +44,7 @@ def visible_to(person_id: int, role: Role, today: date | None = None) -> sa.Colu
 
     IROs: those they raised and those of children they are IRO for or cover today
     (`workflow.child_access`). Responders:
-    those addressed to them now or earlier, and those they deputise on now.
+    those addressed to them now or earlier, those they escalated, and those they deputise on now.
     Head of Service, senior managers and admins: all. SMT readers: none (reports only).
     """
     if role in SEE_ALL_ROLES:
@@ -57,8 +57,11 @@ def visible_to(person_id: int, role: Role, today: date | None = None) -> sa.Colu
             _C.c.raised_by_id == person_id,
             _C.c.child_id.in_(sa.select(_CH.c.id).where(own)),
         )
+    # Addressed to them, or moved into a stage by them (a post the ladder lets raise it):
+    # whoever escalated a challenge still sees what they did once it has climbed past them.
     addressed = sa.select(_E.c.challenge_id).where(
-        _E.c.kind.in_(_ADDRESSING), _E.c.details["responder_id"].as_integer() == person_id
+        _E.c.kind.in_(_ADDRESSING),
+        sa.or_(_E.c.details["responder_id"].as_integer() == person_id, _E.c.actor_id == person_id),
     )
     deputising = sa.select(_P.c.id).where(_P.c.deputy_id == person_id)
     return sa.or_(
@@ -74,10 +77,11 @@ def may_view(session: Session, person_id: int, role: Role, reference: str) -> bo
     ).first()
     if found is not None:
         return True
-    # A post the ladder lets raise a higher stage (the Head of QA) sees the challenge too.
-    from workflow.routing import may_raise_on  # routing reads the ladder; queries need not
+    # A post the ladder lets raise a higher stage (the Head of QA), or copies or tells at
+    # the challenge's stage, sees the challenge too.
+    from workflow.routing import reach  # routing reads the ladder; queries need not
 
-    return role is not Role.SMT_READER and may_raise_on(session, person_id, reference)
+    return role is not Role.SMT_READER and bool(reach(session, person_id, reference).ids)
 
 
 # -- one challenge -------------------------------------------------------------------
@@ -218,6 +222,24 @@ class Dashboard:
     open: list[ChallengeRow]
     to_answer: list[ChallengeRow]
     answered_before: list[ChallengeRow]
+    # Open challenges reached through a post: copied on the stage, or may raise above it.
+    through_posts: list[ChallengeRow] = field(default_factory=list)
+
+
+def or_ids(condition: sa.ColumnElement[bool], ids: Iterable[int]) -> sa.ColumnElement[bool]:
+    """`condition`, widened to the challenges with these ids (those a post reaches)."""
+    wanted = sorted(ids)
+    return sa.or_(condition, _C.c.id.in_(wanted)) if wanted else condition
+
+
+def rows_with_ids(session: Session, ids: Iterable[int], limit: int = 50) -> list[ChallengeRow]:
+    """The challenges with these ids, soonest due first."""
+    wanted = sorted(ids)
+    if not wanted:
+        return []
+    query = (sa.select(*_ROW_COLUMNS).select_from(_joined()).where(_C.c.id.in_(wanted))
+             .order_by(_C.c.due_at.is_(None), _C.c.due_at, _C.c.id).limit(limit))  # fmt: skip
+    return _rows(session.execute(query))
 
 
 def dashboard(

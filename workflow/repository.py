@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 
 from workflow.domain import CHALLENGE_FIELDS, TRACKED_FIELDS, Challenge, NewEvent
 from workflow.errors import ConcurrentUpdate, NotFound
+from workflow.event_facts import NO_TEAM, ChildTeam, WorkingDayNumbers, child_with_team, team_of
 from workflow.replay import encode
 from workflow.states import State
 from workflow.tables import ChallengeEvent, ChallengeRecord, utc_now
@@ -33,9 +34,18 @@ _SAVE = (
 )
 
 
+_CHILD_TEAM = child_with_team()
+
+
 class ChallengeRepository:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, numbers: WorkingDayNumbers | None = None) -> None:
         self.session = session
+        # Working-day numbers recorded on each event (`workflow.event_facts`); None leaves
+        # them unset (a repository for reading only).
+        self.numbers = numbers
+        # The team of each child read in this unit of work, recorded on its challenges'
+        # events: filled by whoever read the child (`note_team`), in the same query.
+        self.teams: dict[int, ChildTeam] = {}
         # What this unit of work appended, for listeners that write in the same transaction.
         self.appended: list[tuple[Challenge, list[NewEvent]]] = []
         # Set by the deadline sweep's batches: saves are held and `write_held` writes them
@@ -100,8 +110,25 @@ class ChallengeRepository:
         self.appended.append((challenge, list(challenge.pending_events)))
         challenge.pending_events.clear()
 
+    def note_team(self, child_id: int | None, team: ChildTeam) -> None:
+        if child_id is not None:
+            self.teams[child_id] = team
+
+    def _team(self, child_id: int) -> ChildTeam:
+        """The child's team as read with the child; read now if nobody noted it."""
+        if child_id not in self.teams:
+            row = (
+                self.session.connection()
+                .execute(_CHILD_TEAM.where(_CHILD_TEAM.selected_columns.id == child_id))
+                .first()
+            )
+            self.teams[child_id] = team_of(row) if row else NO_TEAM
+        return self.teams[child_id]
+
     def _event_rows(self, challenge: Challenge, first_seq: int) -> list[dict[str, Any]]:
         now = utc_now()
+        team = self._team(challenge.child_id)
+        numbers = self.numbers
         rows = [
             {
                 "challenge_id": challenge.id,
@@ -115,6 +142,10 @@ class ChallengeRepository:
                 "stage_key": e.stage_key,
                 "changes": encode(e.changes),
                 "details": encode(e.details),
+                "team_id": team.team_id,
+                "service_area": team.service_area,
+                "working_day": numbers.working_day(e.occurred_at) if numbers else None,
+                "day_zero": numbers.day_zero(e.occurred_at) if numbers else None,
             }
             for i, e in enumerate(challenge.pending_events)
         ]

@@ -9,10 +9,11 @@ before anything is written, for the check-your-answers page and the API.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from escalation_rules.model import Ladder, Route, Stage, Who
 from workflow.deadline_planner import ladder_for
@@ -20,8 +21,8 @@ from workflow.directory import Directory
 from workflow.errors import NoResponder
 from workflow.lifecycle import lifecycle_for
 from workflow.rows import ChildFacts
-from workflow.states import OPEN_STATES, State
-from workflow.tables import ChallengeRecord, PersonPost
+from workflow.states import OPEN_STATES
+from workflow.tables import ChallengeRecord, Child, Person, PersonPost
 
 _WHERE = {
     Route.SOCIAL_WORKER_LINE: "in the line management of the child's social worker",
@@ -117,17 +118,82 @@ def preview_new(
     return preview(directory, ladder, stage, child, iro_id, at)
 
 
+@dataclass(frozen=True)
+class Reach:
+    """The open challenges a person reaches through a post rather than as IRO or responder:
+    those whose current stage copies them or tells them it opened, and those below a stage
+    the ladder lets them raise (a QA service manager, the Head of QA)."""
+
+    copied: frozenset[int] = frozenset()  # challenge ids
+    may_raise: dict[int, tuple[str, ...]] = field(default_factory=dict)  # id: stage names
+
+    @property
+    def ids(self) -> frozenset[int]:
+        return self.copied | frozenset(self.may_raise)
+
+    def what(self, challenge_id: int) -> str:
+        """What the person can do on the challenge, in words."""
+        raise_into = self.may_raise.get(challenge_id)
+        if raise_into:
+            return "Escalate to " + " or ".join(raise_into)
+        return "Read it: you are copied on this stage" if challenge_id in self.copied else ""
+
+
+def _posts_of(session: Session, person_id: int) -> set[str]:
+    person = session.get(Person, person_id)
+    if person is None or not person.active:
+        return set()
+    held = set(session.exec(select(PersonPost.post).where(PersonPost.person_id == person_id)))
+    return (held | {person.role}) - {"iro"}  # IROs reach their challenges as IROs
+
+
+def reach(session: Session, person_id: int, reference: str | None = None) -> Reach:
+    """The person's `Reach` (of one challenge when `reference` is given).
+
+    Candidates are picked in SQL by ladder version and stage; a copy or notice is then
+    resolved for the child exactly as the mail to it was (`Directory.holder_of`)."""
+    posts = _posts_of(session, person_id)
+    if not posts:
+        return Reach()
+    open_states = [s.value for s in OPEN_STATES]
+    base = select(ChallengeRecord).where(col(ChallengeRecord.state).in_(open_states))
+    if reference is not None:
+        base = base.where(ChallengeRecord.reference == reference)
+    hashes = session.exec(
+        select(ChallengeRecord.ladder_hash).where(col(ChallengeRecord.state).in_(open_states))
+        .distinct()
+    ).all()  # fmt: skip
+    copied: set[int] = set()
+    may_raise: dict[int, tuple[str, ...]] = {}
+    directory = Directory(session)
+    for content_hash in hashes:
+        ladder = ladder_for(session, content_hash)
+        above = {None, *ladder.stage_keys}
+        raisable = {k: tuple(s.name for s in ladder.higher_stages(k) if posts & set(s.raised_by))
+                    for k in above}  # fmt: skip
+        copying = {s.key: [w for w in (*s.copy, *s.notify) if posts & set(w.posts)]
+                   for s in ladder.stages}  # fmt: skip
+        keys = [k for k, names in raisable.items() if names and k is not None]
+        keys += [k for k, whos in copying.items() if whos]
+        if not keys and not raisable[None]:
+            continue
+        wanted: Any = col(ChallengeRecord.stage_key).in_(keys)
+        if raisable[None]:
+            wanted = wanted | col(ChallengeRecord.stage_key).is_(None)
+        for c in session.exec(base.where(ChallengeRecord.ladder_hash == content_hash, wanted)):
+            assert c.id is not None
+            if raisable[c.stage_key]:
+                may_raise[c.id] = raisable[c.stage_key]
+            child = session.get(Child, c.child_id)
+            whos = copying.get(c.stage_key or "", [])
+            if child is not None and any(
+                directory.holder_of(ladder, w, child, c.raised_by_id) == person_id for w in whos
+            ):
+                copied.add(c.id)
+    return Reach(frozenset(copied), may_raise)
+
+
 def may_raise_on(session: Session, person_id: int, reference: str) -> bool:
     """Whether the person holds a post the ladder lets raise a stage above where the open
     challenge is now (a QA service manager, the Head of QA): they see it and may escalate."""
-    posts = set(session.exec(select(PersonPost.post).where(PersonPost.person_id == person_id)))
-    if not posts:
-        return False
-    row = session.exec(
-        select(ChallengeRecord.ladder_hash, ChallengeRecord.stage_key, ChallengeRecord.state)
-        .where(ChallengeRecord.reference == reference)
-    ).first()  # fmt: skip
-    if row is None or State(row[2]) not in OPEN_STATES:
-        return False
-    ladder = ladder_for(session, row[0])
-    return any(posts & set(stage.raised_by) for stage in ladder.higher_stages(row[1]))
+    return bool(reach(session, person_id, reference).may_raise)

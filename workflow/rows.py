@@ -21,8 +21,6 @@ from workflow.tables import Child
 _CHILD: sa.Table = Child.__table__  # type: ignore[attr-defined]
 SHARED_PREFIX = "iro_disputes.unit."  # keys of what one unit of work shares in `session.info`
 _CHILDREN_KEY = SHARED_PREFIX + "children"
-CHILD_BY_ID = sa.select(_CHILD).where(_CHILD.c.id == sa.bindparam("id"))
-CHILD_BY_REFERENCE = sa.select(_CHILD).where(_CHILD.c.case_reference == sa.bindparam("ref"))
 CHILDREN = sa.select(_CHILD).where(_CHILD.c.id.in_(sa.bindparam("ids", expanding=True)))
 
 

@@ -19,11 +19,12 @@ from workflow.challenge_dates import date_problems
 from workflow.child_access import check_may_raise_for, london_today
 from workflow.domain import Challenge, NewEvent
 from workflow.errors import ConcurrentUpdate, NoResponder, NotFound, NotPermitted, RuleViolation
+from workflow.event_facts import TEAM_COLUMNS, join_team, team_of
 from workflow.lifecycle import ActionContext, Lifecycle, lifecycle_for
 from workflow.outcome_kinds import check_outcome_kind
 from workflow.repository import CHALLENGE, challenge_from_row
 from workflow.routing import raiser_check, responder_finder
-from workflow.rows import CHILD_BY_REFERENCE, ChildFacts, child_row, remember_children
+from workflow.rows import ChildFacts, child_row, remember_children
 from workflow.states import SYSTEM_ACTIONS, Action
 from workflow.tables import Child, Person, Theme
 from workflow.unit_of_work import UnitOfWork
@@ -63,11 +64,8 @@ class NewChallenge:
 
 def raise_challenge(uow: UnitOfWork, new: NewChallenge, iro_id: int, now: datetime) -> Challenge:
     """Record a new challenge, informal or formal, and commit it with its first event."""
-    iro = _person(uow, iro_id)
-    if iro.role != Role.IRO:
-        raise NotPermitted(iro.name, "raise", "a new challenge")
-    child = _child(uow, new.child_reference)
-    check_may_raise_for(uow.session, iro_id, iro.name, child, now)
+    iro_name, child, theme_active = _raise_facts(uow, iro_id, new)
+    check_may_raise_for(uow.session, iro_id, iro_name, child, now)
     held = new.informal
     for problem in date_problems(
         london_today(now),
@@ -76,7 +74,8 @@ def raise_challenge(uow: UnitOfWork, new: NewChallenge, iro_id: int, now: dateti
         held.agreed_by if held else None,
     ):
         raise problem
-    _check_theme(uow, new.theme_key)
+    if not theme_active:
+        raise RuleViolation("(new)", "raise", f"there is no theme '{new.theme_key}'", "theme_key")
     ladder = uow.ladders.current
     uow.ladders.record_current(uow.session)
     challenge = Challenge(
@@ -257,22 +256,48 @@ def _person(uow: UnitOfWork, person_id: int) -> Any:
     return row
 
 
-def _child(uow: UnitOfWork, case_reference: str) -> ChildFacts:
-    row = uow.session.connection().execute(CHILD_BY_REFERENCE, {"ref": case_reference}).first()
-    if row is None:
-        raise NotFound("child", case_reference)
-    child = child_row(row)
-    remember_children(uow.session, [child])
-    return child
-
-
 _CHILD: sa.Table = Child.__table__  # type: ignore[attr-defined]
-# The challenge and its child in one read: plain rows, no ORM objects.
-_CHALLENGE_AND_CHILD = (
-    sa.select(CHALLENGE, *(c.label(f"child__{c.name}") for c in _CHILD.columns))
-    .join(_CHILD, _CHILD.c.id == CHALLENGE.c.child_id)
-    .where(CHALLENGE.c.reference == sa.bindparam("reference"))
+_THEME: sa.Table = Theme.__table__  # type: ignore[attr-defined]
+# What a raise checks first, in one read: the IRO, the child, whether the theme is active.
+_RAISE_FACTS = (
+    sa.select(
+        _PERSON.c.name.label("iro__name"),
+        _PERSON.c.role.label("iro__role"),
+        _THEME.c.active.label("theme__active"),
+        *(c.label(f"child__{c.name}") for c in _CHILD.columns),
+        *TEAM_COLUMNS,  # the team of the child's social worker, recorded on the events
+    )
+    .select_from(join_team(_CHILD))
+    .outerjoin(_PERSON, _PERSON.c.id == sa.bindparam("iro"))
+    .outerjoin(_THEME, _THEME.c.key == sa.bindparam("theme"))
+    .where(_CHILD.c.case_reference == sa.bindparam("ref"))
 )
+
+
+def _raise_facts(uow: UnitOfWork, iro_id: int, new: NewChallenge) -> tuple[str, ChildFacts, bool]:
+    """The IRO's name, the child, and whether the theme may be chosen; refusing a person
+    who is not an IRO before saying the child is not found, as one would in person."""
+    params = {"iro": iro_id, "theme": new.theme_key, "ref": new.child_reference}
+    row = uow.session.connection().execute(_RAISE_FACTS, params).first()
+    if row is None or row.iro__role is None:  # which is missing, in that order
+        iro = _person(uow, iro_id)
+        if iro.role != Role.IRO:
+            raise NotPermitted(iro.name, "raise", "a new challenge")
+        raise NotFound("child", new.child_reference)
+    if row.iro__role != Role.IRO:
+        raise NotPermitted(row.iro__name, "raise", "a new challenge")
+    child = child_row(row, "child__")
+    remember_children(uow.session, [child])
+    uow.challenges.note_team(child.id, team_of(row))
+    return str(row.iro__name), child, bool(row.theme__active)
+
+
+# The challenge and its child (with its team) in one read: plain rows, no ORM objects.
+_CHALLENGE_AND_CHILD = (
+    sa.select(CHALLENGE, *(c.label(f"child__{c.name}") for c in _CHILD.columns), *TEAM_COLUMNS)
+    .select_from(join_team(CHALLENGE.join(_CHILD, _CHILD.c.id == CHALLENGE.c.child_id)))
+    .where(CHALLENGE.c.reference == sa.bindparam("reference"))
+)  # fmt: skip
 
 
 def _challenge_and_child(uow: UnitOfWork, reference: str) -> tuple[Challenge, ChildFacts]:
@@ -281,17 +306,8 @@ def _challenge_and_child(uow: UnitOfWork, reference: str) -> tuple[Challenge, Ch
         raise NotFound("challenge", reference)
     child = child_row(row, "child__")
     remember_children(uow.session, [child])
+    uow.challenges.note_team(child.id, team_of(row))
     return challenge_from_row(row), child
-
-
-_THEME: sa.Table = Theme.__table__  # type: ignore[attr-defined]
-_THEME_ACTIVE = sa.select(_THEME.c.active).where(_THEME.c.key == sa.bindparam("key"))
-
-
-def _check_theme(uow: UnitOfWork, key: str) -> None:
-    active = uow.session.connection().execute(_THEME_ACTIVE, {"key": key}).scalar()
-    if not active:
-        raise RuleViolation("(new)", "raise", f"there is no theme '{key}'", "theme_key")
 
 
 def _required(value: str, field: str, label: str) -> str:

@@ -32,15 +32,26 @@ from workflow.deadline_settings import DeadlineSettings, get_deadline_settings
 from workflow.deadline_tables import DeadlineKind, DeadlineStatus
 from workflow.domain import Challenge
 from workflow.errors import ConcurrentUpdate, NoResponder
+from workflow.event_facts import child_with_team, team_of
 from workflow.repository import challenge_from_row
+from workflow.rows import ChildFacts, child_row, remember_children
 from workflow.runtime import Runtime
 from workflow.services import act, lifecycle
 from workflow.states import CLOCK_RUNNING_STATES, OPEN_STATES, Action, State
-from workflow.tables import Child, utc_now
+from workflow.tables import utc_now
 from workflow.unit_of_work import UnitOfWork
 
 CHALLENGE: sa.Table = SQLModel.metadata.tables["challenge"]
 CHILD: sa.Table = SQLModel.metadata.tables["child"]
+# A batch's children, each with its team (recorded on the events), in one read.
+_CHILDREN_WITH_TEAMS = child_with_team().where(CHILD.c.id.in_(sa.bindparam("ids", expanding=True)))
+# Built once: a batch's challenges (locked on PostgreSQL, in id order).
+_CHALLENGES = (
+    sa.select(CHALLENGE)
+    .where(CHALLENGE.c.id.in_(sa.bindparam("ids", expanding=True)))
+    .order_by(CHALLENGE.c.id)
+)
+_LOCK_CHALLENGES = _CHALLENGES.with_for_update(of=CHALLENGE)
 Clock = Callable[[], datetime]
 
 
@@ -192,7 +203,7 @@ class _Batch:
         self.runtime, self.now, self.worker = runtime, now, worker
         self.settings, self.wall_clock = settings, wall_clock
         self.challenges: dict[int, Challenge] = {}
-        self.children: dict[int, Child] = {}
+        self.children: dict[int, ChildFacts] = {}
         # The fast path holds its writes and makes them once per batch, one executemany
         # per statement: closing the rows, saving the challenges, then the listeners.
         self.held = False
@@ -315,17 +326,20 @@ class _Batch:
         person's action or another worker's deadline on the same challenge must wait and
         then lose its version check, as it did when each save was written at once, so a
         deadline due earlier is never overtaken by one due later."""
-        ids = {item.challenge_id for item in claims}
-        query = sa.select(CHALLENGE).where(CHALLENGE.c.id.in_(ids)).order_by(CHALLENGE.c.id)
-        if uow.session.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update(of=CHALLENGE)
-        rows = uow.session.connection().execute(query)
+        ids = sorted({item.challenge_id for item in claims})
+        connection = uow.session.connection()
+        query = _LOCK_CHALLENGES if connection.dialect.name == "postgresql" else _CHALLENGES
+        rows = connection.execute(query, {"ids": ids})
         self.challenges = {row.id: challenge_from_row(row) for row in rows}
+        # Plain rows, remembered for the outbox listener in the same transaction.
         child_ids = {c.child_id for c in self.challenges.values()}
-        children = uow.session.connection().execute(
-            sa.select(CHILD).where(CHILD.c.id.in_(child_ids))
-        )
-        self.children = {row.id: Child(**row._mapping) for row in children}
+        rows = connection.execute(_CHILDREN_WITH_TEAMS, {"ids": sorted(child_ids)})
+        self.children = {}
+        for row in rows:  # with each child's team, recorded on its events
+            child = child_row(row)
+            self.children[child.id] = child
+            uow.challenges.note_team(child.id, team_of(row))
+        remember_children(uow.session, list(self.children.values()))
 
     def _challenge(self, uow: UnitOfWork, item: Claim) -> Challenge:
         if item.challenge_id not in self.challenges:
@@ -384,7 +398,7 @@ def _details(item: Claim, now: datetime, late: int, reason: str) -> dict[str, An
 
 
 def _action_for(
-    uow: UnitOfWork, challenge: Challenge, child: Child, item: Claim
+    uow: UnitOfWork, challenge: Challenge, child: ChildFacts, item: Claim
 ) -> tuple[Action, dict[str, Any]]:
     if item.kind == DeadlineKind.TIMEOUT:
         return Action.TIME_OUT, {}

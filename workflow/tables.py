@@ -196,3 +196,10 @@ class ChallengeEvent(SQLModel, table=True):
     stage_key: str | None = Field(default=None, max_length=60)
     changes: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
     details: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    # Recorded when written, for the SMT report (see `workflow.event_facts`): the child's
+    # team and service area then (a fact, not a link: no foreign key), and working-day
+    # numbers from the council calendar. Outside the audit chain's digest.
+    team_id: int | None = None
+    service_area: str | None = Field(default=None, max_length=200)
+    working_day: int | None = None
+    day_zero: int | None = None

@@ -50,7 +50,7 @@ class UnitOfWork:
         if self._given is None:
             end_reads()  # one connection at a time: the request's reads give theirs back
         self.session = self._given or Session(self.engine, expire_on_commit=False)
-        self.challenges = ChallengeRepository(self.session)
+        self.challenges = ChallengeRepository(self.session, self.ladders.numbers)
         forget(self.session)
         self.directory = Directory.of(self.session)
         return self

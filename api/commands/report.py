@@ -12,9 +12,15 @@ from api.commands._common import reported_errors, runtime
 from api.reports.access import as_at_from
 from api.reports.build import ReportFormat, build_report, render
 from api.reports.footprint_export import footprint_csv, footprint_pdf
+from workflow.db import make_engine
+from workflow.event_facts import renumber_working_days as renumber
 from workflow.footprint import child_footprint
+from workflow.settings import get_settings
 
-app = typer.Typer(help="Reports: the SMT report, a child's footprint.", no_args_is_help=True)
+app = typer.Typer(
+    help="Reports: the SMT report, a child's footprint; the events' working-day numbers.",
+    no_args_is_help=True,
+)
 
 Day = Annotated[datetime, typer.Option(formats=["%Y-%m-%d"], help="A date, YYYY-MM-DD")]
 Output = Annotated[Path, typer.Option("--output", "-o", help="The file to write")]
@@ -61,3 +67,24 @@ def footprint(
         data = footprint_csv(fp).encode() if fmt == "csv" else footprint_pdf(fp, rt.now())
         output.write_bytes(data)
     typer.echo(f"Wrote the footprint of {child} ({len(fp.entries)} entries) to {output}")
+
+
+@app.command("renumber-working-days")
+def renumber_working_days() -> None:
+    """Work every challenge event's working-day numbers out again with the ladder in use.
+
+    For after a change to past dates of the calendar (a closure day added afterwards, a
+    corrected bank holiday, another cut-off or day one): numbers are otherwise worked out
+    once, when each event is written. Runs as IRO_DISPUTES_MIGRATION_DATABASE_URL (the
+    owner) when it is set: it sets aside the log's append-only trigger for its own
+    transaction."""
+    engine = make_engine(get_settings().resolved_migration_url)
+    with runtime() as rt:
+        ladder = rt.ladders.current
+    try:
+        with reported_errors(), engine.begin() as conn:
+            changed = renumber(conn, ladder)
+    finally:
+        engine.dispose()
+    typer.echo(f"Working-day numbers worked out again with the ladder {ladder.id!r}: "
+               f"{changed} events changed")  # fmt: skip

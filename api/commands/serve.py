@@ -3,14 +3,24 @@
 SIGTERM or Ctrl+C stops it cleanly at any moment: while it starts (the app being
 built, the worker starting), while it serves (uvicorn finishes the requests in
 flight), and the worker then finishes its batch and stops.
+
+`--workers N` serves from N web processes sharing the port (uvicorn's supervisor
+restarts one that dies), on PostgreSQL only: SQLite serves from one process. The deadline worker and mail then run once, in the
+supervising process, never in each web process; /metrics adds up the request counts
+of every web process (Prometheus' multi-process mode, files in a fresh folder).
 """
 
 from __future__ import annotations
 
+import os
+import shutil
 import signal
+import tempfile
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import FrameType
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 import uvicorn
@@ -18,6 +28,9 @@ from fastapi import FastAPI
 
 from api.commands._common import refuse_broken_start
 from api.logs import configure_from_settings, get_logger
+
+if TYPE_CHECKING:
+    from workflow.runtime import Runtime
 
 log = get_logger("iro_disputes.serve")
 
@@ -49,29 +62,108 @@ def register(cli: typer.Typer) -> None:
         worker: Annotated[
             bool, typer.Option("--worker/--no-worker", help="Also run the deadline worker and mail")
         ] = True,
+        workers: Annotated[
+            int,
+            typer.Option(
+                min=1,
+                max=64,
+                help="Web processes sharing the port (the deadline worker still runs once)",
+            ),
+        ] = 1,
     ) -> None:
         """Serve the web pages and the JSON API (and, by default, the scheduled jobs)."""
         shutdown = Shutdown()
         shutdown.install()
         configure_from_settings("web+worker" if worker else "web")
         settings = refuse_broken_start()
+        if workers > 1 and settings.workflow.resolved_database_url.startswith("sqlite"):
+            typer.echo(
+                "Error: --workers needs PostgreSQL (DATABASE_URL). SQLite serves from one "
+                "process: its single writer makes several web processes wait on each other's "
+                "writes (sign-ins, the access log) instead of serving more.",
+                err=True,
+            )
+            raise typer.Exit(code=2)
+        if workers > 1:
+            from api.wiring import build
+
+            _prepare_metrics_folder()
+            runtime = build() if worker else None
+            with _worker_running(runtime, shutdown):
+                _serve_processes(host, port, workers, shutdown)
+            return
         from api.app import create_app
-        from api.worker import Worker, WorkerRefused
 
         app = create_app(operations=settings.operations)
         app.state.run_worker = worker
-        background = Worker(app.state.runtime) if worker else None
-        try:
-            if background is not None and not shutdown.requested.is_set():
-                try:
-                    background.start()
-                except WorkerRefused as refused:
-                    typer.echo(f"Error: {refused}", err=True)
-                    raise typer.Exit(code=2) from refused
+        with _worker_running(app.state.runtime if worker else None, shutdown):
             _serve(app, host, port, shutdown)
-        finally:
-            if background is not None:
-                background.stop()
+
+
+@contextmanager
+def _worker_running(runtime: Runtime | None, shutdown: Shutdown) -> Iterator[None]:
+    """The deadline worker and mail in this process for as long as the block runs."""
+    from api.worker import Worker, WorkerRefused
+
+    background = None
+    if runtime is not None and not shutdown.requested.is_set():
+        background = Worker(runtime)
+        try:
+            background.start()
+        except WorkerRefused as refused:
+            typer.echo(f"Error: {refused}", err=True)
+            raise typer.Exit(code=2) from refused
+    try:
+        yield
+    finally:
+        if background is not None:
+            background.stop()
+
+
+def _prepare_metrics_folder() -> None:
+    """Prometheus' multi-process mode: every web process writes its counts to files in one
+    folder, which /metrics adds up. The folder starts empty (old files would add old counts)."""
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if folder:
+        shutil.rmtree(folder, ignore_errors=True)
+        os.makedirs(folder, exist_ok=True)
+    else:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="iro-disputes-metrics-")
+
+
+def web_process_app() -> FastAPI:
+    """The app of one of several web processes (`serve --workers N`): no worker here."""
+    configure_from_settings("web")
+    from api.app import create_app
+
+    return create_app()
+
+
+def _serve_processes(host: str, port: int, workers: int, shutdown: Shutdown) -> None:
+    if shutdown.requested.is_set():
+        log.info("stop requested before serving; not starting")
+        return
+    from uvicorn.supervisors import Multiprocess
+
+    config = uvicorn.Config(
+        "api.commands.serve:web_process_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+        log_config=None,
+        access_log=False,
+        log_level="info",
+        # A web process that does not answer the supervisor's ping in this time is killed
+        # and replaced; on a busy host starting one takes longer than uvicorn's 5 s.
+        timeout_worker_healthcheck=60,
+    )
+    supervisor = Multiprocess(config, sockets=[config.bind_socket()])
+    if shutdown.requested.is_set():  # a signal before the supervisor took the handlers over
+        return
+    log.info("serving", workers=workers)
+    supervisor.run()
 
 
 def _serve(app: FastAPI, host: str, port: int, shutdown: Shutdown) -> None:

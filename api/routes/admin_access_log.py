@@ -27,11 +27,18 @@ _C = ChallengeRecord.__table__  # type: ignore[attr-defined]
 _CH = Child.__table__  # type: ignore[attr-defined]
 
 
+# A row about a child whose record a retention run removed keeps the child's number only
+# (the access log goes by its own period): say so rather than show nothing.
+REMOVED = "record removed (retention)"
+
+
 def _query(child: str, person: str) -> sa.Select[Any]:
     who = sa.case((_P.c.name.is_(None), _LOG.c.actor), else_=_P.c.name)
+    removed = sa.and_(_CH.c.id.is_(None), _LOG.c.child_id.is_not(None))
+    case_reference = sa.case((removed, sa.literal(REMOVED)), else_=_CH.c.case_reference)
     query = (
         sa.select(_LOG.c.viewed_at, _LOG.c.via, _LOG.c.what, _LOG.c.ip, who.label("name"),
-                  _P.c.email, _C.c.reference, _CH.c.case_reference)
+                  _P.c.email, _C.c.reference, case_reference.label("case_reference"))
         .select_from(_LOG.outerjoin(_P, _P.c.id == _LOG.c.person_id)
                      .outerjoin(_C, _C.c.id == _LOG.c.challenge_id)
                      .outerjoin(_CH, _CH.c.id == _LOG.c.child_id))

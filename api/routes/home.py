@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request
@@ -13,6 +14,7 @@ from api.templating import render
 from escalation_rules.model import Role
 from notifications.quarantine import waiting_count
 from workflow import queries
+from workflow.routing import reach
 
 router = APIRouter(include_in_schema=False)
 
@@ -26,7 +28,11 @@ def home(
         return RedirectResponse("/reports", status_code=303)
     assert person.id is not None
     now = datetime.now(UTC)
+    found = reach(session, person.id)
     board = queries.dashboard(session, person.id, role, now)
+    # A challenge a post reaches is listed once, with what the person can do on it.
+    board = replace(board, through_posts=queries.rows_with_ids(session, found.ids),
+                    answered_before=[r for r in board.answered_before if r.id not in found.ids])  # fmt: skip
     ladder = runtime.ladders.current
     return render(
         request,
@@ -38,6 +44,7 @@ def home(
             "oversight": role in queries.SEE_ALL_ROLES,
             "stage_name": lambda key: stage_name(ladder, key),
             "tag": state_tag_class,
+            "what": lambda row: found.what(row.id),
             "mail_waiting": waiting_count(session) if role is Role.ADMIN else 0,
         },
     )

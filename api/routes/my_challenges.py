@@ -14,6 +14,7 @@ from api.auth import CurrentPerson, ReadSession, RuntimeDep
 from api.log_filters import parse_filters, status_label
 from api.presenters import stage_name, state_tag_class
 from api.templating import render
+from api.views import visibility
 from escalation_rules.model import Role
 from workflow import queries
 
@@ -34,7 +35,8 @@ def my_challenges(
     assert person.id is not None
     filters, errors = parse_filters(request.query_params, per_page=PER_PAGE)
     now = datetime.now(UTC)
-    page = queries.challenge_log(session, filters, now, queries.visible_to(person.id, role))
+    visible, found = visibility(session, person)
+    page = queries.challenge_log(session, filters, now, visible)
     ladder = runtime.ladders.current
     return render(
         request,
@@ -47,6 +49,7 @@ def my_challenges(
             "statuses": [(s, status_label(s) if s else "Any") for s in STATUS_CHOICES],
             "stage_name": lambda key: stage_name(ladder, key),
             "tag": state_tag_class,
+            "what": (lambda row: found.what(row.id)) if found.ids else None,
             "url": lambda **ch: "/challenges?" + urlencode(filters.query_args(**ch)),
         },
     )

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from api.auth import CurrentPerson, ReadSession, RuntimeDep
 from api.log_filters import parse_filters
 from api.logs import get_logger
-from api.views import actions_for, view_and_record, viewable
+from api.views import actions_for, view_and_record, viewable, visibility
 from escalation_rules.model import Role
 from workflow import queries
 from workflow.errors import NotPermitted
@@ -168,9 +168,7 @@ def list_challenges(
     filters, _ = parse_filters(args)
     assert person.id is not None
     now = datetime.now(UTC)
-    page = queries.challenge_log(
-        session, filters, now, queries.visible_to(person.id, Role(person.role))
-    )
+    page = queries.challenge_log(session, filters, now, visibility(session, person)[0])
     return ChallengeList(
         total=page.total,
         more=page.more,

@@ -127,6 +127,40 @@ def test_the_overall_cap_alerts_the_head_of_service_once(notts: Runtime, council
     assert [e.kind for e in events(notts, c)].count("alert_cap") == 1
 
 
+def test_an_escalation_keeps_the_caps_row_and_a_pause_replans_it(
+    runtime: Runtime, council: Council
+) -> None:
+    c = raise_formal(runtime, council, WED)
+    [cap] = [r for r in rows(runtime, c) if r.kind == "cap"]
+    run_sweep(runtime, DUE)  # two reminders, then the timeout escalates
+    assert current(runtime, c).stage_key == "team_manager"
+    # The cap did not move: its row is the same one, still pending, neither cancelled nor
+    # planned again; the ended stage's other rows were closed and the new stage's planned.
+    assert [(r.id, r.status) for r in rows(runtime, c) if r.kind == "cap"] == [(cap.id, "pending")]
+    assert sorted(r.status for r in rows(runtime, c) if r.kind != "cap") == [
+        "done",
+        "done",
+        "done",
+        "pending",
+        "pending",
+        "pending",
+    ]
+    # A pause stops the cap (its row is cancelled); the resume plans the moved cap afresh.
+    with runtime.uow() as uow:
+        take_action(uow, c.reference, "pause", council.iro, {"reason": "Child in hospital"},
+                    DUE + timedelta(hours=1))  # fmt: skip
+    assert [r.status for r in rows(runtime, c) if r.kind == "cap"] == ["cancelled"]
+    with runtime.uow() as uow:
+        resumed = take_action(uow, c.reference, "resume", council.iro, {"reason": "Home"},
+                              utc(2026, 12, 14, 10, 0))  # fmt: skip
+    assert resumed.cap_due_at is not None and resumed.cap_due_at > CAP
+    assert ("cap", resumed.cap_due_at) in pending(runtime, c)
+    # The cap fires once, at its moved date.
+    fired = run_sweep(runtime, resumed.cap_due_at)
+    assert [f.kind for f in fired].count("cap") == 1
+    assert [e.kind for e in events(runtime, c)].count("alert_cap") == 1
+
+
 def test_pause_and_resume_across_a_bank_holiday_moves_the_deadline(
     runtime: Runtime, council: Council
 ) -> None:

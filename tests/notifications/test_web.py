@@ -172,6 +172,7 @@ def test_admins_see_failures_and_quarantine_and_assign(app, runtime, live, admin
     with Session(runtime.engine) as s:
         row = s.exec(select(OutboxMessage)).first()
         row.status, row.last_error = "failed", "550 5.1.1 User unknown"
+        never_composed = row.due is not None and row.subject == ""
         s.add(row)
         s.add(
             MailAlert(
@@ -187,6 +188,9 @@ def test_admins_see_failures_and_quarantine_and_assign(app, runtime, live, admin
     page = browser.get("/admin/mail")
     assert page.status_code == 200
     assert "550 5.1.1 User unknown" in page.text
+    # The email was never composed (the sender writes it when it sends): say what it is.
+    assert never_composed
+    assert f"[{live.reference}] Challenge raised or escalated (written when sent)" in page.text
     assert "bounce: sw@council.test" in page.text
     assert "no reply token" in page.text and "Booked for next week." in page.text
     target = (datetime.now(UTC) + timedelta(days=10)).date().isoformat()

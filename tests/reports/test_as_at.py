@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
+from sqlmodel import Session, select
+
 from tests.reports.conftest import NOVEMBER, REPORT_AT, Scenario, at
+from tests.reports.expected import BY_TEAM
 from tests.web.conftest import Browser, People
 from workflow.footprint import child_footprint
 from workflow.report_definitions import NO_DATA
-from workflow.report_queries import drilldown, smt_report
+from workflow.report_queries import SmtReport, drilldown, smt_report
+from workflow.services import take_action
+from workflow.tables import Child, Team
 
 NOV = "from=2026-11-01&to=2026-11-30"
 # 09:00 on Tue 10 Nov (GMT): A accepted at 10:00 and B rejected to team manager at 10:00 had
@@ -95,3 +101,48 @@ def test_as_at_on_the_page_the_api_and_its_refusals(
         assert "Open and stuck" in drill.text or cell == "cap_alerts:*", cell
     wrong = login("smt@council.test").get(f"/reports?{NOV}&as_at=yesterday")
     assert wrong.status_code == 200 and "&#39;as_at&#39; must be a date" in wrong.text
+
+
+def test_a_child_moved_to_another_team_keeps_its_team_in_the_report_as_at_before(
+    scenario: Scenario,
+) -> None:
+    """Wed 2 Dec 08:00: LL1003 (C and G stuck, I resolved, all Omar's) moves from Sue's
+    Care Leavers Team to Sam's team, and the Care Leavers Team's service area is renamed;
+    at 09:00 Omar records good practice on G, its first event since the move."""
+    rt, ladder = scenario.runtime, scenario.runtime.ladders.current
+    with Session(rt.engine) as s:
+        child = s.exec(select(Child).where(Child.case_reference == "LL1003")).one()
+        child.social_worker_id = scenario.council.social_worker
+        leavers = s.exec(select(Team).where(Team.name == "Care Leavers Team")).one()
+        leavers.service_area = "Care Leavers Service"
+        s.commit()
+    with rt.uow() as uow:
+        take_action(uow, scenario.refs["G"], "record_good_practice", scenario.council.other_iro,
+                    {"note": "Kept the child informed"}, at(12, 2, 9))  # fmt: skip
+    old_team = "Care Leavers Team (Leaving Care)"
+    new_team = "Children in Care Team 1 (Children Looked After)"
+
+    def stuck_teams(report: SmtReport) -> dict[str, str]:
+        by_ref = {v: k for k, v in scenario.refs.items()}
+        return {by_ref[str(r[0])]: str(r[2]) for r in report.table("stuck").rows}
+
+    before = smt_report(rt.engine, ladder, NOVEMBER, REPORT_AT, as_at=at(12, 2, 7))
+    assert before.table("by_team").rows == BY_TEAM  # counted by the team when raised
+    assert stuck_teams(before) == {"C": old_team, "G": old_team}
+    # As at after the move: G's latest event records the new team; C's still the old one.
+    after = smt_report(
+        rt.engine, ladder, NOVEMBER, REPORT_AT, as_at=at(12, 2, 9) + timedelta(minutes=30)
+    )
+    assert after.table("by_team").rows == BY_TEAM
+    assert stuck_teams(after) == {"C": old_team, "G": new_team}
+    # At the report time the list shows today's records (the team to act with).
+    now = smt_report(rt.engine, ladder, NOVEMBER, REPORT_AT)
+    assert stuck_teams(now) == {"C": new_team, "G": new_team}
+    assert now.table("by_team").rows == BY_TEAM
+    # The drill-down of the old team's cell still finds the challenges raised in it.
+    with Session(rt.engine) as s:
+        leavers_id = s.exec(select(Team.id).where(Team.name == "Care Leavers Team")).one()
+    cell = f"by_team:{leavers_id}:Leaving Care"
+    assert drilldown(rt.engine, ladder, NOVEMBER, cell, REPORT_AT) == sorted(
+        scenario.refs[x] for x in "CGI"
+    )

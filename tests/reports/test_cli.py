@@ -77,3 +77,10 @@ def test_report_footprint_csv(cli_scenario: Scenario, tmp_path: Path) -> None:
     assert rows[0]["what"] == "Challenge raised" and rows[-1]["what"] == "Escalated"
     missing = runner.invoke(cli, ["report", "footprint", "LL9", "--output", str(out)])
     assert missing.exit_code == 1 and "No child found for 'LL9'" in missing.output
+
+
+def test_report_renumber_working_days(cli_scenario: Scenario) -> None:
+    """Nothing changed in the calendar: every number already stands, none is rewritten."""
+    result = runner.invoke(cli, ["report", "renumber-working-days"])
+    assert result.exit_code == 0, result.output
+    assert "ladder 'handbook': 0 events changed" in result.output

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import random
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import replace
+from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from escalation_rules.deadlines import DeadlineRules
 from escalation_rules.loader import load_ladder_setting
-from escalation_rules.model import Ladder
+from escalation_rules.model import DayOne, Ladder
+from workflow.event_facts import WorkingDayNumbers
 from workflow.report_definitions import FIGURES, Period, caseload_band, median, percentile
 from workflow.report_queries import WorkingDays
-from workflow.report_queries.context import ReportContext as _Context
-from workflow.report_queries.sql_calendar import working_day_histogram as _working_day_histogram
-from workflow.tables import UTCDateTime
+from workflow.report_queries.slices import day_histogram as _day_histogram
 
 
 def test_previous_period() -> None:
@@ -61,14 +61,15 @@ def test_fast_working_days_equal_working_days_elapsed() -> None:
     assert fast.between(raised, datetime(2027, 1, 4, 12, 0, tzinfo=UTC)) == 5
 
 
-def test_sql_working_days_equal_working_days_elapsed(engine: Engine) -> None:
-    """The database's count (calendar of running totals, London dates, the cut-off) against
+def test_stored_working_day_numbers_count_as_working_days_elapsed(engine: Engine) -> None:
+    """Working days as the report counts them (the later event's stored `working_day`
+    minus the clock start's `day_zero`, subtracted and grouped in SQL) against
     `DeadlineRules.working_days_elapsed`, on both databases, across clock changes,
     weekends, bank holidays, late evenings and the small hours."""
     ladder = load_ladder_setting("handbook")
     rules = DeadlineRules(ladder)
     probe = sa.Table("wd_probe", sa.MetaData(), sa.Column("id", sa.Integer, primary_key=True),
-                     sa.Column("started", UTCDateTime), sa.Column("at", UTCDateTime))  # fmt: skip
+                     sa.Column("days", sa.Integer))  # fmt: skip
     probe.create(engine)
     try:
         _check_against_rules(engine, probe, ladder, rules)
@@ -90,17 +91,33 @@ def _check_against_rules(
             )
         at = started + timedelta(minutes=rng.randint(0, 60 * 24 * 40))
         pairs[i] = (started, at)
+    numbers = WorkingDayNumbers(ladder)
     with engine.begin() as conn:
-        conn.execute(
-            probe.insert(), [{"id": i, "started": s, "at": a} for i, (s, a) in pairs.items()]
-        )
-    # A report for early 2027: its calendar covers every pair (it reaches 3 years back).
-    period = Period(date(2027, 1, 1), date(2027, 3, 31))
-    ctx = _Context(ladder, period, datetime(2027, 4, 1, tzinfo=UTC))
+        conn.execute(probe.insert(), [
+            {"id": i, "days": numbers.working_day(a) - numbers.day_zero(s)}
+            for i, (s, a) in pairs.items()])  # fmt: skip
     inner = sa.select(probe).subquery()
     with engine.connect() as conn:
-        rows = _working_day_histogram(conn, ctx, inner, inner.c.started, inner.c.at, (inner.c.id,))
+        rows = _day_histogram(conn, inner, (inner.c.id,))
     got = {key[0]: days for key, days, count in rows}
     assert len(got) == len(pairs)
     for i, (started, at) in pairs.items():
         assert got[i] == rules.working_days_elapsed(started, at), (started, at)
+
+
+def test_working_day_numbers_at_every_edge_equal_working_days_elapsed() -> None:
+    """Every pair of 200 moments at the edges of hours and half hours on both clock-change
+    days, an ordinary summer day, the cut-off, Christmas and a one-off bank holiday, under
+    both day-one settings: the stored numbers give exactly `working_days_elapsed`."""
+    base = load_ladder_setting("handbook")
+    days = (date(2026, 3, 29), date(2026, 10, 25), date(2026, 7, 1), date(2026, 12, 24),
+            date(2026, 12, 29), date(2023, 5, 8), date(2023, 5, 5))  # fmt: skip
+    moments = [datetime.combine(d, time(h), tzinfo=UTC) + timedelta(seconds=s)
+               for d in days for h in (0, 16, 17, 22, 23) for s in (0, 59, 1799, 1800, 3599)]  # fmt: skip
+    for day_one in (DayOne.NEXT_WORKING_DAY, DayOne.SAME_DAY):
+        ladder = replace(base, day_one=day_one)
+        rules, numbers = DeadlineRules(ladder), WorkingDayNumbers(ladder)
+        for a in moments:
+            for b in moments:
+                expected = rules.working_days_elapsed(a, b)
+                assert max(0, numbers.working_day(b) - numbers.day_zero(a)) == expected, (a, b)

@@ -28,3 +28,15 @@ def test_search_and_export_by_child_and_by_person(login, raised, people, runtime
     everything = list(csv.reader(io.StringIO(admin.get("/admin/access-log.csv").text)))
     assert any(r[5] == '\'=HYPERLINK("x")' for r in everything), "formulas are escaped"
     assert login("hos@council.test").get("/admin/access-log.csv").status_code == 403
+
+
+def test_a_row_about_a_child_whose_record_was_removed_says_so(login, people, runtime):
+    """Retention removes a child's record after their 75th birthday; the access log's
+    rows about them stay for the access log's own period, naming the child by number."""
+    record_access(runtime.engine, people.council.iro, "page", child_id=987654, what="footprint")
+    admin = login("admin@council.test")
+    page = admin.get("/admin/access-log?person=iro@council.test")
+    assert '<td class="govuk-table__cell">record removed (retention)</td>' in page.text
+    export = admin.get("/admin/access-log.csv?person=iro@council.test")
+    (row,) = list(csv.reader(io.StringIO(export.text)))[1:]
+    assert row[3] == "record removed (retention)"

@@ -113,3 +113,16 @@ def test_check_your_answers_shows_who_is_missing_and_keeps_the_answers(login, ru
     assert confirmed.status_code == 422
     assert "Nobody can answer at Social worker" in confirmed.text
     assert _count(runtime) == 0
+
+
+def test_the_pages_raise_it_to_the_fallback_responder(login, runtime):
+    _unallocate(runtime)
+    confirmed = login("iro@council.test").post(
+        "/challenges/new/confirm", data=_answers(), follow_redirects=False
+    )
+    assert confirmed.status_code == 303, confirmed.text
+    with Session(runtime.engine) as s:
+        created = s.exec(select(ChallengeRecord)).one()
+        tara = s.exec(select(Person).where(Person.email == "tm@council.test")).one()
+    assert (created.stage_key, created.responder_id) == ("social_worker", tara.id)
+    assert confirmed.headers["location"].endswith(created.reference) or created.reference

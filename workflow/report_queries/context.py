@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection
 from escalation_rules.model import Ladder
 from workflow.report_definitions import INFORMAL, LONDON, Period
 from workflow.report_queries.model import Table
-from workflow.report_queries.schema import PERSON
+from workflow.report_queries.schema import PERSON, TEAM
 from workflow.report_queries.slices import SLICES, Slice, slice_counts
 from workflow.report_queries.working_days import WorkingDays
 
@@ -39,6 +39,8 @@ class ReportContext:
     previous_has_data: bool = True
     year_has_data: bool = True
     working_days: WorkingDays = field(init=False)
+    # What was open at a moment, rebuilt once per report (`now.open_at_once`).
+    open_at: dict[datetime, Any] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self.working_days = WorkingDays(self.ladder)
@@ -67,9 +69,12 @@ COMPARED = ["This period", "Previous period"]
 def grouped(
     conn: Connection, ctx: ReportContext, key: str, label: str, names: dict[str, str],
     order: Callable[[str], Any] | None = None, every: Sequence[str] = (),
-    counted: Slice | None = None,
+    counted: Slice | None = None, name_of: Callable[[str], str] | None = None,
 ) -> Table:  # fmt: skip
+    """`name_of`: names the keys counted (instead of `names`) when they are not known ahead."""
     counts = slice_counts(conn, counted or SLICES[key], ctx.period, ctx.until)
+    if name_of is not None:
+        names = {k: name_of(k) for k in counts}
     for k in every:  # rows shown even when nothing counted (the ladder's stages)
         counts.setdefault(k, (0, 0))
     table = Table(key, [label, *COMPARED], chart_columns=(1, 2))
@@ -83,6 +88,18 @@ def grouped(
 
 def names_of(conn: Connection, stmt: Any) -> dict[str, str]:
     return {str(k): str(v) for k, v in conn.execute(stmt)}
+
+
+def team_names(conn: Connection) -> dict[int, str]:
+    return {int(i): str(n) for i, n in conn.execute(sa.select(TEAM.c.id, TEAM.c.name))}
+
+
+def team_label(teams: dict[int, str], team_id: int | None, area: str | None) -> str:
+    """'Team (service area)' as recorded on an event: today's name of the team it was then."""
+    if team_id is None:
+        return "No allocated social worker"
+    name = teams.get(team_id, f"Team {team_id} (no longer on the records)")
+    return f"{name} ({area})" if area else name
 
 
 def person_names(conn: Connection) -> dict[str, str]:

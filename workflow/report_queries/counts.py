@@ -13,10 +13,17 @@ from workflow.report_queries.context import (
     names_of,
     person_names,
     stage_names,
+    team_label,
+    team_names,
 )
 from workflow.report_queries.model import Table
-from workflow.report_queries.schema import TEAM, THEME
-from workflow.report_queries.slices import SLICES, highest_stage_as_at, slice_counts
+from workflow.report_queries.schema import THEME
+from workflow.report_queries.slices import (
+    NO_TEAM_KEY,
+    SLICES,
+    highest_stage_as_at,
+    slice_counts,
+)
 from workflow.states import CafcassGround
 
 
@@ -43,10 +50,16 @@ def theme_table(conn: Connection, ctx: ReportContext) -> Table:
 
 
 def team_table(conn: Connection, ctx: ReportContext) -> Table:
-    rows = conn.execute(sa.select(TEAM.c.id, TEAM.c.name, TEAM.c.service_area))
-    names = {str(i): f"{n} ({a})" if a else str(n) for i, n, a in rows}
-    names["none"] = "No allocated social worker"
-    return grouped(conn, ctx, "by_team", "Team (service area)", names)
+    """By the team and service area recorded when each challenge was raised."""
+    teams = team_names(conn)
+
+    def name_of(key: str) -> str:  # a `TEAM_KEY`: "<team id>:<service area>" or "none"
+        if key == NO_TEAM_KEY:
+            return team_label(teams, None, None)
+        team_id, _, area = key.partition(":")
+        return team_label(teams, int(team_id), area)
+
+    return grouped(conn, ctx, "by_team", "Team (service area)", {}, name_of=name_of)
 
 
 def iro_table(conn: Connection, ctx: ReportContext) -> Table:

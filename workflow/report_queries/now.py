@@ -30,8 +30,15 @@ def period_end(ctx: ReportContext) -> datetime:
     return min(ctx.period.bounds()[1], ctx.now)
 
 
+def open_at_once(conn: Connection, ctx: ReportContext, at: datetime) -> list[Snapshot]:
+    """`open_at`, rebuilt from the log once per moment for the whole report."""
+    if at not in ctx.open_at:
+        ctx.open_at[at] = open_at(conn, at)
+    return list(ctx.open_at[at])
+
+
 def open_table(conn: Connection, ctx: ReportContext) -> Table:
-    at_end, now = open_at(conn, period_end(ctx)), open_at(conn, ctx.now)
+    at_end, now = open_at_once(conn, ctx, period_end(ctx)), open_at_once(conn, ctx, ctx.now)
     table = Table("open_now", ["Measure", "At the end of the period", "At the report time"],
                   chart_columns=(1, 2))  # fmt: skip
     for key, label in _measures():
@@ -63,12 +70,12 @@ def stuck_table(conn: Connection, ctx: ReportContext) -> Table:
 def stuck_list(conn: Connection, ctx: ReportContext, at: datetime,
                limit: int | None = STUCK_LISTED) -> Table:  # fmt: skip
     """Stuck challenges at `at`, stuck longest first: who holds each, for how long, why."""
-    holder = Holder.load(conn)
+    holder = Holder.load(conn, rebuilt=at < ctx.now or ctx.rebuilt)
     calendar = ctx.working_days.rules.calendar
     table = Table("stuck", ["Challenge", "Child", "Child's team", "Stage", "Held by",
                             "Stuck since", "Working days stuck", "Why"])  # fmt: skip
     rows: list[list[Cell]] = []
-    for snap in open_at(conn, at):
+    for snap in open_at_once(conn, ctx, at):
         reasons = snap.reasons(at)
         if not reasons:
             continue

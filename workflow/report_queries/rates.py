@@ -21,8 +21,13 @@ from workflow.report_definitions import (
 from workflow.report_queries.context import COMPARED, ReportContext
 from workflow.report_queries.model import Cell, Table
 from workflow.report_queries.schema import CH, CHILD, EV, PERSON
-from workflow.report_queries.slices import SLICES, in_period, slice_counts
-from workflow.report_queries.sql_calendar import working_day_histogram
+from workflow.report_queries.slices import (
+    SLICES,
+    day_histogram,
+    in_period,
+    raised_day_zero,
+    slice_counts,
+)
 
 SETTLED_LOW = (Role.SOCIAL_WORKER, Role.TEAM_MANAGER)  # the level councils publish
 
@@ -116,12 +121,11 @@ def _raise_to_end(conn: Connection, ctx: ReportContext) -> list[list[int]]:
     cur_lo = ctx.period.bounds()[0]
     inner = (
         sa.select(sa.case((EV.c.occurred_at >= cur_lo, 1), else_=0).label("cur"),
-                  CH.c.raised_at.label("started"), EV.c.occurred_at.label("at"))
-        .select_from(EV.join(CH, EV.c.challenge_id == CH.c.id))
+                  (EV.c.working_day - raised_day_zero()).label("days"))
         .where(EV.c.kind.in_(ENDING_KINDS), in_period(EV.c.occurred_at, span, ctx.until))
         .cte("ended_any").prefix_with("MATERIALIZED")
     )  # fmt: skip
-    rows = working_day_histogram(conn, ctx, inner, inner.c.started, inner.c.at, (inner.c.cur,))
+    rows = day_histogram(conn, inner, (inner.c.cur,))
     days: list[list[int]] = [[], []]
     for (cur,), n, count in rows:
         days[0 if cur else 1].extend([n] * count)

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from workflow.report_definitions import ENDING_KINDS, INFORMAL, Period, stage_opening_sql
-from workflow.report_queries.schema import CH, CHILD, EV, PERSON, TEAM
+from workflow.report_queries.schema import CH, EV
 from workflow.states import Action
 
 
@@ -52,17 +52,18 @@ def text_or(value: Any, default: str) -> Any:
 NOT_RECORDED = "not_recorded"  # an accept event from before kinds of outcome were asked for
 _FORMAL_AT_RAISE = sa.and_(CH.c.formal_started_at.is_not(None),
                            CH.c.formal_started_at == CH.c.raised_at)  # fmt: skip
-_SW = PERSON.alias("sw")
-_TEAM_SOURCE = (
-    CH.join(CHILD, CH.c.child_id == CHILD.c.id)
-    .outerjoin(_SW, CHILD.c.social_worker_id == _SW.c.id)
-    .outerjoin(TEAM, _SW.c.team_id == TEAM.c.id)
-)
+RAISE_KINDS = (Action.RAISE_INFORMAL.value, Action.RAISE_FORMAL.value)
+NO_TEAM_KEY = "none"
+# The team and service area recorded on the challenge's raise event (as they were then):
+# "<team id>:<service area>", or "none" when the child had no allocated social worker.
+TEAM_KEY = sa.case((EV.c.team_id.is_(None), NO_TEAM_KEY),
+                   else_=sa.cast(EV.c.team_id, sa.String) + ":"
+                   + sa.func.coalesce(EV.c.service_area, ""))  # fmt: skip
 
 SLICES: dict[str, Slice] = {
     "raised": raised(sa.case((_FORMAL_AT_RAISE, "formal"), else_="informal")),
     "by_theme": raised(CH.c.theme_key),
-    "by_team": Slice(_TEAM_SOURCE, CH.c.raised_at, text_or(TEAM.c.id, "none")),
+    "by_team": events(RAISE_KINDS, TEAM_KEY),
     "by_iro": raised(text_or(CH.c.raised_by_id, "none")),
     "highest_stage": raised(sa.func.coalesce(CH.c.highest_stage_key, INFORMAL)),
     "resolved_at_stage": events([Action.ACCEPT], sa.func.coalesce(EV.c.stage_key, INFORMAL)),
@@ -113,15 +114,46 @@ def slice_counts(
     return {str(k): (int(a or 0), int(b or 0)) for k, a, b in conn.execute(stmt)}
 
 
-def stage_start() -> Any:
-    """The latest stage-opening moment before the response (`STAGE_OPENING_KINDS` into
-    awaiting a response): one look-up in the partial index `ix_report_event_stage_open`,
-    whose condition is written here literally (SQLite uses a partial index only then)."""
+def stage_day_zero() -> Any:
+    """Day zero (`workflow.event_facts`) of the stage a response answers: that of the latest
+    stage-opening event before it (`STAGE_OPENING_KINDS` into awaiting a response; day zero
+    never falls as time goes on, so the latest opening has the highest). One look-up in the
+    partial index `ix_report_event_stage_open`, whose condition is written here literally
+    (SQLite uses a partial index only then)."""
     o = EV.alias("o")
-    return (sa.select(sa.func.max(o.c.occurred_at))
+    return (sa.select(sa.func.max(o.c.day_zero))
             .where(o.c.challenge_id == EV.c.challenge_id, o.c.seq < EV.c.seq,
                    sa.text(stage_opening_sql("o")))
             .scalar_subquery())  # fmt: skip
+
+
+def formal_day_zero() -> Any:
+    """Day zero of the challenge's first formal stage: its first stage-opening event (the
+    one that set `formal_started_at`, before the event at hand), from the same partial
+    index."""
+    o = EV.alias("o")
+    return (sa.select(sa.func.min(o.c.day_zero))
+            .where(o.c.challenge_id == EV.c.challenge_id, o.c.seq < EV.c.seq,
+                   sa.text(stage_opening_sql("o")))
+            .scalar_subquery())  # fmt: skip
+
+
+def raised_day_zero() -> Any:
+    """Day zero of the challenge's raise (its first event)."""
+    r = EV.alias("r")
+    return (sa.select(r.c.day_zero).where(r.c.challenge_id == EV.c.challenge_id, r.c.seq == 1)
+            .scalar_subquery())  # fmt: skip
+
+
+def day_histogram(conn: Connection, inner: Any, keys: Sequence[Any]
+                  ) -> list[tuple[tuple[Any, ...], int, int]]:  # fmt: skip
+    """(keys, working days, how many) for the rows of `inner`, whose `days` column is a
+    difference of stored working-day numbers (`working_day` of the later event minus
+    `day_zero` of the clock's start): a plain integer GROUP BY. A row without a start
+    (NULL) is not counted; a negative difference (an end before working day 1) is 0."""
+    stmt = (sa.select(*keys, inner.c.days, sa.func.count()).where(inner.c.days.is_not(None))
+            .group_by(*keys, inner.c.days))  # fmt: skip
+    return [(tuple(r[: len(keys)]), max(0, int(r[-2])), int(r[-1])) for r in conn.execute(stmt)]
 
 
 LATE = EV.c.details["late"].as_boolean()

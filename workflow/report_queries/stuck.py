@@ -25,6 +25,7 @@ from sqlalchemy.engine import Connection
 from escalation_rules.calendar import WorkingCalendar
 from workflow.replay import replay
 from workflow.report_definitions import ENDING_KINDS, LONDON, OPEN_STATE_VALUES
+from workflow.report_queries.context import team_label, team_names
 from workflow.report_queries.schema import CH, CHILD, EV, PERSON, TEAM
 from workflow.states import Action, State
 
@@ -46,6 +47,8 @@ class Snapshot:
     raised_by_id: int
     fields: dict[str, Any]  # the tracked fields (`workflow.domain.TRACKED_FIELDS`)
     target_date: date | None  # the latest response's committed date
+    # The child's team and service area recorded on its latest event before the moment.
+    team: tuple[int | None, str | None] = (None, None)
 
     @property
     def state(self) -> State:
@@ -80,18 +83,22 @@ def open_at(conn: Connection, at: datetime) -> list[Snapshot]:
         return []
     changes: dict[int, list[dict[str, Any]]] = defaultdict(list)
     targets: dict[int, date | None] = {}
-    stmt = (sa.select(EV.c.challenge_id, EV.c.kind, EV.c.changes, EV.c.details)
+    teams: dict[int, tuple[int | None, str | None]] = {}
+    stmt = (sa.select(EV.c.challenge_id, EV.c.kind, EV.c.changes, EV.c.details, EV.c.team_id,
+                      EV.c.service_area)
             .where(EV.c.challenge_id.in_(sa.bindparam("ids", expanding=True)),
                    EV.c.occurred_at < at)
             .order_by(EV.c.challenge_id, EV.c.seq))  # fmt: skip
     for chunk in _chunks(sorted(ids)):
-        for cid, kind, moved, details in conn.execute(stmt, {"ids": chunk}):
+        for cid, kind, moved, details, team_id, area in conn.execute(stmt, {"ids": chunk}):
             changes[cid].append(moved or {})
+            teams[cid] = (team_id, area)
             if kind == Action.RESPOND.value:
                 targets[cid] = _date(details.get("target_date"))
             elif kind in (Action.ESCALATE.value, Action.REJECT.value):
                 targets[cid] = None  # a new stage: the old commitment no longer stands
-    snaps = [Snapshot(cid, ref, child, raised, by, replay(changes[cid]), targets.get(cid))
+    snaps = [Snapshot(cid, ref, child, raised, by, replay(changes[cid]), targets.get(cid),
+                      teams.get(cid, (None, None)))
              for cid, ref, child, raised, by in _headers(conn, ids)]  # fmt: skip
     return [s for s in snaps if s.state.value in OPEN_STATE_VALUES]
 
@@ -138,17 +145,24 @@ class Holder:
     """Who holds a stuck challenge, and the child's team."""
 
     people: dict[int, str]
-    teams: dict[str, str]  # child's case reference -> "Team (service area)"
+    teams: dict[int, str]  # team id -> name
+    # For a list at the report time: each child's team on today's records (case reference
+    # -> label), the team the Head of Service acts with. None as at a past moment: the team
+    # recorded on the challenge's latest event before it.
+    current: dict[str, str] | None = None
 
     @classmethod
-    def load(cls, conn: Connection) -> Holder:
+    def load(cls, conn: Connection, rebuilt: bool = False) -> Holder:
         people = {int(i): str(n) for i, n in conn.execute(sa.select(PERSON.c.id, PERSON.c.name))}
+        teams = team_names(conn)
+        if rebuilt:
+            return cls(people, teams)
         sw = PERSON.alias("sw")
-        stmt = (sa.select(CHILD.c.case_reference, TEAM.c.name, TEAM.c.service_area)
+        stmt = (sa.select(CHILD.c.case_reference, TEAM.c.id, TEAM.c.service_area)
                 .select_from(CHILD.join(sw, CHILD.c.social_worker_id == sw.c.id)
                              .join(TEAM, sw.c.team_id == TEAM.c.id)))  # fmt: skip
-        teams = {str(c): f"{n} ({a})" if a else str(n) for c, n, a in conn.execute(stmt)}
-        return cls(people, teams)
+        current = {str(c): team_label(teams, t, a or None) for c, t, a in conn.execute(stmt)}
+        return cls(people, teams, current)
 
     def holder(self, snap: Snapshot) -> str:
         """The responder while a response is awaited; otherwise the IRO who raised it."""
@@ -158,7 +172,9 @@ class Holder:
         return f"{self.people.get(snap.raised_by_id, 'Unknown')} (IRO)"
 
     def team(self, snap: Snapshot) -> str:
-        return self.teams.get(snap.child, "No allocated social worker")
+        if self.current is not None:
+            return self.current.get(snap.child, team_label(self.teams, None, None))
+        return team_label(self.teams, *snap.team)
 
 
 def working_days_since(calendar: WorkingCalendar, since: date, at: datetime) -> int:

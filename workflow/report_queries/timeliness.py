@@ -10,7 +10,7 @@ from sqlalchemy.engine import Connection
 from workflow.report_definitions import INFORMAL, Period, median, percentile, share
 from workflow.report_queries.context import COMPARED, ReportContext
 from workflow.report_queries.model import Cell, Table
-from workflow.report_queries.schema import CH, EV
+from workflow.report_queries.schema import EV
 from workflow.report_queries.slices import (
     CAPPED,
     IN_CAP,
@@ -18,11 +18,12 @@ from workflow.report_queries.slices import (
     RESPONSES,
     SLICES,
     TIMEOUTS,
+    day_histogram,
+    formal_day_zero,
     in_period,
     slice_counts,
-    stage_start,
+    stage_day_zero,
 )
-from workflow.report_queries.sql_calendar import working_day_histogram
 
 
 def _spread(days: list[int]) -> list[Cell]:
@@ -34,17 +35,16 @@ def response_table(conn: Connection, ctx: ReportContext) -> Table:
     span = Period(ctx.period.previous().start, ctx.period.end)
     s = RESPONSES
     cur_lo = ctx.period.bounds()[0]
-    # The compact projection: stage, which period, late flag, and the two moments.
+    # The compact projection: stage, which period, late flag, and the working days taken.
     inner = (
         sa.select(s.group.label("stage"), sa.case((EV.c.occurred_at >= cur_lo, 1), else_=0)
                   .label("cur"), sa.case((LATE, 1), else_=0).label("late"),
-                  EV.c.occurred_at.label("at"), stage_start().label("started"))
+                  (EV.c.working_day - stage_day_zero()).label("days"))
         .where(in_period(s.when, span, ctx.until), *s.where)
         .cte("responses")
         .prefix_with("MATERIALIZED")  # the stage start is looked up once per response
     )  # fmt: skip
-    rows = working_day_histogram(conn, ctx, inner, inner.c.started, inner.c.at,
-                                  (inner.c.stage, inner.c.cur, inner.c.late))  # fmt: skip
+    rows = day_histogram(conn, inner, (inner.c.stage, inner.c.cur, inner.c.late))
     days: dict[tuple[str, bool], list[int]] = defaultdict(list)
     late: dict[tuple[str, bool], int] = defaultdict(int)
     for (stage, cur, was_late), n, count in rows:
@@ -85,12 +85,11 @@ def cap_table(conn: Connection, ctx: ReportContext) -> Table:
     inner = (
         sa.select(sa.case((EV.c.occurred_at >= cur_lo, 1), else_=0).label("cur"),
                   sa.case((IN_CAP, 1), else_=0).label("inside"),
-                  CH.c.formal_started_at.label("started"), EV.c.occurred_at.label("at"))
+                  (EV.c.working_day - formal_day_zero()).label("days"))
         .select_from(s.source).where(in_period(s.when, span, ctx.until), *s.where)
         .cte("ended").prefix_with("MATERIALIZED")
     )  # fmt: skip
-    rows = working_day_histogram(conn, ctx, inner, inner.c.started, inner.c.at,
-                                  (inner.c.cur, inner.c.inside))  # fmt: skip
+    rows = day_histogram(conn, inner, (inner.c.cur, inner.c.inside))
     days: dict[bool, list[int]] = {True: [], False: []}
     within = {True: 0, False: 0}
     for (cur, inside), n, count in rows:

@@ -25,32 +25,33 @@ def quarters_to(end: date, count: int = QUARTERS) -> list[Period]:
 
 def trend_table(conn: Connection, ctx: ReportContext) -> Table:
     quarters = quarters_to(ctx.period.end)
-    raised = _by_quarter(conn, quarters, CH.c.raised_at, (), ctx)
-    kinds = (Action.ACCEPT, Action.WITHDRAW, Action.REFER_CAFCASS)
-    ended = {k: _by_quarter(conn, quarters, EV.c.occurred_at, (EV.c.kind == k.value,), ctx)
-             for k in kinds}  # fmt: skip
+    raised = _by_quarter(conn, quarters, CH.c.raised_at, sa.literal("raised"), (), ctx)
+    kinds = (Action.ACCEPT.value, Action.WITHDRAW.value, Action.REFER_CAFCASS.value)
+    ended = _by_quarter(conn, quarters, EV.c.occurred_at, EV.c.kind, (EV.c.kind.in_(kinds),), ctx)
+    columns = [raised.get("raised", [0] * len(quarters)),
+               *(ended.get(k, [0] * len(quarters)) for k in kinds)]  # fmt: skip
     table = Table("trend", ["Quarter", "Raised", "Resolved", "Withdrawn", "CAFCASS referrals"],
                   chart_columns=(1, 2))  # fmt: skip
-    first = next((i for i, q in enumerate(quarters)
-                  if raised[i] or any(ended[k][i] for k in kinds)), len(quarters))  # fmt: skip
+    first = next((i for i in range(len(quarters)) if any(c[i] for c in columns)), len(quarters))
     for i, quarter in enumerate(quarters[first:], start=first):
-        table.add([_label(quarter), raised[i], *(ended[k][i] for k in kinds)])
+        table.add([_label(quarter), *(c[i] for c in columns)])
     return table
 
 
-def _by_quarter(conn: Connection, quarters: list[Period], col: Any, where: tuple[Any, ...],
-                ctx: ReportContext) -> list[int]:  # fmt: skip
-    """Counts per quarter in one scan: a CASE gives each row its quarter's number."""
-    which = sa.case(*((sa.and_(col >= q.bounds()[0], col < q.bounds()[1]), i)
-                      for i, q in enumerate(quarters)), else_=-1)  # fmt: skip
+def _by_quarter(conn: Connection, quarters: list[Period], col: Any, key: Any,
+                where: tuple[Any, ...], ctx: ReportContext) -> dict[str, list[int]]:  # fmt: skip
+    """{key: counts per quarter} in one scan: a CASE gives each row its quarter's number
+    (the rows are on or after the first quarter's start, so each test is one comparison)."""
+    which = sa.case(*((col < q.bounds()[1], i) for i, q in enumerate(quarters)), else_=-1)
     lo, hi = quarters[0].bounds()[0], quarters[-1].bounds()[1]
     if ctx.until is not None:
         hi = min(hi, ctx.until)
-    stmt = sa.select(which, sa.func.count()).where(col >= lo, col < hi, *where).group_by(which)
-    counts = [0] * len(quarters)
-    for i, n in conn.execute(stmt):
+    stmt = (sa.select(key, which, sa.func.count()).where(col >= lo, col < hi, *where)
+            .group_by(key, which))  # fmt: skip
+    counts: dict[str, list[int]] = {}
+    for k, i, n in conn.execute(stmt):
         if int(i) >= 0:
-            counts[int(i)] = int(n)
+            counts.setdefault(str(k), [0] * len(quarters))[int(i)] = int(n)
     return counts
 
 

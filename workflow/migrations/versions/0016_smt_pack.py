@@ -1,8 +1,8 @@
 """smt pack: looked-after dates on children, a working-time fraction on people, good practice
 recorded without a challenge, and change history for records known by a key (kinds of outcome)
 
-Revision ID: 0015_smt_pack
-Revises: 0014_retention_deletes
+Revision ID: 0016_smt_pack
+Revises: 0015_event_facts
 Create Date: 2026-11-30
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 import workflow.tables
 
-revision: str = "0015_smt_pack"
-down_revision: str | None = "0014_retention_deletes"
+revision: str = "0016_smt_pack"
+down_revision: str | None = "0015_event_facts"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
