@@ -113,7 +113,7 @@ def test_every_format_has_the_high_risk_row_and_no_cap_in_words(report: SmtRepor
     book = load_workbook(io.BytesIO(render(report, ReportFormat.XLSX)))
     cells = [[c for c in r if c is not None] for s in book.worksheets
              for r in s.iter_rows(values_only=True)]  # fmt: skip
-    assert [HIGH_RISK, 2, 1] in cells and [NO_CAP, 1, 0] in cells
+    assert [HIGH_RISK, 2, 1, NO_DATA] in cells and [NO_CAP, 1, 0, NO_DATA] in cells
     assert not any("None" in str(c) for row in cells for c in row)
     pdf = PdfReader(io.BytesIO(render(report, ReportFormat.PDF)))
     words = re.sub(r"\s+", " ", " ".join(p.extract_text() for p in pdf.pages))
