@@ -140,9 +140,9 @@ def test_header_problems_are_reported_on_line_1(engine: Engine) -> None:
         "line 1: header: missing required column 'email'",
         "line 1: header: missing required column 'role'",
         "line 1: header: unknown column 'e_mail' (expected: email, name, role, team, "
-        "service_area, manager_email, deputy_email, absent, active, posts)",
+        "service_area, manager_email, deputy_email, absent, active, posts, fte)",
         "line 1: header: unknown column 'grade' (expected: email, name, role, team, "
-        "service_area, manager_email, deputy_email, absent, active, posts)",
+        "service_area, manager_email, deputy_email, absent, active, posts, fte)",
     ]
     assert messages(load(engine, "")) == [
         "line 1: header: the file is empty: the first line must name the columns "
