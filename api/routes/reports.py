@@ -28,7 +28,12 @@ from workflow.report_queries import drilldown, smt_report
 
 router = APIRouter(include_in_schema=False)
 # Drill-down keys that are one row of another figure's table: that figure's title.
-DRILL_PARTS = {"went_formal": "raised", "open_end": "open_now", "cap_alerts": "cap"}
+DRILL_PARTS = {
+    "went_formal": "raised",
+    "high_risk": "raised",
+    "open_end": "open_now",
+    "cap_alerts": "cap",
+}
 PRESETS = (("month", "Last month"), ("quarter", "Last 3 months"), ("year", "Last 12 months"))
 
 
