@@ -70,14 +70,32 @@ def postgres_url() -> Iterator[str | None]:
     admin.dispose()
 
 
+# The lists the migrations seed (themes, kinds of outcome) as they were in each fresh
+# database: admins may edit them, so every test starts from the seeded rows again.
+_SEEDED_LISTS: dict[str, dict[str, list[dict[str, object]]]] = {}
+
+
 def _empty_postgres(engine: Engine) -> None:
+    seeded_lists = ("theme", "outcome_kind")
     tables = [
         t
         for t in sa.inspect(engine).get_table_names()
-        if t not in {"alembic_version", "theme", "outcome_kind"}
+        if t not in {"alembic_version", *seeded_lists}
     ]
     with engine.begin() as conn:
         conn.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        key = str(engine.url)
+        if key not in _SEEDED_LISTS:
+            _SEEDED_LISTS[key] = {
+                t: [dict(row._mapping) for row in conn.execute(sa.text(f"SELECT * FROM {t}"))]
+                for t in seeded_lists
+            }
+            return
+        for name, rows in _SEEDED_LISTS[key].items():
+            table = sa.Table(name, sa.MetaData(), autoload_with=conn)
+            conn.execute(table.delete())
+            if rows:
+                conn.execute(table.insert(), rows)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
