@@ -8,7 +8,6 @@ code a council runs against Exchange Online."""
 from __future__ import annotations
 
 import base64
-import json
 import secrets
 import socketserver
 import ssl
@@ -18,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult
 
 from tests.notifications.conftest import free_port
+from tests.notifications.standin_servers import JsonHandler, serving
 
 TENANT, CLIENT_ID, SECRET = "contoso-tenant-id", "11111111-2222-3333-4444-555555555555", "s3cr3t"
 MAILBOX = "disputes@council.test"
@@ -47,20 +47,9 @@ class Tenant:
         return parts.get("user") if token in self.issued else None
 
 
-def _token_handler(tenant: Tenant, base: str) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: Any) -> None:
-            pass
-
-        def _json(self, status: int, body: dict[str, Any]) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def do_GET(self) -> None:
+def _token_handler(tenant: Tenant, base: str) -> type[JsonHandler]:
+    class Handler(JsonHandler):
+        def do_GET(self) -> None:  # noqa: N802
             if self.path.endswith("/.well-known/openid-configuration"):
                 self._json(200, {
                     "token_endpoint": f"{base}/{TENANT}/oauth2/v2.0/token",
@@ -70,10 +59,8 @@ def _token_handler(tenant: Tenant, base: str) -> type[BaseHTTPRequestHandler]:
             else:
                 self._json(404, {"error": "not_found"})
 
-        def do_POST(self) -> None:
-            form = urllib.parse.parse_qs(
-                self.rfile.read(int(self.headers["Content-Length"])).decode()
-            )
+        def do_POST(self) -> None:  # noqa: N802
+            form = urllib.parse.parse_qs(self._body().decode())
             tenant.requests.append(form)
             if tenant.down:
                 self._json(503, {"error": "temporarily_unavailable",
@@ -97,13 +84,8 @@ def token_endpoint(cert_file: Path, context: ssl.SSLContext) -> Iterator[tuple[s
     base = f"https://127.0.0.1:{port}"
     server = ThreadingHTTPServer(("127.0.0.1", port), _token_handler(tenant, base))
     server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(server):
         yield base, tenant
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 class XOAuthSmtpHandler:
@@ -231,10 +213,5 @@ def imap_mailbox(tenant: Tenant) -> Iterator[tuple[int, Mailbox]]:
     socketserver.ThreadingTCPServer.allow_reuse_address = True
     server = socketserver.ThreadingTCPServer(("127.0.0.1", port), _imap_handler(tenant, box))
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(server):
         yield port, box
-    finally:
-        server.shutdown()
-        server.server_close()

@@ -5,17 +5,17 @@ secret), answering 201 with the notification or Notify's error bodies."""
 from __future__ import annotations
 
 import json
-import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 
 import jwt
 
 from tests.notifications.conftest import free_port
+from tests.notifications.standin_servers import JsonHandler, serving
 
 SERVICE_ID = "26785a09-ab16-4eb0-8407-a37497a57506"
 SECRET = "3d844edf-8d35-48ac-975b-e847b4f122b0"
@@ -32,25 +32,14 @@ class Notify:
     answers: list[int | None] = field(default_factory=list)
 
 
-def _handler(notify: Notify) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: Any) -> None:
-            pass
-
-        def _json(self, status: int, body: dict[str, Any]) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
+def _handler(notify: Notify) -> type[JsonHandler]:
+    class Handler(JsonHandler):
         def _error(self, status: int, kind: str, message: str) -> None:
             self._json(status, {"status_code": status,
                                 "errors": [{"error": kind, "message": message}]})  # fmt: skip
 
-        def do_POST(self) -> None:
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        def do_POST(self) -> None:  # noqa: N802
+            body = json.loads(self._body())
             bearer = self.headers.get("Authorization", "").removeprefix("Bearer ")
             try:
                 claims = jwt.decode(bearer, SECRET, algorithms=["HS256"])
@@ -89,10 +78,5 @@ def notify_api() -> Iterator[Notify]:
     port = free_port()
     notify = Notify(f"http://127.0.0.1:{port}")
     server = ThreadingHTTPServer(("127.0.0.1", port), _handler(notify))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(server):
         yield notify
-    finally:
-        server.shutdown()
-        server.server_close()
