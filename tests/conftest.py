@@ -12,6 +12,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -126,12 +127,14 @@ def _empty_postgres(engine: Engine) -> None:
                 conn.execute(table.insert(), rows)
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def engine(
-    request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
+@contextmanager
+def database(
+    kind: str, folder: Path, sqlite_template: Path, request: pytest.FixtureRequest
 ) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        path = tmp_path / "test.sqlite3"
+    """A database holding the schema and the seeded lists only: a copy of the migrated
+    SQLite file, or the session's PostgreSQL database emptied."""
+    if kind == "sqlite":
+        path = folder / "test.sqlite3"
         shutil.copy(sqlite_template, path)
         eng = make_engine(f"sqlite:///{path}")
     else:
@@ -139,8 +142,18 @@ def engine(
         require(url is not None, f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL}")
         eng = make_engine(url)
         _empty_postgres(eng)
-    yield eng
-    eng.dispose()
+    try:
+        yield eng
+    finally:
+        eng.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def engine(
+    request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
+) -> Iterator[Engine]:
+    with database(request.param, tmp_path, sqlite_template, request) as eng:
+        yield eng
 
 
 @pytest.fixture

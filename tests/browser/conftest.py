@@ -6,17 +6,16 @@ missing Chromium fails the run (`require`), it never skips.
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
-import uvicorn
 
 from api.app import create_app
 from tests.conftest import require
+from tests.serving import serve
 from tests.web.conftest import people, web_settings  # noqa: F401  (re-used fixture)
 from workflow.runtime import Runtime
 
@@ -25,32 +24,14 @@ AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def server(runtime: Runtime, people, tmp_path: Path) -> Iterator[str]:  # noqa: F811
-    app = create_app(runtime, web_settings(tmp_path))
-    port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("the server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with serve(create_app(runtime, web_settings(tmp_path))) as base:
+        yield base
 
 
-@pytest.fixture
-def chromium() -> Iterator[object]:
+@contextmanager
+def launched_chromium() -> Iterator[Any]:
     require(CHROMIUM.exists(), f"Chromium is not installed at {CHROMIUM}")
     from playwright.sync_api import sync_playwright
 
@@ -61,3 +42,19 @@ def chromium() -> Iterator[object]:
         )
         yield browser
         browser.close()
+
+
+@pytest.fixture(scope="module")
+def module_chromium() -> Iterator[Any]:
+    """One browser for a module's tests: a launch costs seconds."""
+    with launched_chromium() as browser:
+        yield browser
+
+
+@pytest.fixture
+def chromium(module_chromium: Any) -> Iterator[Any]:
+    """The module's browser; the contexts a test opened (its cookies, storage and pages)
+    are closed when it ends, so nothing passes from one test to the next."""
+    yield module_chromium
+    for context in module_chromium.contexts:
+        context.close()

@@ -3,20 +3,17 @@ copy of the old session cookie is refused."""
 
 from __future__ import annotations
 
-import threading
-import time
 from datetime import UTC, datetime
 
 import pyotp
 import pytest
-import uvicorn
 from sqlmodel import Session, select
 
 from api.accounts import INVITE, issue_link
 from api.app import create_app
 from notifications.settings import get_mail_settings
 from notifications.tables import OutboxMessage
-from tests.browser.conftest import free_port
+from tests.serving import serve
 from tests.web.conftest import web_settings
 from workflow.tables import Person
 
@@ -27,16 +24,8 @@ NEW_PASSWORD = "marble lighthouse pepper violin"
 @pytest.fixture
 def strict_server(runtime, people, tmp_path):
     settings = web_settings(tmp_path, IRO_DISPUTES_REQUIRE_SECOND_FACTOR="true")
-    srv = uvicorn.Server(uvicorn.Config(create_app(runtime, settings), host="127.0.0.1",
-                                        port=(port := free_port()), log_level="warning",
-                                        lifespan="off"))  # fmt: skip
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    while not srv.started:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with serve(create_app(runtime, settings)) as base:
+        yield base
 
 
 def _invite(runtime) -> str:

@@ -5,17 +5,26 @@ link the viewer cannot open. Screenshots go to test-artifacts/browser/roles/<rol
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import pytest
 
+from api.app import create_app
+from api.wiring import build
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.test_journey import Visit, _watch_console
-from tests.factories import new_challenge
-from tests.web.conftest import PASSWORD
+from tests.conftest import database
+from tests.factories import Council, build_council, new_challenge
+from tests.serving import serve
+from tests.web.conftest import PASSWORD, add_people, web_settings
+from workflow.runtime import Runtime
 from workflow.services import raise_challenge, take_action
+from workflow.settings import WorkflowSettings
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 ROLES = ("iro", "sw", "tm", "hos", "ad", "admin", "smt")
@@ -37,29 +46,53 @@ PAGE_FACTS = """() => {
 }"""
 
 
-@pytest.fixture
-def challenges(runtime: Any, people: Any) -> list[str]:
+@dataclass(frozen=True)
+class Site:
+    base: str
+    challenges: list[str]
+
+
+def _challenges(runtime: Runtime, council: Council) -> list[str]:
     """One at the social worker (answered, then escalated to the team manager), one waiting
     at the team manager, one withdrawn: each role has something to open."""
-    c = people.council
     at = datetime.now(UTC) - timedelta(days=3)
     refs = []
     with runtime.uow() as uow:
         for stage in ("social_worker", "team_manager", "social_worker"):
-            refs.append(raise_challenge(uow, new_challenge(at, stage=stage), c.iro, at).reference)
+            refs.append(
+                raise_challenge(uow, new_challenge(at, stage=stage), council.iro, at).reference
+            )
     now = datetime.now(UTC)
     with runtime.uow() as uow:
         take_action(
             uow,
             refs[0],
             "respond",
-            c.social_worker,
+            council.social_worker,
             {"response": "Booked", "actions": "Visit", "target_date": "2031-01-01"},
             now,
         )
-        take_action(uow, refs[0], "reject", c.iro, {"reason": "Not soon enough"}, now)
-        take_action(uow, refs[2], "withdraw", c.iro, {"reason": "Put right at review"}, now)
+        take_action(uow, refs[0], "reject", council.iro, {"reason": "Not soon enough"}, now)
+        take_action(uow, refs[2], "withdraw", council.iro, {"reason": "Put right at review"}, now)
     return refs  # fmt: skip
+
+
+# The pages only read, so one site a database serves every role's crawl (and the reflow
+# check) from one server and one browser. xdist's default `--dist load` deals this
+# module's tests out in turn, so each worker builds each site once and the crawls run on
+# both. (`--dist loadgroup` would put a database's crawls on one worker, but with pytest
+# 9.2 it silently stops grouping: pytest-dev/pytest-xdist#1386.)
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def site(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path
+) -> Iterator[Site]:
+    folder = tmp_path_factory.mktemp("every-page")
+    with database(request.param, folder, sqlite_template, request) as engine:
+        runtime = build(WorkflowSettings(IRO_DISPUTES_LADDER="handbook"), engine=engine)
+        council = add_people(runtime, build_council(engine)).council
+        refs = _challenges(runtime, council)
+        with serve(create_app(runtime, web_settings(folder))) as base:
+            yield Site(base, refs)
 
 
 def _sign_in(browser: Any, base: str, email: str, console: list[str]) -> Any:
@@ -120,22 +153,22 @@ def _crawl(page: Any, base: str, visit: Visit, role: str) -> tuple[int, list[str
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_every_page_for_every_role(server, chromium, people, challenges, role):  # type: ignore[no-untyped-def]
+def test_every_page_for_every_role(site: Site, chromium: Any, role: str) -> None:
     visit = Visit(ARTIFACTS / "roles" / role)
     console: list[str] = []
-    page = _sign_in(chromium, server, f"{role}@council.test", console)
-    count, problems = _crawl(page, server, visit, role)
+    page = _sign_in(chromium, site.base, f"{role}@council.test", console)
+    count, problems = _crawl(page, site.base, visit, role)
     assert count >= 2, f"{role} reached only {count} pages"
     assert not problems, "\n".join(problems)
     assert not visit.problems, "\n".join(visit.problems)
     assert not console, console
 
 
-def test_the_log_never_scrolls_sideways_at_320_pixels(server, chromium, people, challenges):  # type: ignore[no-untyped-def]
+def test_the_log_never_scrolls_sideways_at_320_pixels(site: Site, chromium: Any) -> None:
     visit = Visit(ARTIFACTS / "reflow")
-    page = _sign_in(chromium, server, "hos@council.test", [])
+    page = _sign_in(chromium, site.base, "hos@council.test", [])
     page.set_viewport_size({"width": 320, "height": 800})
-    for path in ("/log", f"/challenges/{challenges[0]}", "/"):
-        page.goto(server + path)
+    for path in ("/log", f"/challenges/{site.challenges[0]}", "/"):
+        page.goto(site.base + path)
         visit.check(page, "320" + path.replace("/", "-"))
         assert not page.evaluate(PAGE_FACTS)["wide"], f"{path} scrolls sideways at 320px"

@@ -64,9 +64,9 @@ def roles() -> Iterator[Roles]:
     admin.dispose()
 
 
-@pytest.fixture(scope="module")
-def migrated(roles: Roles) -> Roles:
-    """The schema migrated once by `db upgrade` as the owner, granting to the service."""
+def upgrade_as_owner(roles: Roles) -> Roles:
+    """`db upgrade` with the service's URL and the owner's migration URL, as the Compose
+    `migrate` service runs it: the owner migrates and grants to the service role."""
     with pytest.MonkeyPatch.context() as env:
         env.setenv("DATABASE_URL", roles.service_url)
         env.setenv("IRO_DISPUTES_MIGRATION_DATABASE_URL", roles.owner_url)
@@ -76,6 +76,12 @@ def migrated(roles: Roles) -> Roles:
     assert result.exit_code == 0, result.output
     assert f"service role {roles.service_role!r}" in result.output
     return roles
+
+
+@pytest.fixture(scope="module")
+def migrated(roles: Roles) -> Roles:
+    """The schema migrated once, by the owner, for the roles made here."""
+    return upgrade_as_owner(roles)
 
 
 @pytest.fixture

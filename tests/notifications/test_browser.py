@@ -2,26 +2,22 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
-import uvicorn
 
 from api.app import create_app
 from notifications.sender import send_pending
 from notifications.settings import use_settings
 from notifications.sink import Sink
-from tests.conftest import require
+from tests.browser.conftest import chromium, module_chromium  # noqa: F401  (fixtures)
 from tests.factories import new_challenge
 from tests.notifications.conftest import free_port
+from tests.serving import serve
 from tests.web.conftest import web_settings
 from workflow.services import raise_challenge
 from workflow.states import State
 
-CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = pytest.mark.browser
 
 
@@ -33,36 +29,14 @@ def site(runtime, mail_settings, tmp_path):
         "base_url": f"http://127.0.0.1:{port}", "smtp_port": sink_port, "sink_port": sink_port,
     })  # fmt: skip
     use_settings(settings)
-    server = uvicorn.Server(uvicorn.Config(create_app(runtime, web_settings(tmp_path)),
-                                           host="127.0.0.1", port=port, log_level="warning",
-                                           lifespan="off"))  # fmt: skip
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
-    sink = Sink(settings)
-    sink.start()
-    yield f"http://127.0.0.1:{port}", settings
-    sink.stop()
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve(create_app(runtime, web_settings(tmp_path)), port) as base:
+        sink = Sink(settings)
+        sink.start()
+        yield base, settings
+        sink.stop()
 
 
-@pytest.fixture
-def chromium():
-    require(CHROMIUM.exists(), f"Chromium is not installed at {CHROMIUM}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--headless"])  # fmt: skip
-        yield browser
-        browser.close()
-
-
-def test_a_manager_answers_from_the_link_in_the_captured_email(runtime, council, site, chromium):
+def test_a_manager_answers_from_the_link_in_the_captured_email(runtime, council, site, chromium):  # noqa: F811
     base, settings = site
     at = datetime.now(UTC) - timedelta(minutes=10)
     with runtime.uow() as uow:

@@ -18,9 +18,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 import yaml
-from typer.testing import CliRunner
 
-from api.cli import cli
 from tests.conftest import POSTGRES_ADMIN_URL, require
 from tests.integration.test_database_roles import (
     INSUFFICIENT_PRIVILEGE,
@@ -28,9 +26,9 @@ from tests.integration.test_database_roles import (
     Roles,
     _refused,
     _url_as,
+    upgrade_as_owner,
 )
 from workflow.db import make_engine
-from workflow.settings import get_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 INIT = ROOT / "deploy" / "postgres-init" / "10-iro-disputes-roles.sh"
@@ -102,14 +100,7 @@ def init_roles() -> Iterator[Roles]:
 @pytest.fixture(scope="module")
 def migrated_by_owner(init_roles: Roles) -> Roles:
     """What the Compose `migrate` service does, with its two URLs."""
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("DATABASE_URL", init_roles.service_url)
-        env.setenv("IRO_DISPUTES_MIGRATION_DATABASE_URL", init_roles.owner_url)
-        get_settings.cache_clear()
-        result = CliRunner().invoke(cli, ["db", "upgrade"])
-    get_settings.cache_clear()
-    assert result.exit_code == 0, result.output
-    return init_roles
+    return upgrade_as_owner(init_roles)
 
 
 def test_the_init_script_makes_an_owner_that_owns_the_database_and_a_role_that_does_not(

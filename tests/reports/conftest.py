@@ -55,7 +55,7 @@ import pytest
 from sqlmodel import Session
 
 # The web and browser tests' fixtures, for the page, API and browser tests here.
-from tests.browser.conftest import chromium, server  # noqa: F401
+from tests.browser.conftest import chromium, module_chromium, server  # noqa: F401
 from tests.factories import Council
 from tests.web.conftest import anonymous, app, login, people, token_for  # noqa: F401
 from workflow.activity import NewActivity, record_activity

@@ -8,6 +8,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from html import unescape as html_unescape
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import pytest
 from sqlmodel import Session
 
 from api.app import create_app
-from api.auth import create_api_token, set_password
+from api.auth import create_api_token, hash_password
 from api.tables import PasswordCredential
 from api.web_settings import WebSettings
 from tests.factories import Council, new_challenge
@@ -50,8 +51,22 @@ def web_settings(tmp_path: Path, **extra: str) -> WebSettings:
     return WebSettings(**values)  # type: ignore[arg-type]
 
 
+@cache
+def password_hash() -> str:
+    """PASSWORD's argon2id hash, made once a process by the service's own hasher: a hash
+    costs 0.1-0.8 s, and nearly every web test signs people in (`set_password` itself is
+    run by test_sessions.py, test_accounts.py and the account journey)."""
+    return hash_password(PASSWORD)
+
+
 @pytest.fixture
 def people(runtime: Runtime, council: Council) -> People:
+    return add_people(runtime, council)
+
+
+def add_people(runtime: Runtime, council: Council) -> People:
+    """An admin and an SMT reader beside the council's people; everyone signs in with
+    PASSWORD."""
     with Session(runtime.engine) as s:
         admin = Person(email="admin@council.test", name="Adam Min", role="admin")
         smt = Person(email="smt@council.test", name="Sue Reader", role="smt_reader")
@@ -59,13 +74,13 @@ def people(runtime: Runtime, council: Council) -> People:
         s.add(smt)
         s.flush()
         assert admin.id is not None and smt.id is not None
-        set_password(s, admin.id, PASSWORD)  # the real path once; the others reuse its hash
-        hashed = s.get(PasswordCredential, admin.id).password_hash  # type: ignore[union-attr]
-        for person_id in (*vars(council).values(), smt.id):
+        for person_id in (*vars(council).values(), admin.id, smt.id):
             if isinstance(person_id, int):
                 s.add(
                     PasswordCredential(
-                        person_id=person_id, password_hash=hashed, changed_at=datetime.now(UTC)
+                        person_id=person_id,
+                        password_hash=password_hash(),
+                        changed_at=datetime.now(UTC),
                     )
                 )
         s.commit()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
 import uuid
 import warnings
@@ -13,7 +11,6 @@ from urllib.parse import parse_qs, urlencode, urlparse
 import authlib.deprecate
 import httpx
 import pytest
-import uvicorn
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 from pydantic import ValidationError
@@ -24,6 +21,7 @@ from starlette.responses import JSONResponse, RedirectResponse
 from starlette.routing import Route
 
 from api.app import create_app
+from tests.serving import serve
 from tests.web.conftest import TestClient, web_settings
 from workflow.change_history import history
 from workflow.tables import Person
@@ -88,26 +86,10 @@ class FakeProvider:
         return JSONResponse({"keys": [self.key.as_dict(private=False)]})
 
 
-def _serve(app: Starlette) -> Iterator[str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-
-
 @pytest.fixture
 def provider() -> Iterator[FakeProvider]:
     fake = FakeProvider("IRO@council.test")
-    for base in _serve(fake.app()):
+    with serve(fake.app()) as base:
         fake.base = base
         yield fake
 
