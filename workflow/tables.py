@@ -209,3 +209,13 @@ class ChallengeEvent(SQLModel, table=True):
     service_area: str | None = Field(default=None, max_length=200)
     working_day: int | None = None
     day_zero: int | None = None
+
+
+class ListVersion(SQLModel, table=True):
+    """One number that database triggers raise whenever the people, teams or themes the
+    log's filter lists show change (by any route: admin pages, imports, the directory):
+    a process keeps its lists until it reads a different number (`workflow.list_cache`)."""
+
+    __tablename__ = "list_version"
+    id: int = Field(default=1, primary_key=True, sa_column_kwargs={"autoincrement": False})
+    n: int = 0
