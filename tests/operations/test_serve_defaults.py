@@ -11,7 +11,6 @@ from typer.testing import CliRunner
 from api.cli import cli
 from api.commands import serve
 
-
 APP = SimpleNamespace(state=SimpleNamespace())
 
 
@@ -23,7 +22,9 @@ def _app(**_: Any) -> Any:
 def served(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     """What serve would have started: ("processes", N) or ("one", app)."""
     calls: list[Any] = []
-    monkeypatch.setattr(serve, "_serve_processes", lambda h, p, n, s: calls.append(("processes", n)))
+    monkeypatch.setattr(
+        serve, "_serve_processes", lambda h, p, n, s: calls.append(("processes", n))
+    )
     monkeypatch.setattr(serve, "_serve", lambda app, h, p, s: calls.append(("one", app)))
     monkeypatch.setattr(serve, "_prepare_metrics_folder", lambda: None)
     return calls

@@ -213,7 +213,9 @@ def test_deep_pages_follow_cursors_on_the_page_and_in_the_api(login, log_data, a
     while url:
         page = hos.get(url).text
         seen += _refs(page)
-        found = re.search(r'<a class="govuk-link govuk-pagination__link" href="([^"]+)" rel="next"', page)
+        found = re.search(
+            r'<a class="govuk-link govuk-pagination__link" href="([^"]+)" rel="next"', page
+        )
         url = found.group(1).replace("&amp;", "&") if found else ""
     assert seen == every
     back = re.search(r'href="([^"]+)" rel="prev"', page)
@@ -228,7 +230,11 @@ def test_deep_pages_follow_cursors_on_the_page_and_in_the_api(login, log_data, a
         body = answer.json()
         listed += [item["reference"] for item in body["items"]]
         assert ("cursor=" in answer.headers.get("link", "")) == (body["next"] is not None)
-        url = f"/api/v1/challenges?sort=due&order=desc&per_page=1&cursor={body['next']}" if body["next"] else ""
+        url = (
+            f"/api/v1/challenges?sort=due&order=desc&per_page=1&cursor={body['next']}"
+            if body["next"]
+            else ""
+        )
     assert listed == every[::-1]
     deep = anonymous.get("/api/v1/challenges?page=2", headers=headers)
     assert deep.status_code == 400 and deep.headers["content-type"] == "application/problem+json"
