@@ -37,7 +37,7 @@ lint: $(INSTALLED) ## ruff lint and format check
 	$(BIN)/ruff format --check .
 
 typecheck: $(INSTALLED) ## mypy
-	$(BIN)/mypy escalation_rules workflow notifications council_data api
+	$(BIN)/mypy escalation_rules workflow notifications council_data api bench
 
 imports: $(INSTALLED) ## import-linter: api -> notifications | council_data -> workflow -> escalation_rules
 	$(BIN)/lint-imports

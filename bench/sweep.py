@@ -141,7 +141,9 @@ def seed(runtime: Runtime, challenges: int, due: float) -> int:
         child_ids = list(conn.execute(sa.select(T["child"].c.id)).scalars())
     due_count = int(challenges * due)
     started = NOW - timedelta(days=10)
-    cap = DeadlineRules(ladder).cap_deadline(started).due_at
+    cap_deadline = DeadlineRules(ladder).cap_deadline(started)
+    assert cap_deadline is not None, "the handbook ladder has an overall cap"
+    cap = cap_deadline.due_at
     pg = engine.dialect.name == "postgresql"
     when = (lambda m: m) if pg else _sqlite_time
     rows = [_seed_rows(i, due_count, started, cap, child_ids, people, ladder.content_hash, when)
@@ -262,7 +264,9 @@ class PlainSqlRunner:
         self.raw.commit()
         if not claimed:
             return None
-        due = self.rules.stage_deadline(self.stage, NOW).due_at
+        deadline = self.rules.stage_deadline(self.stage, NOW)
+        assert deadline is not None, "the team manager's stage has a timescale"
+        due = deadline.due_at
         reminders = [w for _, w in self.rules.reminder_times(due) if NOW < w < due]
         (self._escalate_pg if self.pg else self._escalate_sqlite)(cur, claimed, due, reminders)
         self.raw.commit()
