@@ -24,7 +24,7 @@ def _facts(runtime: Runtime, challenge: Challenge) -> list[tuple[str, int | None
     query = (sa.select(EV.c.kind, EV.c.team_id, EV.c.service_area)
              .where(EV.c.challenge_id == challenge.id).order_by(EV.c.seq))  # fmt: skip
     with runtime.engine.connect() as conn:
-        return [tuple(r) for r in conn.execute(query)]  # type: ignore[misc]
+        return [tuple(r) for r in conn.execute(query)]
 
 
 def _move_child_to_a_new_team(runtime: Runtime, council: Council, name: str) -> int:
