@@ -23,7 +23,8 @@ import argparse
 import os
 import time
 import uuid
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -31,7 +32,7 @@ from sqlmodel import Session
 
 from api import retention_children as children
 from api.retention import RetentionSettings, plan
-from bench.sweep import NOW, T, _challenge, _deadlines, scratch
+from bench.sweep import NOW, T, scratch
 from workflow.audit_chain import seal, verify
 from workflow.runtime import build_runtime, prepare_database
 from workflow.settings import WorkflowSettings
@@ -39,6 +40,39 @@ from workflow.settings import WorkflowSettings
 TABLES = ("mail_alert", "mail_outbox_attachment", "mail_outbox", "mail_link_token",
           "mail_inbound", "deadline", "challenge_event", "challenge", "iro_activity",
           "change_record", "child")  # fmt: skip
+
+
+def _challenge(started: datetime, people: dict[str, int], ladder_hash: str) -> dict[str, Any]:
+    """A closed challenge's row (the reference and child are the caller's)."""
+    return {
+        "raised_by_id": people["iro"], "theme_key": "drift_and_delay", "ladder_id": "handbook",
+        "ladder_hash": ladder_hash, "raised_at": started, "what_is_wrong": "Drift",
+        "impact_on_child": "Delay", "outcome_wanted": "Plan", "state": "closed",
+        "stage_key": "social_worker", "responder_id": people["social_worker"], "due_at": NOW,
+        "stage_started_at": started, "formal_started_at": started, "cap_due_at": NOW,
+        "highest_stage_key": "social_worker", "informal_recorded": True, "version": 1,
+        "updated_at": started,
+    }  # fmt: skip
+
+
+def _deadlines(challenge_id: int, c: dict[str, Any]) -> list[dict[str, Any]]:
+    """Its stage timeout and overall cap, as the planner left them."""
+    common = {"challenge_id": challenge_id, "state": "awaiting_response",
+              "stage_key": c["stage_key"], "challenge_version": 1, "status": "pending",
+              "attempts": 0, "details": {}, "planned_at": c["raised_at"],
+              "updated_at": c["raised_at"]}  # fmt: skip
+    return [
+        {**common, "kind": "timeout", "due_at": c["due_at"], "next_attempt_at": c["due_at"],
+         "applies_to_due_at": c["due_at"], "label": "stage social_worker due"},
+        {**common, "kind": "cap", "due_at": c["cap_due_at"], "next_attempt_at": c["cap_due_at"],
+         "applies_to_due_at": c["cap_due_at"], "label": "overall cap of 20 working days"},
+    ]  # fmt: skip
+
+
+def _one(cur: Any) -> Any:
+    row = cur.fetchone()
+    assert row is not None
+    return row[0]
 
 
 def seed(engine: Engine, old: int, per_child: int, events: int) -> None:
@@ -62,9 +96,8 @@ def seed(engine: Engine, old: int, per_child: int, events: int) -> None:
         child_ids = list(
             conn.execute(sa.select(T["child"].c.id).order_by(T["child"].c.id)).scalars()
         )
-        rows = [{**_challenge(0, 0, NOW - timedelta(days=400), NOW, child_ids, people,
-                              ladder.content_hash),
-                 "reference": f"IRO-2020-{n:06d}", "child_id": child, "state": "closed"}
+        rows = [{**_challenge(NOW - timedelta(days=400), people, ladder.content_hash),
+                 "reference": f"IRO-2020-{n:06d}", "child_id": child}
                 for n, child in enumerate(c for c in child_ids for _ in range(per_child))]  # fmt: skip
         conn.execute(sa.insert(T["challenge"]), rows)
         ids = list(
@@ -156,7 +189,7 @@ class PlainSql:
                                  for t, n in counts.items() if n and t != "challenge_event"])  # fmt: skip
         cur.execute(record + (" RETURNING id" if self.pg else ""),
                     (NOW, "challenge_event", reference, len(events), NOW, run_id))  # fmt: skip
-        record_id = cur.fetchone()[0] if self.pg else cur.lastrowid
+        record_id = _one(cur) if self.pg else cur.lastrowid
         cur.executemany(f"INSERT INTO retention_retired_row (record_id, log, row_id) VALUES"
                         f" ({p}, 'challenge_event', {p})", [(record_id, e) for e in events])  # fmt: skip
         self.raw.commit()
