@@ -70,7 +70,9 @@ def on_events(session: Session, appended: list[tuple[Challenge, list[NewEvent]]]
     if rows:
         connection = session.connection()
         if len(rows) <= _FEW:  # an action's: on the driver, compiled once
-            _INSERT_FEW[connection.dialect.name].run(connection, rows[0] if len(rows) == 1 else rows)
+            _INSERT_FEW[connection.dialect.name].run(
+                connection, rows[0] if len(rows) == 1 else rows
+            )
         else:  # a sweep's batch: one insertmanyvalues statement
             connection.execute(_INSERTS[connection.dialect.name], rows)
 

@@ -29,7 +29,9 @@ _INSERT_EVENTS = sa.insert(_EVENT)
 _EVENT_KEYS = ("challenge_id", "seq", "kind", "occurred_at", "recorded_at", "actor_id",
                "from_state", "to_state", "stage_key", "changes", "details", "team_id",
                "service_area", "working_day", "day_zero")  # fmt: skip
-_ADD_KEYS = tuple(k for k in dict.fromkeys([*CHALLENGE_FIELDS, "version", "updated_at"]) if k != "id")
+_ADD_KEYS = tuple(
+    k for k in dict.fromkeys([*CHALLENGE_FIELDS, "version", "updated_at"]) if k != "id"
+)
 _SAVE = (
     sa.update(CHALLENGE)
     .where(CHALLENGE.c.id == sa.bindparam("_id"))

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from escalation_rules.model import LegalStatus, Role
 from workflow.challenge_dates import date_problems
 from workflow.child_access import check_may_raise_for, london_today
+from workflow.directory import PeopleAlongside
 from workflow.domain import Challenge, NewEvent
 from workflow.errors import ConcurrentUpdate, NoResponder, NotFound, NotPermitted, RuleViolation
 from workflow.event_facts import TEAM_COLUMNS, join_team, team_of
@@ -258,6 +259,7 @@ def _person(uow: UnitOfWork, person_id: int) -> Any:
 
 _CHILD: sa.Table = Child.__table__  # type: ignore[attr-defined]
 _THEME: sa.Table = Theme.__table__  # type: ignore[attr-defined]
+_RAISE_PEOPLE = PeopleAlongside(worker=_CHILD.c.social_worker_id)
 # What a raise checks first, in one read: the IRO, the child, whether the theme is active.
 _RAISE_FACTS = (
     sa.select(
@@ -266,8 +268,9 @@ _RAISE_FACTS = (
         _THEME.c.active.label("theme__active"),
         *(c.label(f"child__{c.name}") for c in _CHILD.columns),
         *TEAM_COLUMNS,  # the team of the child's social worker, recorded on the events
+        *_RAISE_PEOPLE.columns,
     )
-    .select_from(join_team(_CHILD))
+    .select_from(_RAISE_PEOPLE.join(join_team(_CHILD)))
     .outerjoin(_PERSON, _PERSON.c.id == sa.bindparam("iro"))
     .outerjoin(_THEME, _THEME.c.key == sa.bindparam("theme"))
     .where(_CHILD.c.case_reference == sa.bindparam("ref"))
@@ -289,13 +292,18 @@ def _raise_facts(uow: UnitOfWork, iro_id: int, new: NewChallenge) -> tuple[str, 
     child = child_row(row, "child__")
     remember_children(uow.session, [child])
     uow.challenges.note_team(child.id, team_of(row))
+    uow.directory.note(row, _RAISE_PEOPLE)
     return str(row.iro__name), child, bool(row.theme__active)
 
 
-# The challenge and its child (with its team) in one read: plain rows, no ORM objects.
+# The challenge and its child (with its team, and the people an action most often asks
+# about) in one read: plain rows, no ORM objects.
+_ACTION_PEOPLE = PeopleAlongside(worker=_CHILD.c.social_worker_id, raiser=CHALLENGE.c.raised_by_id)
 _CHALLENGE_AND_CHILD = (
-    sa.select(CHALLENGE, *(c.label(f"child__{c.name}") for c in _CHILD.columns), *TEAM_COLUMNS)
-    .select_from(join_team(CHALLENGE.join(_CHILD, _CHILD.c.id == CHALLENGE.c.child_id)))
+    sa.select(CHALLENGE, *(c.label(f"child__{c.name}") for c in _CHILD.columns), *TEAM_COLUMNS,
+              *_ACTION_PEOPLE.columns)
+    .select_from(_ACTION_PEOPLE.join(
+        join_team(CHALLENGE.join(_CHILD, _CHILD.c.id == CHALLENGE.c.child_id))))
     .where(CHALLENGE.c.reference == sa.bindparam("reference"))
 )  # fmt: skip
 
@@ -307,6 +315,7 @@ def _challenge_and_child(uow: UnitOfWork, reference: str) -> tuple[Challenge, Ch
     child = child_row(row, "child__")
     remember_children(uow.session, [child])
     uow.challenges.note_team(child.id, team_of(row))
+    uow.directory.note(row, _ACTION_PEOPLE)
     return challenge_from_row(row), child
 
 
