@@ -25,9 +25,9 @@ from workflow.lifecycle import ActionContext, Lifecycle, lifecycle_for
 from workflow.outcome_kinds import check_outcome_kind
 from workflow.repository import CHALLENGE, challenge_from_row
 from workflow.routing import raiser_check, responder_finder
-from workflow.rows import ChildFacts, child_row, remember_children
+from workflow.rows import ChildFacts, child_row, remember_children, remember_responders
 from workflow.states import SYSTEM_ACTIONS, Action
-from workflow.tables import Child, Person, Theme
+from workflow.tables import ChallengeEvent, Child, Person, Theme
 from workflow.unit_of_work import UnitOfWork
 
 _LONDON = ZoneInfo("Europe/London")
@@ -118,7 +118,7 @@ def take_action(
 ) -> Challenge:
     """Apply one action to one challenge and commit it with its event, or change nothing."""
     action = _action(reference, action)
-    challenge, child = _challenge_and_child(uow, reference)
+    challenge, child = _challenge_and_child(uow, reference, action)
     if expected_version is not None and expected_version != challenge.version:
         raise ConcurrentUpdate(reference, expected_version)
     act(uow, challenge, child, action, actor_id, params, now)
@@ -308,10 +308,31 @@ _CHALLENGE_AND_CHILD = (
 )  # fmt: skip
 
 
-def _challenge_and_child(uow: UnitOfWork, reference: str) -> tuple[Challenge, ChildFacts]:
-    row = uow.session.connection().execute(_CHALLENGE_AND_CHILD, {"reference": reference}).first()
+# An ending (accept, withdraw) tells everyone who has responded on the challenge: their
+# ids, from the events' details, come with the same read (comma-separated).
+_EVENT: sa.Table = ChallengeEvent.__table__  # type: ignore[attr-defined]
+_RESPONDER_ID = _EVENT.c.details["responder_id"].as_string()
+_RESPONDERS_SO_FAR = (
+    sa.select(sa.func.aggregate_strings(_RESPONDER_ID, ","))
+    .where(_EVENT.c.challenge_id == CHALLENGE.c.id, _RESPONDER_ID.is_not(None))
+    .scalar_subquery()
+)
+_CHALLENGE_CHILD_AND_RESPONDERS = _CHALLENGE_AND_CHILD.add_columns(
+    _RESPONDERS_SO_FAR.label("responders_so_far")
+)
+_ENDINGS = frozenset({Action.ACCEPT, Action.WITHDRAW})
+
+
+def _challenge_and_child(
+    uow: UnitOfWork, reference: str, action: Action | None = None
+) -> tuple[Challenge, ChildFacts]:
+    ending = action in _ENDINGS
+    query = _CHALLENGE_CHILD_AND_RESPONDERS if ending else _CHALLENGE_AND_CHILD
+    row = uow.session.connection().execute(query, {"reference": reference}).first()
     if row is None:
         raise NotFound("challenge", reference)
+    if ending:
+        remember_responders(uow.session, row.id, row.responders_so_far)
     child = child_row(row, "child__")
     remember_children(uow.session, [child])
     uow.challenges.note_team(child.id, team_of(row))

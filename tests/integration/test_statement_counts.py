@@ -21,20 +21,21 @@ from workflow.states import Action
 # raise 8, escalate 9, respond 9, accept 10, withdraw 9). Each action now reads once, then
 # writes: the challenge with its child, the child's team, the social worker with their
 # manager and the IRO (`workflow.directory.PeopleAlongside`) in one query, so routing to
-# the first stages and the outbox's recipients need no more; a raise reads the IRO, the
-# child, the theme and the social worker's line in one. What is left beyond the writes:
-# accept reads the kind of outcome picked (the list is the council's to edit, so it is
-# checked, never cached); accept and withdraw read who has responded on the challenge,
-# to tell them all. The writes are the floor `bench/actions.py` makes with plain SQL.
+# the first stages and the outbox's recipients need no more; accept and withdraw read
+# who has responded on the challenge (to tell them all) in the same query; a raise reads
+# the IRO, the child, the theme and the social worker's line in one. Beyond that read,
+# only accept reads once more: the kind of outcome picked (the list is the council's to
+# edit, so it is checked, never cached). The writes are those `bench/actions.py`'s
+# plain-SQL floor makes.
 MOST = {
     "raise": 7,
     "escalate": 8,
     "respond": 7,
-    "accept": 9,
+    "accept": 8,
     "extend": 6,
     "pause": 6,
     "resume": 7,
-    "withdraw": 8,
+    "withdraw": 7,
     "close": 6,
 }
 
