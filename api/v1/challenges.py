@@ -188,7 +188,7 @@ def list_challenges(
     filters, _ = parse_filters(args)
     assert person.id is not None
     now = datetime.now(UTC)
-    page = queries.challenge_log(session, filters, now, visibility(session, person)[0])
+    page = queries.challenge_log(session, filters, now, visibility(session, person))
     if page.next_cursor:
         following = request.url.include_query_params(cursor=page.next_cursor).remove_query_params(
             "page"

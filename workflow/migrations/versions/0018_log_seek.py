@@ -9,8 +9,8 @@ needs an index in exactly that order: (raised_at, id), (due_at, id), (state, id)
 (what the log's filter lists show), whichever way they change: each web process keeps the
 lists until the number moves.
 
-Revision ID: 0017_log_seek
-Revises: 0016_smt_pack
+Revision ID: 0018_log_seek
+Revises: 0017_audit_event_facts
 Create Date: 2026-11-30
 """
 
@@ -19,8 +19,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0017_log_seek"
-down_revision: str | None = "0016_smt_pack"
+revision: str = "0018_log_seek"
+down_revision: str | None = "0017_audit_event_facts"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
