@@ -22,6 +22,7 @@ from escalation_rules.loader import parse_ladder
 from escalation_rules.model import Ladder
 from workflow.deadline_tables import DeadlineKind, DeadlineRecord, DeadlineStatus
 from workflow.domain import Challenge, NewEvent
+from workflow.id_sets import PerDialect
 from workflow.lifecycle import lifecycle_for
 from workflow.repository import challenge_from_row
 from workflow.states import CLOCK_RUNNING_STATES, OPEN_STATES, State
@@ -31,7 +32,20 @@ from workflow.tables import LadderVersion, utc_now
 WATCHED_FIELDS = frozenset({"state", "stage_key", "due_at", "cap_due_at"})
 DEADLINE: sa.Table = SQLModel.metadata.tables[DeadlineRecord.__tablename__]
 _ladders: dict[str, Ladder] = {}
-_INSERT = sa.insert(DEADLINE)
+# A new row binds each time once (due_at is also its first attempt, the wall clock both
+# its planned_at and updated_at) and writes its constants as literals: a batch plans
+# some thousand rows, and each bound time costs a conversion.
+_INSERT = sa.insert(DEADLINE).values(
+    {
+        **{name: sa.bindparam(name) for name in ("challenge_id", "kind", "due_at", "state",
+           "stage_key", "applies_to_due_at", "challenge_version", "label", "details")},
+        "status": sa.literal_column(f"'{DeadlineStatus.PENDING.value}'"),
+        "attempts": sa.literal_column("0"),
+        "next_attempt_at": sa.bindparam("due_at"),
+        "planned_at": sa.bindparam("wall"),
+        "updated_at": sa.bindparam("wall"),
+    }
+)  # fmt: skip
 # Built once: statement construction costs more than the statement on a hot path.
 _CANCELLED: dict[str, Any] = {
     "status": DeadlineStatus.CANCELLED.value,
@@ -41,11 +55,13 @@ _CANCELLED: dict[str, Any] = {
     "updated_at": sa.bindparam("wall"),
 }
 _CANCELLABLE = DEADLINE.c.status.in_([DeadlineStatus.PENDING.value, DeadlineStatus.STUCK.value])
-_CANCEL = (
-    sa.update(DEADLINE)
-    .where(DEADLINE.c.challenge_id.in_(sa.bindparam("challenges", expanding=True)))
-    .where(_CANCELLABLE)
-    .values(_CANCELLED)
+_CANCEL = PerDialect(
+    lambda in_set: (
+        sa.update(DEADLINE)
+        .where(in_set(DEADLINE.c.challenge_id, "challenges"))
+        .where(_CANCELLABLE)
+        .values(_CANCELLED)
+    )
 )
 _CANCEL_ONE = (
     sa.update(DEADLINE)
@@ -54,7 +70,15 @@ _CANCEL_ONE = (
     .values(_CANCELLED)
 )
 # The same, leaving the cap's row alone: for challenges whose cap an event did not move.
-_CANCEL_BUT_THE_CAP = _CANCEL.where(DEADLINE.c.kind != DeadlineKind.CAP.value)
+_CANCEL_BUT_THE_CAP = PerDialect(
+    lambda in_set: (
+        sa.update(DEADLINE)
+        .where(in_set(DEADLINE.c.challenge_id, "challenges"))
+        .where(_CANCELLABLE)
+        .where(DEADLINE.c.kind != DeadlineKind.CAP.value)
+        .values(_CANCELLED)
+    )
+)
 _CANCEL_ONE_BUT_THE_CAP = _CANCEL_ONE.where(DEADLINE.c.kind != DeadlineKind.CAP.value)
 
 
@@ -129,7 +153,9 @@ def replan_many(
             connection.execute(one, {"challenge": ids[0], "outcome": reason, "wall": wall})
         else:
             many = _CANCEL_BUT_THE_CAP if cap_kept else _CANCEL
-            connection.execute(many, {"challenges": ids, "outcome": reason, "wall": wall})
+            connection.execute(
+                many.on(connection), {"challenges": ids, "outcome": reason, "wall": wall}
+            )
     wanted = [
         (
             challenge,
@@ -165,16 +191,19 @@ def _already_fired(
     ids = [c.id for c, plans, at in wanted if any(p.due_at <= at for p in plans)]
     if not ids:
         return set()
+    connection = session.connection()
     return {
         (row.challenge_id, row.kind, row.due_at, row.label)
-        for row in session.connection().execute(_FIRED, {"challenges": ids})
+        for row in connection.execute(_FIRED.on(connection), {"challenges": ids})
     }
 
 
-_FIRED = (
-    sa.select(DEADLINE.c.challenge_id, DEADLINE.c.kind, DEADLINE.c.due_at, DEADLINE.c.label)
-    .where(DEADLINE.c.challenge_id.in_(sa.bindparam("challenges", expanding=True)))
-    .where(DEADLINE.c.status == DeadlineStatus.DONE.value)
+_FIRED = PerDialect(
+    lambda in_set: (
+        sa.select(DEADLINE.c.challenge_id, DEADLINE.c.kind, DEADLINE.c.due_at, DEADLINE.c.label)
+        .where(in_set(DEADLINE.c.challenge_id, "challenges"))
+        .where(DEADLINE.c.status == DeadlineStatus.DONE.value)
+    )
 )
 
 
@@ -250,10 +279,6 @@ def _row(c: Challenge, p: PlannedDeadline, wall: datetime) -> dict[str, Any]:
         "applies_to_due_at": p.applies_to_due_at,
         "challenge_version": c.version,
         "label": p.label,
-        "status": DeadlineStatus.PENDING.value,
-        "attempts": 0,
-        "next_attempt_at": p.due_at,
         "details": p.details,
-        "planned_at": wall,
-        "updated_at": wall,
+        "wall": wall,
     }
