@@ -9,6 +9,7 @@ cap while the formal process is open. A row already fired is never planned again
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -22,6 +23,7 @@ from escalation_rules.loader import parse_ladder
 from escalation_rules.model import Ladder
 from workflow.deadline_tables import DeadlineKind, DeadlineRecord, DeadlineStatus
 from workflow.domain import Challenge, NewEvent
+from workflow.driver_rows import DriverStatement, driver_json, driver_time
 from workflow.id_sets import PerDialect
 from workflow.lifecycle import lifecycle_for
 from workflow.repository import challenge_from_row
@@ -32,10 +34,10 @@ from workflow.tables import LadderVersion, utc_now
 WATCHED_FIELDS = frozenset({"state", "stage_key", "due_at", "cap_due_at"})
 DEADLINE: sa.Table = SQLModel.metadata.tables[DeadlineRecord.__tablename__]
 _ladders: dict[str, Ladder] = {}
-# A new row binds each time once (due_at is also its first attempt, the wall clock both
-# its planned_at and updated_at) and writes its constants as literals: a batch plans
-# some thousand rows, and each bound time costs a conversion.
-_INSERT = sa.insert(DEADLINE).values(
+# A batch plans some thousand rows: they go to the driver as they are (see
+# `workflow.driver_rows`), each time bound once (due_at is also the first attempt, the
+# wall clock both planned_at and updated_at) and the constants written as literals.
+_INSERT = DriverStatement(sa.insert(DEADLINE).values(
     {
         **{name: sa.bindparam(name) for name in ("challenge_id", "kind", "due_at", "state",
            "stage_key", "applies_to_due_at", "challenge_version", "label", "details")},
@@ -45,7 +47,7 @@ _INSERT = sa.insert(DEADLINE).values(
         "planned_at": sa.bindparam("wall"),
         "updated_at": sa.bindparam("wall"),
     }
-)  # fmt: skip
+))  # fmt: skip
 # Built once: statement construction costs more than the statement on a hot path.
 _CANCELLED: dict[str, Any] = {
     "status": DeadlineStatus.CANCELLED.value,
@@ -169,14 +171,16 @@ def replan_many(
         for challenge, at, _ in moved
     ]
     fired = _already_fired(session, wanted)
+    time = driver_time(connection.dialect)
+    planned_at = time(wall)
     rows = [
-        _row(challenge, p, wall)
+        _row(challenge, p, time, planned_at)
         for challenge, plans, _ in wanted
         for p in plans
         if (challenge.id, p.kind.value, p.due_at, p.label) not in fired
     ]
     if rows:
-        connection.execute(_INSERT, rows)
+        _INSERT.executemany(connection, rows)
 
 
 def _already_fired(
@@ -269,16 +273,19 @@ def ladder_for(session: Session, content_hash: str) -> Ladder:
     return _ladders[content_hash]
 
 
-def _row(c: Challenge, p: PlannedDeadline, wall: datetime) -> dict[str, Any]:
+def _row(
+    c: Challenge, p: PlannedDeadline, time: Callable[[datetime], Any], planned_at: Any
+) -> dict[str, Any]:
+    """A new row's values in the driver's form (see `_INSERT`)."""
     return {
         "challenge_id": c.id,
         "kind": p.kind.value,
-        "due_at": p.due_at,
+        "due_at": time(p.due_at),
         "state": c.state.value,
         "stage_key": c.stage_key,
-        "applies_to_due_at": p.applies_to_due_at,
+        "applies_to_due_at": time(p.applies_to_due_at),
         "challenge_version": c.version,
         "label": p.label,
-        "details": p.details,
-        "wall": wall,
+        "details": driver_json(p.details),
+        "wall": planned_at,
     }

@@ -31,6 +31,7 @@ from workflow.deadline_planner import DEADLINE
 from workflow.deadline_settings import DeadlineSettings, get_deadline_settings
 from workflow.deadline_tables import DeadlineKind, DeadlineStatus
 from workflow.domain import Challenge
+from workflow.driver_rows import DriverStatement, driver_time
 from workflow.errors import ConcurrentUpdate, NoResponder
 from workflow.event_facts import child_with_team, team_of
 from workflow.id_sets import PerDialect
@@ -144,7 +145,7 @@ def claim(
         lease = wall + timedelta(seconds=settings.lease_seconds)
         conn.execute(_LEASE.on(conn), {"ids": ids, "worker": worker, "lease": lease})
         rows = conn.execute(_CLAIMED.on(conn), {"ids": ids})
-        return [Claim(*row) for row in rows]
+        return [Claim(*tuple(row)) for row in rows]
 
 
 _DUE = (
@@ -221,6 +222,7 @@ class _Batch:
     ) -> None:
         self.runtime, self.now, self.worker = runtime, now, worker
         self.settings, self.wall_clock = settings, wall_clock
+        self.time = driver_time(runtime.engine.dialect)
         self.challenges: dict[int, Challenge] = {}
         self.children: dict[int, ChildFacts] = {}
         # The fast path holds its writes and makes them once per batch, one executemany
@@ -259,7 +261,7 @@ class _Batch:
         self._touched.clear()
         try:
             if finishes:
-                closed = uow.session.connection().execute(_FINISH, finishes).rowcount
+                closed = _FINISH_MANY.executemany(uow.session.connection(), finishes)
                 if closed != len(finishes):
                     raise _Gone
             uow.publish()
@@ -322,7 +324,7 @@ class _Batch:
         self, uow: UnitOfWork, item: Claim, status: DeadlineStatus, late: int, outcome: str
     ) -> None:
         """Close the row, only if it is still pending and still ours: the exactly-once check."""
-        values = {
+        values: dict[str, Any] = {
             "deadline": item.id,
             "worker": self.worker,
             "status": status.value,
@@ -331,7 +333,8 @@ class _Batch:
             "outcome": outcome,
             "wall": self.wall_clock(),
         }
-        if self.held:
+        if self.held:  # in the driver's form, for `_FINISH_MANY`
+            values["now"], values["wall"] = self.time(self.now), self.time(values["wall"])
             self._finishes.append(values)
             return
         if uow.session.connection().execute(_FINISH, values).rowcount != 1:
@@ -512,8 +515,8 @@ _FINISH = (
         fired_by=sa.bindparam("worker"),
         late_seconds=sa.bindparam("late"),
         outcome=sa.bindparam("outcome"),
-        claimed_by=None,
-        lease_until=None,
+        claimed_by=sa.null(),
+        lease_until=sa.null(),
         updated_at=sa.bindparam("wall"),
     )
 )
@@ -527,3 +530,6 @@ def _ours(item: Claim, worker: str) -> sa.Update:
         .where(d.c.status == DeadlineStatus.PENDING)
         .where(d.c.claimed_by == worker)
     )
+
+
+_FINISH_MANY = DriverStatement(_FINISH)
