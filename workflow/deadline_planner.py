@@ -47,7 +47,16 @@ _INSERT = DriverStatement(sa.insert(DEADLINE).values(
         "planned_at": sa.bindparam("wall"),
         "updated_at": sa.bindparam("wall"),
     }
-))  # fmt: skip
+), over_arrays="""
+INSERT INTO deadline (challenge_id, kind, due_at, state, stage_key, applies_to_due_at,
+    challenge_version, label, status, attempts, next_attempt_at, details, planned_at, updated_at)
+SELECT x.challenge_id, x.kind, x.due_at, x.state, x.stage_key, x.applies_to_due_at,
+    x.challenge_version, x.label, 'pending', 0, x.due_at, x.details, x.wall, x.wall
+FROM unnest(%(challenge_id)s::int[], %(kind)s::text[], %(due_at)s::timestamptz[],
+    %(state)s::text[], %(stage_key)s::text[], %(applies_to_due_at)s::timestamptz[],
+    %(challenge_version)s::int[], %(label)s::text[], %(details)s::jsonb[], %(wall)s::timestamptz[])
+    AS x(challenge_id, kind, due_at, state, stage_key, applies_to_due_at, challenge_version,
+         label, details, wall)""")  # fmt: skip
 # Built once: statement construction costs more than the statement on a hot path.
 _CANCELLED: dict[str, Any] = {
     "status": DeadlineStatus.CANCELLED.value,

@@ -532,4 +532,11 @@ def _ours(item: Claim, worker: str) -> sa.Update:
     )
 
 
-_FINISH_MANY = DriverStatement(_FINISH)
+_FINISH_MANY = DriverStatement(_FINISH, over_arrays="""
+UPDATE deadline d SET status = x.status, fired_at = x.now, fired_by = x.worker,
+    late_seconds = x.late, outcome = x.outcome, claimed_by = NULL, lease_until = NULL,
+    updated_at = x.wall
+FROM unnest(%(deadline)s::int[], %(worker)s::text[], %(status)s::text[],
+    %(now)s::timestamptz[], %(late)s::int[], %(outcome)s::text[], %(wall)s::timestamptz[])
+    AS x(deadline, worker, status, now, late, outcome, wall)
+WHERE d.id = x.deadline AND d.status = 'pending' AND d.claimed_by = x.worker""")  # fmt: skip
