@@ -36,10 +36,12 @@ class DriverStatement:
             arrays = {key: [row[key] for row in rows] for key in rows[0]}
             return connection.exec_driver_sql(self.over_arrays, arrays).rowcount
         sql, positions, fixed = self._for(connection.dialect)
+        if fixed:
+            rows = [{**fixed, **row} for row in rows]
         if positions is None:
-            params: Any = [{**fixed, **row} for row in rows] if fixed else rows
+            params: Any = rows
         else:
-            params = [tuple({**fixed, **row}[name] for name in positions) for row in rows]
+            params = [tuple(row[name] for name in positions) for row in rows]
         return connection.exec_driver_sql(sql, params).rowcount
 
     def _for(self, dialect: sa.Dialect) -> tuple[str, Sequence[str] | None, dict[str, Any]]:
