@@ -9,7 +9,6 @@ cap while the formal process is open. A row already fired is never planned again
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -21,11 +20,11 @@ from sqlmodel import Session, SQLModel
 from escalation_rules.deadlines import DeadlineRules
 from escalation_rules.loader import parse_ladder
 from escalation_rules.model import Ladder
+from workflow.batch_sql import OverArrays, PerDialect
 from workflow.deadline_tables import DeadlineKind, DeadlineRecord, DeadlineStatus
 from workflow.domain import Challenge, NewEvent
-from workflow.driver_rows import DriverStatement, driver_json, driver_time
-from workflow.id_sets import PerDialect
 from workflow.lifecycle import lifecycle_for
+from workflow.prepared import Prepared
 from workflow.repository import challenge_from_row
 from workflow.states import CLOCK_RUNNING_STATES, OPEN_STATES, State
 from workflow.tables import LadderVersion, utc_now
@@ -34,29 +33,7 @@ from workflow.tables import LadderVersion, utc_now
 WATCHED_FIELDS = frozenset({"state", "stage_key", "due_at", "cap_due_at"})
 DEADLINE: sa.Table = SQLModel.metadata.tables[DeadlineRecord.__tablename__]
 _ladders: dict[str, Ladder] = {}
-# A batch plans some thousand rows: they go to the driver as they are (see
-# `workflow.driver_rows`), each time bound once (due_at is also the first attempt, the
-# wall clock both planned_at and updated_at) and the constants written as literals.
-_INSERT = DriverStatement(sa.insert(DEADLINE).values(
-    {
-        **{name: sa.bindparam(name) for name in ("challenge_id", "kind", "due_at", "state",
-           "stage_key", "applies_to_due_at", "challenge_version", "label", "details")},
-        "status": sa.literal_column(f"'{DeadlineStatus.PENDING.value}'"),
-        "attempts": sa.literal_column("0"),
-        "next_attempt_at": sa.bindparam("due_at"),
-        "planned_at": sa.bindparam("wall"),
-        "updated_at": sa.bindparam("wall"),
-    }
-), over_arrays="""
-INSERT INTO deadline (challenge_id, kind, due_at, state, stage_key, applies_to_due_at,
-    challenge_version, label, status, attempts, next_attempt_at, details, planned_at, updated_at)
-SELECT x.challenge_id, x.kind, x.due_at, x.state, x.stage_key, x.applies_to_due_at,
-    x.challenge_version, x.label, 'pending', 0, x.due_at, x.details, x.wall, x.wall
-FROM unnest(%(challenge_id)s::int[], %(kind)s::text[], %(due_at)s::timestamptz[],
-    %(state)s::text[], %(stage_key)s::text[], %(applies_to_due_at)s::timestamptz[],
-    %(challenge_version)s::int[], %(label)s::text[], %(details)s::jsonb[], %(wall)s::timestamptz[])
-    AS x(challenge_id, kind, due_at, state, stage_key, applies_to_due_at, challenge_version,
-         label, details, wall)""")  # fmt: skip
+_INSERT = sa.insert(DEADLINE)
 # Built once: statement construction costs more than the statement on a hot path.
 _CANCELLED: dict[str, Any] = {
     "status": DeadlineStatus.CANCELLED.value,
@@ -74,7 +51,7 @@ _CANCEL = PerDialect(
         .values(_CANCELLED)
     )
 )
-_CANCEL_ONE = (
+_ONE = (
     sa.update(DEADLINE)
     .where(DEADLINE.c.challenge_id == sa.bindparam("challenge"))
     .where(_CANCELLABLE)
@@ -90,7 +67,29 @@ _CANCEL_BUT_THE_CAP = PerDialect(
         .values(_CANCELLED)
     )
 )
-_CANCEL_ONE_BUT_THE_CAP = _CANCEL_ONE.where(DEADLINE.c.kind != DeadlineKind.CAP.value)
+# One action's writes, on the driver (`workflow.prepared`): Core costs more than they do.
+_CANCEL_ONE = Prepared(_ONE)
+_CANCEL_ONE_BUT_THE_CAP = Prepared(_ONE.where(DEADLINE.c.kind != DeadlineKind.CAP.value))
+_ROW_KEYS = ("challenge_id", "kind", "due_at", "state", "stage_key", "applies_to_due_at",
+             "challenge_version", "label", "status", "attempts", "next_attempt_at", "details",
+             "planned_at", "updated_at")  # fmt: skip
+_INSERT_ROWS = Prepared(_INSERT, _ROW_KEYS)
+_FEW = 8
+# A sweep's batch on PostgreSQL: its thousand rows in one statement over arrays.
+_INSERT_OVER_ARRAYS = OverArrays(
+    """
+INSERT INTO deadline (challenge_id, kind, due_at, state, stage_key, applies_to_due_at,
+    challenge_version, label, status, attempts, next_attempt_at, details, planned_at, updated_at)
+SELECT x.challenge_id, x.kind, x.due_at, x.state, x.stage_key, x.applies_to_due_at,
+    x.challenge_version, x.label, 'pending', 0, x.due_at, x.details, x.planned_at, x.planned_at
+FROM unnest(%(challenge_id)s::int[], %(kind)s::text[], %(due_at)s::timestamptz[],
+    %(state)s::text[], %(stage_key)s::text[], %(applies_to_due_at)s::timestamptz[],
+    %(challenge_version)s::int[], %(label)s::text[], %(details)s::jsonb[],
+    %(planned_at)s::timestamptz[])
+    AS x(challenge_id, kind, due_at, state, stage_key, applies_to_due_at, challenge_version,
+         label, details, planned_at)""",
+    json_keys=("details",),
+)
 
 
 @dataclass(frozen=True)
@@ -161,12 +160,11 @@ def replan_many(
     for (reason, cap_kept), ids in by_reason.items():
         if len(ids) == 1:  # one action's: an expanding IN costs more than the UPDATE itself
             one = _CANCEL_ONE_BUT_THE_CAP if cap_kept else _CANCEL_ONE
-            connection.execute(one, {"challenge": ids[0], "outcome": reason, "wall": wall})
+            one.run(connection, {"challenge": ids[0], "outcome": reason, "wall": wall})
         else:
             many = _CANCEL_BUT_THE_CAP if cap_kept else _CANCEL
-            connection.execute(
-                many.on(connection), {"challenges": ids, "outcome": reason, "wall": wall}
-            )
+            statement = many.on(connection)
+            connection.execute(statement, {"challenges": ids, "outcome": reason, "wall": wall})
     wanted = [
         (
             challenge,
@@ -180,16 +178,16 @@ def replan_many(
         for challenge, at, _ in moved
     ]
     fired = _already_fired(session, wanted)
-    time = driver_time(connection.dialect)
-    planned_at = time(wall)
     rows = [
-        _row(challenge, p, time, planned_at)
+        _row(challenge, p, wall)
         for challenge, plans, _ in wanted
         for p in plans
         if (challenge.id, p.kind.value, p.due_at, p.label) not in fired
     ]
-    if rows:
-        _INSERT.executemany(connection, rows)
+    if len(rows) > _FEW and connection.dialect.name == "postgresql":  # a sweep's batch
+        _INSERT_OVER_ARRAYS.run(connection, rows)
+    elif rows:  # on the driver, compiled once (SQLite: one executemany for a batch)
+        _INSERT_ROWS.run(connection, rows[0] if len(rows) == 1 else rows)
 
 
 def _already_fired(
@@ -282,19 +280,20 @@ def ladder_for(session: Session, content_hash: str) -> Ladder:
     return _ladders[content_hash]
 
 
-def _row(
-    c: Challenge, p: PlannedDeadline, time: Callable[[datetime], Any], planned_at: Any
-) -> dict[str, Any]:
-    """A new row's values in the driver's form (see `_INSERT`)."""
+def _row(c: Challenge, p: PlannedDeadline, wall: datetime) -> dict[str, Any]:
     return {
         "challenge_id": c.id,
         "kind": p.kind.value,
-        "due_at": time(p.due_at),
+        "due_at": p.due_at,
         "state": c.state.value,
         "stage_key": c.stage_key,
-        "applies_to_due_at": time(p.applies_to_due_at),
+        "applies_to_due_at": p.applies_to_due_at,
         "challenge_version": c.version,
         "label": p.label,
-        "details": driver_json(p.details),
-        "wall": planned_at,
+        "status": DeadlineStatus.PENDING.value,
+        "attempts": 0,
+        "next_attempt_at": p.due_at,
+        "details": p.details,
+        "planned_at": wall,
+        "updated_at": wall,
     }

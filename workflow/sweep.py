@@ -27,14 +27,14 @@ import sqlalchemy as sa
 from sqlmodel import SQLModel
 
 from escalation_rules.model import Role
+from workflow.batch_sql import OverArrays, PerDialect
 from workflow.deadline_planner import DEADLINE
 from workflow.deadline_settings import DeadlineSettings, get_deadline_settings
 from workflow.deadline_tables import DeadlineKind, DeadlineStatus
 from workflow.domain import Challenge
-from workflow.driver_rows import DriverStatement, driver_time
 from workflow.errors import ConcurrentUpdate, NoResponder
 from workflow.event_facts import child_with_team, team_of
-from workflow.id_sets import PerDialect
+from workflow.prepared import Prepared
 from workflow.repository import challenge_from_row
 from workflow.rows import ChildFacts, child_row, remember_children
 from workflow.runtime import Runtime
@@ -222,7 +222,6 @@ class _Batch:
     ) -> None:
         self.runtime, self.now, self.worker = runtime, now, worker
         self.settings, self.wall_clock = settings, wall_clock
-        self.time = driver_time(runtime.engine.dialect)
         self.challenges: dict[int, Challenge] = {}
         self.children: dict[int, ChildFacts] = {}
         # The fast path holds its writes and makes them once per batch, one executemany
@@ -261,7 +260,7 @@ class _Batch:
         self._touched.clear()
         try:
             if finishes:
-                closed = _FINISH_MANY.executemany(uow.session.connection(), finishes)
+                closed = _close_many(uow.session.connection(), finishes)
                 if closed != len(finishes):
                     raise _Gone
             uow.publish()
@@ -333,8 +332,7 @@ class _Batch:
             "outcome": outcome,
             "wall": self.wall_clock(),
         }
-        if self.held:  # in the driver's form, for `_FINISH_MANY`
-            values["now"], values["wall"] = self.time(self.now), self.time(values["wall"])
+        if self.held:
             self._finishes.append(values)
             return
         if uow.session.connection().execute(_FINISH, values).rowcount != 1:
@@ -532,7 +530,8 @@ def _ours(item: Claim, worker: str) -> sa.Update:
     )
 
 
-_FINISH_MANY = DriverStatement(_FINISH, over_arrays="""
+_FINISH_ON_DRIVER = Prepared(_FINISH)
+_FINISH_OVER_ARRAYS = OverArrays("""
 UPDATE deadline d SET status = x.status, fired_at = x.now, fired_by = x.worker,
     late_seconds = x.late, outcome = x.outcome, claimed_by = NULL, lease_until = NULL,
     updated_at = x.wall
@@ -540,3 +539,11 @@ FROM unnest(%(deadline)s::int[], %(worker)s::text[], %(status)s::text[],
     %(now)s::timestamptz[], %(late)s::int[], %(outcome)s::text[], %(wall)s::timestamptz[])
     AS x(deadline, worker, status, now, late, outcome, wall)
 WHERE d.id = x.deadline AND d.status = 'pending' AND d.claimed_by = x.worker""")  # fmt: skip
+
+
+def _close_many(connection: sa.Connection, finishes: list[dict[str, Any]]) -> int:
+    """Close a batch's rows (only those still pending and ours); return how many closed.
+    SQLite: one executemany on the driver. PostgreSQL: one UPDATE over arrays."""
+    if connection.dialect.name == "postgresql":
+        return _FINISH_OVER_ARRAYS.run(connection, finishes)
+    return _FINISH_ON_DRIVER.run(connection, finishes).rowcount

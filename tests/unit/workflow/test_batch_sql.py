@@ -1,4 +1,4 @@
-"""Rows handed to the driver as they are: the same stored text, the same statements."""
+"""The sweep's batch statements: SQLite times stored as before, ids as one array on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -11,8 +11,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from workflow.driver_rows import DriverStatement, driver_time
-from workflow.id_sets import PerDialect
+from workflow.batch_sql import PerDialect
 from workflow.tables import UTCDateTime
 
 PG = postgresql.psycopg.dialect()  # type: ignore[no-untyped-call]
@@ -38,7 +37,6 @@ def test_sqlite_times_are_stored_as_sqlalchemy_stores_them(moment: datetime) -> 
     assert plain is not None
     expected = plain(moment.astimezone(UTC).replace(tzinfo=None))
     assert _fast(dialect)(moment) == expected
-    assert driver_time(dialect)(moment) == expected
 
 
 def test_naive_times_are_refused_on_both_paths() -> None:
@@ -46,16 +44,7 @@ def test_naive_times_are_refused_on_both_paths() -> None:
     with pytest.raises(ValueError, match="naive"):
         _fast(sqlite.dialect())(naive)
     with pytest.raises(ValueError, match="naive"):
-        driver_time(PG)(naive)
-
-
-def test_a_statement_holding_a_time_is_refused() -> None:
-    table = sa.table("t", sa.column("at", UTCDateTime()), sa.column("id", sa.Integer))
-    statement = DriverStatement(
-        sa.update(table).where(table.c.id == sa.bindparam("id")).values(at=MOMENTS[0])
-    )
-    with pytest.raises(ValueError, match="only text and numbers"):
-        statement._for(sqlite.dialect())
+        UTCDateTime().process_bind_param(naive, PG)
 
 
 def test_a_batch_of_ids_is_one_array_on_postgresql_and_a_list_elsewhere() -> None:
