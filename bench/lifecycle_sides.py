@@ -248,5 +248,5 @@ def verb_table(sql: str) -> tuple[str, str]:
 
 
 def rows_of(verb: str, rowcount: int) -> int:
-    """Rows a single statement wrote (an INSERT ... RETURNING reports -1: it wrote one)."""
-    return 1 if verb == "INSERT" and rowcount < 0 else max(rowcount, 0)
+    """Rows a single statement wrote (an INSERT ... RETURNING reports -1 or 0 before its row is read: one)."""
+    return 1 if verb == "INSERT" and rowcount <= 0 else max(rowcount, 0)

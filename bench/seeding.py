@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 BLOCK = 10_000
+CACHE_KB = 256_000  # SQLite's page cache while copying, in KiB
 
 
 def grow(engine: Engine, block: int, target: int, children: dict[str, str]) -> None:
@@ -24,19 +25,48 @@ def grow(engine: Engine, block: int, target: int, children: dict[str, str]) -> N
     metadata = sa.MetaData()
     tables = {name: sa.Table(name, metadata, autoload_with=engine)
               for name in ("challenge", *children)}  # fmt: skip
-    with engine.begin() as conn:
+    with engine.connect() as conn:
         per = {name: _rows_per_challenge(conn, name, block) for name in tables}
+        if (
+            not pg
+        ):  # room for the indexes' pages: a small cache spills them into the WAL again and again
+            conn.exec_driver_sql(f"PRAGMA cache_size = -{CACHE_KB}")
+        indexes = _drop_indexes(conn, list(tables), pg)
         have = block
-        while have < target:
+        while have < target:  # a commit per doubling: the WAL is checkpointed between them
             take = min(have, target - have)
             for name, table in tables.items():
                 key = "id" if name == "challenge" else children[name]
                 conn.execute(sa.text(_copy(table, key, per[name], have, take, pg)))
+            conn.commit()
             have += take
+        for definition in indexes:  # built once at the end: far cheaper than row by row
+            conn.exec_driver_sql(definition)
+        conn.commit()
+        if not pg:
+            conn.exec_driver_sql("PRAGMA cache_size = -2000")  # back to SQLite's default
+    with engine.begin() as conn:
         if pg:
             for name in tables:
                 conn.execute(sa.text(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
                                      f"(SELECT max(id) FROM {name}))"))  # fmt: skip
+
+
+def _drop_indexes(conn: Connection, tables: list[str], pg: bool) -> list[str]:
+    """Drop the tables' plain indexes (not those behind a key or unique constraint);
+    returns the statements that create them again."""
+    names = ", ".join(f"'{t}'" for t in tables)
+    if pg:
+        query = ("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' AND "
+                 f"tablename IN ({names}) AND indexname NOT IN (SELECT conname FROM pg_constraint)")  # fmt: skip
+    else:
+        query = ("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+                 f"AND tbl_name IN ({names})")  # fmt: skip
+    found = [(str(n), str(d)) for n, d in conn.exec_driver_sql(query)]
+    for name, _ in found:
+        conn.exec_driver_sql(f'DROP INDEX "{name}"')
+    conn.commit()
+    return [definition for _, definition in found]
 
 
 def _rows_per_challenge(conn: Connection, table: str, block: int) -> int:
