@@ -119,4 +119,7 @@ REPORT_INDEXES = (
     sa.Index("ix_report_challenge_raised", _CHALLENGE.c.raised_at, _CHALLENGE.c.formal_started_at,
              _CHALLENGE.c.theme_key, _CHALLENGE.c.raised_by_id, _CHALLENGE.c.highest_stage_key,
              _CHALLENGE.c.child_id),
+    # Challenges open now and raised before a moment: where what was open then starts
+    # (migration 0017).
+    sa.Index("ix_report_challenge_open", _CHALLENGE.c.state, _CHALLENGE.c.raised_at),
 )  # fmt: skip
