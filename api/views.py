@@ -14,7 +14,7 @@ from workflow import queries
 from workflow.domain import Challenge
 from workflow.errors import NotFound
 from workflow.read_scope import current_scope
-from workflow.routing import Reach, may_raise_on, reach
+from workflow.routing import may_raise_on, reach_condition
 from workflow.runtime import Runtime
 from workflow.services import allowed_actions, lifecycle
 from workflow.states import Action
@@ -34,13 +34,17 @@ def viewable(session: Session, person: Person, reference: str) -> queries.Challe
     return row
 
 
-def visibility(session: Session, person: Person) -> tuple[sa.ColumnElement[bool], Reach]:
+def visibility(session: Session, person: Person) -> sa.ColumnElement[bool]:
     """The lists' condition: what the person sees by role, and what their posts reach
-    (copied on a stage, or may raise above it), with what they can do on each."""
+    (copied on a stage, or may raise above it). What they can do on each row a list shows
+    is `reach(..., among=those rows)`: a list never works it out for challenges it does not show."""
     assert person.id is not None
     role = Role(person.role)
-    found = reach(session, person.id) if role is not Role.SMT_READER else Reach()
-    return queries.or_ids(queries.visible_to(person.id, role), found.ids), found
+    seen = queries.visible_to(person.id, role)
+    if role in queries.SEE_ALL_ROLES or role is Role.SMT_READER:
+        return seen
+    through_posts = reach_condition(session, person.id)
+    return seen if through_posts is None else sa.or_(seen, through_posts)
 
 
 def view_and_record(

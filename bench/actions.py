@@ -52,15 +52,18 @@ class Writes(NamedTuple):
     planned: int  # new deadline rows (the stage timeout, its reminders, the cap)
     tokens: bool  # one UPDATE expiring the ended stage's link tokens
     emails: int  # outbox rows
+    # The cap's row stays (an event that did not move the cap): the cancel spares it and
+    # it is not planned again.
+    cap_kept: bool = False
 
 
 WRITES = {
     "raise": Writes(False, 4, False, 1),
-    "extend": Writes(True, 4, False, 0),
+    "extend": Writes(True, 3, False, 0, cap_kept=True),
     "pause": Writes(True, 0, True, 0),
     "resume": Writes(True, 4, True, 0),
-    "escalate": Writes(True, 4, True, 1),
-    "respond": Writes(True, 1, True, 1),
+    "escalate": Writes(True, 3, True, 1, cap_kept=True),
+    "respond": Writes(True, 0, True, 1, cap_kept=True),
     "accept": Writes(True, 0, True, 3),
     "withdraw": Writes(True, 0, True, 3),
     "close": Writes(True, 0, True, 0),
@@ -198,8 +201,10 @@ class PlainSql:
             raise SystemExit("plain SQL lost its version check")
         self._event(cur, cid, version + 1, kind, now)
         if writes.cancels:
+            spare = " AND kind <> 'cap'" if writes.cap_kept else ""
             cur.execute(f"UPDATE deadline SET status = 'cancelled', updated_at = {p} "
-                        f"WHERE challenge_id = {p} AND status IN ('pending', 'stuck')", (now, cid))  # fmt: skip
+                        f"WHERE challenge_id = {p} AND status IN ('pending', 'stuck'){spare}",
+                        (now, cid))  # fmt: skip
         self._deadlines(cur, cid, version + 1, now, writes.planned)
         if writes.tokens:
             cur.execute(f"UPDATE mail_link_token SET expires_at = {p} WHERE challenge_id = {p} "

@@ -23,6 +23,7 @@ from escalation_rules.model import Ladder
 from workflow.deadline_tables import DeadlineKind, DeadlineRecord, DeadlineStatus
 from workflow.domain import Challenge, NewEvent
 from workflow.lifecycle import lifecycle_for
+from workflow.prepared import Prepared
 from workflow.repository import challenge_from_row
 from workflow.states import CLOCK_RUNNING_STATES, OPEN_STATES, State
 from workflow.tables import LadderVersion, utc_now
@@ -47,7 +48,7 @@ _CANCEL = (
     .where(_CANCELLABLE)
     .values(_CANCELLED)
 )
-_CANCEL_ONE = (
+_ONE = (
     sa.update(DEADLINE)
     .where(DEADLINE.c.challenge_id == sa.bindparam("challenge"))
     .where(_CANCELLABLE)
@@ -55,7 +56,14 @@ _CANCEL_ONE = (
 )
 # The same, leaving the cap's row alone: for challenges whose cap an event did not move.
 _CANCEL_BUT_THE_CAP = _CANCEL.where(DEADLINE.c.kind != DeadlineKind.CAP.value)
-_CANCEL_ONE_BUT_THE_CAP = _CANCEL_ONE.where(DEADLINE.c.kind != DeadlineKind.CAP.value)
+# One action's writes, on the driver (`workflow.prepared`): Core costs more than they do.
+_CANCEL_ONE = Prepared(_ONE)
+_CANCEL_ONE_BUT_THE_CAP = Prepared(_ONE.where(DEADLINE.c.kind != DeadlineKind.CAP.value))
+_ROW_KEYS = ("challenge_id", "kind", "due_at", "state", "stage_key", "applies_to_due_at",
+             "challenge_version", "label", "status", "attempts", "next_attempt_at", "details",
+             "planned_at", "updated_at")  # fmt: skip
+_INSERT_FEW = Prepared(_INSERT, _ROW_KEYS)
+_FEW = 8
 
 
 @dataclass(frozen=True)
@@ -126,7 +134,7 @@ def replan_many(
     for (reason, cap_kept), ids in by_reason.items():
         if len(ids) == 1:  # one action's: an expanding IN costs more than the UPDATE itself
             one = _CANCEL_ONE_BUT_THE_CAP if cap_kept else _CANCEL_ONE
-            connection.execute(one, {"challenge": ids[0], "outcome": reason, "wall": wall})
+            one.run(connection, {"challenge": ids[0], "outcome": reason, "wall": wall})
         else:
             many = _CANCEL_BUT_THE_CAP if cap_kept else _CANCEL
             connection.execute(many, {"challenges": ids, "outcome": reason, "wall": wall})
@@ -149,8 +157,10 @@ def replan_many(
         for p in plans
         if (challenge.id, p.kind.value, p.due_at, p.label) not in fired
     ]
-    if rows:
+    if len(rows) > _FEW:  # a sweep's batch: one insertmanyvalues statement
         connection.execute(_INSERT, rows)
+    elif rows:  # an action's: on the driver, compiled once
+        _INSERT_FEW.run(connection, rows[0] if len(rows) == 1 else rows)
 
 
 def _already_fired(

@@ -232,12 +232,11 @@ def or_ids(condition: sa.ColumnElement[bool], ids: Iterable[int]) -> sa.ColumnEl
     return sa.or_(condition, _C.c.id.in_(wanted)) if wanted else condition
 
 
-def rows_with_ids(session: Session, ids: Iterable[int], limit: int = 50) -> list[ChallengeRow]:
-    """The challenges with these ids, soonest due first."""
-    wanted = sorted(ids)
-    if not wanted:
-        return []
-    query = (sa.select(*_ROW_COLUMNS).select_from(_joined()).where(_C.c.id.in_(wanted))
+def rows_where(
+    session: Session, condition: sa.ColumnElement[bool], limit: int = 50
+) -> list[ChallengeRow]:
+    """The challenges meeting `condition`, soonest due first."""
+    query = (sa.select(*_ROW_COLUMNS).select_from(_joined()).where(condition)
              .order_by(_C.c.due_at.is_(None), _C.c.due_at, _C.c.id).limit(limit))  # fmt: skip
     return _rows(session.execute(query))
 

@@ -168,7 +168,7 @@ def list_challenges(
     filters, _ = parse_filters(args)
     assert person.id is not None
     now = datetime.now(UTC)
-    page = queries.challenge_log(session, filters, now, visibility(session, person)[0])
+    page = queries.challenge_log(session, filters, now, visibility(session, person))
     return ChallengeList(
         total=page.total,
         more=page.more,

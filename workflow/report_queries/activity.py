@@ -81,12 +81,20 @@ def _compared_note(conn: Connection, ctx: ReportContext, s: Slice, previous: int
 _ABOUT = {"child": "About a child", "worker": "About a worker", "team": "About a team"}
 
 
+# Who a good-practice record is about: the figure's key, shared with its drill-down.
+GOOD_PRACTICE_ABOUT = sa.case((GP.c.child_id.is_not(None), "child"),
+                              (GP.c.person_id.is_not(None), "worker"), else_="team")  # fmt: skip
+
+
+def good_practice_in(period: Period, last: date) -> tuple[Any, Any]:
+    """Good practice dated in the period, up to the day the report is as at."""
+    return GP.c.occurred_on >= period.start, GP.c.occurred_on <= min(period.end, last)
+
+
 def _good_practice(conn: Connection, period: Period, last: date) -> dict[str, int]:
-    about = sa.case((GP.c.child_id.is_not(None), "child"),
-                    (GP.c.person_id.is_not(None), "worker"), else_="team")  # fmt: skip
-    stmt = (sa.select(about, sa.func.count())
-            .where(GP.c.occurred_on >= period.start, GP.c.occurred_on <= min(period.end, last))
-            .group_by(about))  # fmt: skip
+    stmt = (sa.select(GOOD_PRACTICE_ABOUT, sa.func.count())
+            .where(*good_practice_in(period, last))
+            .group_by(GOOD_PRACTICE_ABOUT))  # fmt: skip
     return {str(k): int(n) for k, n in conn.execute(stmt)}
 
 
@@ -97,8 +105,8 @@ def good_practice_recorded_table(conn: Connection, ctx: ReportContext) -> Table:
     old = _good_practice(conn, ctx.period.previous(), last)
     table = Table("good_practice_recorded", ["About", *COMPARED], chart_columns=(1, 2))
     for key, label in _ABOUT.items():
-        table.add([label, cur.get(key, 0), old.get(key, 0)])
-    table.add(["Total", sum(cur.values()), sum(old.values())])
+        table.add([label, cur.get(key, 0), old.get(key, 0)], f"good_practice_recorded:{key}")
+    table.add(["Total", sum(cur.values()), sum(old.values())], "good_practice_recorded:*")
     return table
 
 
