@@ -32,7 +32,7 @@ def test_stage_openings_are_looked_up_in_the_partial_index(engine: Engine) -> No
 def test_raises_are_looked_up_in_the_partial_index(engine: Engine) -> None:
     """Raise to end reads each challenge's raise (its day zero) in `ix_report_event_raise`,
     whose condition the query states in the same words."""
-    migration = VERSIONS / "0018_report_indexes.py"
+    migration = VERSIONS / "0019_report_indexes.py"
     assert RAISE_SQL in " ".join(migration.read_text().replace('"', "").split())
     stmt = sa.select(EV.c.id, _raised_day_zero()).where(EV.c.kind == "accept")
     assert "ix_report_event_raise" in _plan(engine, stmt)

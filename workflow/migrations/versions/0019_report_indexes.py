@@ -1,7 +1,7 @@
 """report indexes: each challenge's raise with its day zero, and open challenges by state
 
-Revision ID: 0018_report_indexes
-Revises: 0017_audit_event_facts
+Revision ID: 0019_report_indexes
+Revises: 0018_record_history
 Create Date: 2026-11-30
 
 Two look-ups of the SMT report, index-only (measured at 100,000 challenges on SQLite):
@@ -17,8 +17,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0018_report_indexes"
-down_revision: str | None = "0017_audit_event_facts"
+revision: str = "0019_report_indexes"
+down_revision: str | None = "0018_record_history"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
