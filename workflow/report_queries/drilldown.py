@@ -13,6 +13,7 @@ from workflow.activity_tables import CONTACT_KINDS
 from workflow.report_definitions import Period, last_day_before
 from workflow.report_queries.activity import GOOD_PRACTICE_ABOUT, good_practice_in
 from workflow.report_queries.context import no_jit
+from workflow.report_queries.history import child_iro_at
 from workflow.report_queries.now import pick
 from workflow.report_queries.rates import looked_after_on
 from workflow.report_queries.schema import ACT, CH, CHILD, GP
@@ -82,7 +83,7 @@ def _good_practice_drill(key: str, period: Period, now: datetime, rebuilt: bool)
 def _child_drill(figure: str, key: str, period: Period, now: datetime) -> Any:
     if figure == "caseloads":  # looked-after children only, as the caseload counts them
         return (sa.select(CHILD.c.case_reference)
-                .where(CHILD.c.iro_id == int(key), looked_after_on(last_day_before(now)))
+                .where(child_iro_at(now) == int(key), looked_after_on(last_day_before(now)))
                 .order_by(CHILD.c.case_reference))  # fmt: skip
     where = [ACT.c.kind.in_([k.value for k in CONTACT_KINDS]),
              ACT.c.occurred_on >= period.start, ACT.c.occurred_on <= period.end]  # fmt: skip
