@@ -2,7 +2,7 @@
 they change.
 
 They change rarely (an admin's edit, an import) and were read on every log page. Database
-triggers raise `list_version.n` on any change to what they show (migration 0018), so a
+triggers raise `list_version.n` on any change to what they show (migration 0020), so a
 request reads that one number and rebuilds the lists only when it moved.
 """
 

@@ -1,5 +1,5 @@
 """The log's filter lists are kept per process and read again as soon as people, teams or
-themes change, whichever way they change (the triggers of migration 0018)."""
+themes change, whichever way they change (the triggers of migration 0020)."""
 
 from __future__ import annotations
 

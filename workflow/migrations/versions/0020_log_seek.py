@@ -9,8 +9,8 @@ needs an index in exactly that order: (raised_at, id), (due_at, id), (state, id)
 (what the log's filter lists show), whichever way they change: each web process keeps the
 lists until the number moves.
 
-Revision ID: 0018_log_seek
-Revises: 0017_audit_event_facts
+Revision ID: 0020_log_seek
+Revises: 0019_report_indexes
 Create Date: 2026-11-30
 """
 
@@ -19,8 +19,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0018_log_seek"
-down_revision: str | None = "0017_audit_event_facts"
+revision: str = "0020_log_seek"
+down_revision: str | None = "0019_report_indexes"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
