@@ -12,8 +12,15 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from escalation_rules.loader import load_ladder_setting
+from tests.reports.conftest import NOVEMBER, Scenario
 from workflow.report_definitions import RAISE_SQL, STAGE_OPENING_SQL, Period
 from workflow.report_queries import EV, smt_report
+from workflow.report_queries.slices import (
+    RAISED_TOGETHER,
+    SLICES,
+    slice_counts,
+    slices_counted_together,
+)
 from workflow.report_queries.slices import raised_day_zero as _raised_day_zero
 from workflow.report_queries.slices import stage_day_zero as _stage_day_zero
 
@@ -59,3 +66,16 @@ def test_jit_is_off_for_the_report_only(postgres_engine: Engine) -> None:
     smt_report(engine, ladder, Period.month(2026, 11), datetime(2026, 12, 2, 10, tzinfo=UTC))
     with engine.connect() as conn:  # the pool's same connection, after the report
         assert conn.exec_driver_sql("SHOW jit").scalar_one() == "on"
+
+
+def test_the_raised_figures_counted_together_equal_each_counted_alone(scenario: Scenario) -> None:
+    """One scan grouped by the four keys gives each figure exactly its own slice's counts,
+    for the hand-worked month and as at a moment inside it."""
+    engine = scenario.runtime.engine
+    slices = {key: SLICES[key] for key in RAISED_TOGETHER}
+    with engine.connect() as conn:
+        for until in (None, datetime(2026, 11, 20, 12, tzinfo=UTC)):
+            together = slices_counted_together(conn, slices, NOVEMBER, until)
+            for key, s in slices.items():
+                assert together[key] == slice_counts(conn, s, NOVEMBER, until), key
+            assert sum(sum(c) for c in together["raised"].values()) > 0
