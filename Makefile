@@ -37,7 +37,7 @@ lint: $(INSTALLED) ## ruff lint and format check
 	$(BIN)/ruff format --check .
 
 typecheck: $(INSTALLED) ## mypy
-	$(BIN)/mypy escalation_rules workflow notifications council_data api
+	$(BIN)/mypy escalation_rules workflow notifications council_data api bench
 
 imports: $(INSTALLED) ## import-linter: api -> notifications | council_data -> workflow -> escalation_rules
 	$(BIN)/lint-imports
@@ -50,7 +50,7 @@ audit: $(INSTALLED) ## pip-audit the locked dependencies (says so when it cannot
 
 lock: $(INSTALLED) ## Re-pin every dependency with hashes after editing pyproject.toml
 	$(BIN)/uv pip compile pyproject.toml --generate-hashes --universal --python-version 3.11 -q -o requirements/app.lock
-	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --universal --python-version 3.11 -q -o requirements/dev.lock
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra bench --generate-hashes --universal --python-version 3.11 -q -o requirements/dev.lock
 
 unit: $(INSTALLED) ## Only the fast unit tests
 	$(BIN)/pytest tests/unit -q

@@ -8,8 +8,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
-BENCHMARKS = ("bench.actions", "bench.sweep", "bench.report", "bench.web_log", "bench.mail",
-              "bench.retention")  # fmt: skip
+BENCHMARKS = ("bench.actions", "bench.lifecycle", "bench.sweep", "bench.report", "bench.web_log",
+              "bench.mail", "bench.retention")  # fmt: skip
 
 
 def main() -> int:

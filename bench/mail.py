@@ -7,18 +7,25 @@ about 4 KB on the wire), starts an SMTP relay on 127.0.0.1 (aiosmtpd, accepting 
 discarding), and runs `notifications.sender.send_pending` the way the worker does,
 batch after batch, until the outbox is empty. Each message is the claim, the build,
 MAIL/RCPT/DATA on a kept connection, and the 'sent' mark with the link blanking.
-Prints messages a second. Target: at least 50 a second per worker.
+Beside it, on a second outbox filled alike, a plain floor does the same work per batch
+(`bench/mail_floor.py`: claim, read, build, send over one connection, mark 'sent' twenty
+at a time); the two take turns batch by batch, each first every other batch. Prints
+messages a second for each, the per-batch median and range, and the ratio. Target: at
+least 50 a second per worker.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import socket
+import statistics
 import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,6 +33,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
+from bench.mail_floor import PlainSender
 from bench.sweep import scratch
 from notifications.sender import send_pending
 from notifications.settings import MailSettings
@@ -79,26 +87,57 @@ def fill(engine: Engine, count: int) -> None:
 
 
 def run(kind: str, messages: int) -> dict[str, Any]:
-    with scratch(kind) as engine:
-        prepare_database(engine)
-        fill(engine, messages)
+    """The project's sender and the plain floor on two outboxes, batch by batch in turn."""
+    with scratch(kind) as ours, scratch(kind) as floor_engine:
+        for engine in (ours, floor_engine):
+            prepare_database(engine)
+            fill(engine, messages)
         port = free_port()
         relay = start_relay(port)
         settings = MailSettings(smtp_host="127.0.0.1", smtp_port=port, reply_domain="council.test",
                                 mail_from="IRO disputes <disputes@council.test>")  # fmt: skip
+        floor = PlainSender(floor_engine, "127.0.0.1", port, settings.mail_from,
+                            settings.mail_batch_size)  # fmt: skip
+
+        def project() -> int:
+            report = send_pending(ours, now=NOW, settings=settings)
+            if not report.sent and report.errors:
+                raise RuntimeError(f"nothing sent: {report.errors[:3]}")
+            return report.sent
+
+        sides: dict[str, Callable[[], int]] = {"project": project, "plain": lambda: floor.step(NOW)}
+        batches: dict[str, list[float]] = {"project": [], "plain": []}
+        sent_by = {"project": 0, "plain": 0}
+        seconds_by = {"project": 0.0, "plain": 0.0}
         try:
-            sent, started = 0, time.perf_counter()
-            while sent < messages:
-                report = send_pending(engine, now=NOW, settings=settings)
-                if not report.sent:
-                    raise RuntimeError(f"nothing sent: {report.errors[:3]}")
-                sent += report.sent
-            elapsed = time.perf_counter() - started
+            order, active = list(sides), set(sides)
+            while active:
+                order.reverse()  # each goes first every other batch
+                for label in [o for o in order if o in active]:
+                    started = time.perf_counter()
+                    sent = sides[label]()
+                    elapsed = time.perf_counter() - started
+                    if not sent:
+                        active.discard(label)
+                        continue
+                    batches[label].append(sent / elapsed)
+                    sent_by[label] += sent
+                    seconds_by[label] += elapsed
         finally:
+            floor.close()
             relay.terminate()
             relay.wait(timeout=10)
-    return {"db": kind, "messages": sent, "seconds": round(elapsed, 2),
-            "per_second": round(sent / elapsed, 1)}  # fmt: skip
+    result: dict[str, Any] = {"db": kind}
+    for label in sides:
+        sent, seconds = sent_by[label], seconds_by[label]
+        if sent != messages:
+            raise SystemExit(f"{label} sent {sent} of {messages}")
+        b = batches[label]
+        result[label] = {"messages": sent, "seconds": round(seconds, 2),
+                         "per_second": round(sent / seconds, 1),
+                         "batch_median": round(statistics.median(b), 1),
+                         "batch_range": [round(min(b), 1), round(max(b), 1)]}  # fmt: skip
+    return result
 
 
 def main() -> None:
@@ -110,8 +149,13 @@ def main() -> None:
     results = [run(kind, args.messages) for kind in args.db.split(",")]
     for r in results:
         if not args.json:
-            print(f"{r['db']:>8}: {r['messages']} messages in {r['seconds']} s = "
-                  f"{r['per_second']} messages/s (target >= 50)")  # fmt: skip
+            ours, floor = r["project"], r["plain"]
+            print(f"{r['db']:>8}: project {ours['per_second']} messages/s (batches median "
+                  f"{ours['batch_median']}, {ours['batch_range'][0]}-{ours['batch_range'][1]}); "
+                  f"plain {floor['per_second']}/s ({floor['batch_median']}, "
+                  f"{floor['batch_range'][0]}-{floor['batch_range'][1]}); ratio "
+                  f"{floor['per_second'] / ours['per_second']:.1f}x (target >= 50/s; load "
+                  f"{os.getloadavg()[0]:.1f})")  # fmt: skip
     if args.json:
         print(json.dumps(results))
 

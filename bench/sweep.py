@@ -4,7 +4,8 @@
                                     [--rounds 3] [--db sqlite,postgres] [--no-mail]
 
 Per database, one scratch database is seeded with bulk SQL (DB-API `executemany` of
-tuples on SQLite, `COPY` on PostgreSQL): `--challenges` open challenges at the social
+tuples on SQLite, `COPY` on PostgreSQL; past 10,000 challenges, copies of the first 10,000
+made in SQL, `bench/seeding.py`): `--challenges` open challenges at the social
 worker stage, each with its raise event and its two pending deadlines (the stage's
 timeout and the overall cap), `--due` of them due. Each round copies it twice (a file
 copy on SQLite, `CREATE DATABASE ... TEMPLATE` on PostgreSQL): on one copy the real
@@ -50,6 +51,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel
 
+from bench.seeding import BLOCK, grow
 from escalation_rules.deadlines import DeadlineRules
 from workflow.db import make_engine
 from workflow.deadline_planner import plan_deadlines
@@ -139,13 +141,18 @@ def seed(runtime: Runtime, challenges: int, due: float) -> int:
         ]  # fmt: skip
         conn.execute(sa.insert(T["child"]), children)
         child_ids = list(conn.execute(sa.select(T["child"].c.id)).scalars())
-    due_count = int(challenges * due)
+    # Past a block, the rest are copies of it made in SQL (bench/seeding.py), each with
+    # its share of due ones.
+    block = min(challenges, BLOCK)
+    due_count = int(block * due)
     started = NOW - timedelta(days=10)
-    cap = DeadlineRules(ladder).cap_deadline(started).due_at
+    cap_deadline = DeadlineRules(ladder).cap_deadline(started)
+    assert cap_deadline is not None, "the handbook ladder has an overall cap"
+    cap = cap_deadline.due_at
     pg = engine.dialect.name == "postgresql"
     when = (lambda m: m) if pg else _sqlite_time
     rows = [_seed_rows(i, due_count, started, cap, child_ids, people, ladder.content_hash, when)
-            for i in range(challenges)]  # fmt: skip
+            for i in range(block)]  # fmt: skip
     tables = {
         "challenge": (list(CHALLENGE_COLUMNS), [r[0] for r in rows]),
         "challenge_event": (list(EVENT_COLUMNS), [r[1] for r in rows]),
@@ -166,11 +173,18 @@ def seed(runtime: Runtime, challenges: int, due: float) -> int:
                 marks = ", ".join("?" * len(columns))
                 cur.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", values)
         raw.commit()
+        grow(
+            engine,
+            block,
+            challenges,
+            {table: "challenge_id" for table in tables if table != "challenge"},
+        )
         cur.execute("ANALYZE")
         raw.commit()
     finally:
         raw.close()
-    return due_count
+    copies, rest = divmod(challenges, block)
+    return due_count * copies + min(rest, due_count)
 
 
 CHALLENGE_COLUMNS = (
@@ -262,7 +276,9 @@ class PlainSqlRunner:
         self.raw.commit()
         if not claimed:
             return None
-        due = self.rules.stage_deadline(self.stage, NOW).due_at
+        deadline = self.rules.stage_deadline(self.stage, NOW)
+        assert deadline is not None, "the team manager's stage has a timescale"
+        due = deadline.due_at
         reminders = [w for _, w in self.rules.reminder_times(due) if NOW < w < due]
         (self._escalate_pg if self.pg else self._escalate_sqlite)(cur, claimed, due, reminders)
         self.raw.commit()

@@ -1,8 +1,8 @@
 """The challenge log page and the API list under 1 and 8 concurrent clients, beside the same SQL alone.
 
     .venv/bin/python -m bench.web_log [--challenges 10000,100000,1000000] [--clients 1,8]
-                                      [--seconds 10] [--db sqlite,postgres] [--workers N]
-                                      [--keep NAME]
+                                      [--seconds 10] [--rounds 3] [--db sqlite,postgres]
+                                      [--workers N] [--keep NAME]
 
 For each database and size: seeds a scratch database in bulk (a council of 20 teams,
 4,000 children, one raise event per challenge; `--keep NAME` keeps it for the next run
@@ -17,7 +17,11 @@ instead: `/tmp/iro-bench-NAME-SIZE.sqlite3` or the PostgreSQL database
   the statements the page (or the API) runs for the same queries, captured from
   `workflow.queries` as the route calls it, for the same time, with no Python around them.
 
-Prints pages a second, p50 and p95 for each, and the web processes' largest resident memory.
+The `--seconds` per side are split into `--rounds` slices (3), the two sides taking turns,
+each first every other slice, so a noisy machine slows both alike. Prints, for each side,
+the median over the slices of pages a second, p50 and p95, with the ranges of the rate and
+of p95, and the web processes' largest resident memory. Seeding: the first 10,000
+challenges are built in Python, the rest copied from them in SQL (`bench/seeding.py`).
 """
 
 from __future__ import annotations
@@ -47,10 +51,12 @@ from sqlmodel import Session, SQLModel
 from api.auth import create_api_token, set_password
 from api.log_filters import parse_filters
 from api.wiring import build
+from bench.seeding import BLOCK, grow
 from bench.sweep import ADMIN_URL, scratch
 from escalation_rules.model import Role
-from workflow import queries
+from workflow import log_seek, queries
 from workflow.db import make_engine
+from workflow.list_cache import ChoicesCache
 from workflow.runtime import prepare_database
 from workflow.settings import WorkflowSettings
 
@@ -100,9 +106,11 @@ def seed(engine: sa.Engine, challenges: int) -> None:
             case_reference=f"LL{10000 + i}", display_name=f"Child {i}", legal_status="looked_after",
             social_worker_id=rng.choice(workers), iro_id=rng.choice(iros)).returning(T["child"].c.id)).scalar_one()
             for i in range(4000)]  # fmt: skip
-        for start in range(0, challenges, CHUNK):
+        # Past a block, the rest are copies of it made in SQL (bench/seeding.py).
+        block = min(challenges, BLOCK)
+        for start in range(0, block, CHUNK):
             rows, events = [], []
-            for n in range(start, min(start + CHUNK, challenges)):
+            for n in range(start, min(start + CHUNK, block)):
                 raised = NOW - timedelta(minutes=rng.randint(0, 60 * 24 * 700))
                 state = rng.choice(STATES)
                 stage = None if state == "informal" else rng.choice(STAGES)
@@ -123,6 +131,7 @@ def seed(engine: sa.Engine, challenges: int) -> None:
                                    details={"responder_id": rows[-1]["responder_id"]}))  # fmt: skip
             conn.execute(sa.insert(T["challenge"]), rows)
             conn.execute(sa.insert(T["challenge_event"]), events)
+    grow(engine, block, challenges, {"challenge_event": "challenge_id"})
     if engine.dialect.name == "postgresql":
         with engine.begin() as conn:
             conn.execute(
@@ -139,7 +148,7 @@ def seed(engine: sa.Engine, challenges: int) -> None:
 
 QUERIES = {
     "no filter": "",
-    "page 200": "page=200",
+    "page 201": "cursor=",  # by its cursor, as the log's Next gives it (`deep_page`)
     "status=open": "status=open",
     "overdue": "overdue=yes",
     "child search": "child=LL1234",
@@ -147,6 +156,18 @@ QUERIES = {
     "sort by due": "sort=due&order=asc&status=awaiting_response",
 }
 CLI = str(Path(sys.executable).parent / "iro-disputes")
+DEEP = 10_000  # the challenges before the deep page: it is page 201 of 50, newest first
+
+
+def deep_page(engine: Engine) -> str:
+    """The deep page's query: the cursor the log's Next link carries after 10,000 rows."""
+    c = T["challenge"]
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(c.c.id, c.c.raised_at).order_by(c.c.raised_at.desc(),
+                           c.c.id.desc()).offset(DEEP - 1).limit(1)).one()  # fmt: skip
+    return (
+        "cursor=" + log_seek.Cursor("raised", True, row.raised_at, row.id, DEEP // 50 + 1).encode()
+    )
 
 
 @contextmanager
@@ -292,6 +313,29 @@ def load(work: list[Callable[[int], None]], seconds: float) -> Result:
     return Result(latencies, time.perf_counter() - started)
 
 
+Work = list[Callable[[int], None]]
+
+
+def alternate(ours: Callable[[], Work], floor: Callable[[], Work], seconds: float,
+              rounds: int) -> tuple[list[Result], list[Result]]:  # fmt: skip
+    """`rounds` slices of `seconds` for each side, alternating, each first every other round."""
+    results: dict[str, list[Result]] = {"ours": [], "floor": []}
+    for number in range(rounds):
+        order = [("ours", ours), ("floor", floor)]
+        for name, work in order[::-1] if number % 2 else order:
+            results[name].append(load(work(), seconds))
+    return results["ours"], results["floor"]
+
+
+def summary(results: list[Result]) -> str:
+    """Medians over the rounds, with their ranges."""
+    rates = [r.rate for r in results]
+    p50s, p95s = [r.pct(50) for r in results], [r.pct(95) for r in results]
+    return (f"{statistics.median(rates):6.1f}/s ({min(rates):.1f}-{max(rates):.1f}) "
+            f"p50 {statistics.median(p50s):6.1f} p95 {statistics.median(p95s):7.1f} ms "
+            f"({min(p95s):.1f}-{max(p95s):.1f})")  # fmt: skip
+
+
 def page_client(base: str) -> httpx.Client:
     client = httpx.Client(base_url=base, timeout=60)
     csrf = re.search(r'name="csrftoken" value="([^"]+)"', client.get("/sign-in").text)
@@ -322,6 +366,9 @@ def captured(engine: Engine, door: str, hos_id: int) -> list[list[Statement]]:
         seen.append((statement, parameters))
 
     out = []
+    lists = ChoicesCache()  # as a web process has them after its first page
+    with Session(engine) as session:
+        lists.choices(session)
     sa.event.listen(engine, "before_cursor_execute", record)
     try:
         for query in QUERIES.values():
@@ -332,7 +379,7 @@ def captured(engine: Engine, door: str, hos_id: int) -> list[list[Statement]]:
                 if door == "page":
                     filters, _ = parse_filters(args)
                     queries.challenge_log(session, filters, now)
-                    queries.log_choices(session)
+                    lists.choices(session)
                 else:
                     filters, _ = parse_filters(args)
                     queries.challenge_log(session, filters, now,
@@ -363,7 +410,7 @@ def sql_work(engine: Engine, statements: list[list[Statement]]) -> Callable[[int
 
 
 def run(kind: str, challenges: int, clients: list[int], seconds: float, workers: int | None,
-        keep: str | None) -> None:  # fmt: skip
+        keep: str | None, rounds: int = 3) -> None:  # fmt: skip
     with database(kind, challenges, keep) as engine, tempfile.TemporaryDirectory() as data_dir:
         with Session(engine) as session:
             hos_id = session.execute(
@@ -371,6 +418,7 @@ def run(kind: str, challenges: int, clients: list[int], seconds: float, workers:
             ).scalar_one()
             token = create_api_token(session, hos_id, "bench")
             session.commit()
+        QUERIES["page 201"] = deep_page(engine)
         plans = {door: captured(engine, door, hos_id) for door in ("page", "api")}
         proc, base = serve(engine.url.render_as_string(hide_password=False), data_dir, workers)
         peak = 0.0
@@ -386,16 +434,17 @@ def run(kind: str, challenges: int, clients: list[int], seconds: float, workers:
                     for c in made:  # warm: each query once per client
                         for q in QUERIES.values():
                             c.get(f"{path}?{q}")
-                    ours = load([http_work(c, path) for c in made], seconds)
-                    peak = max(peak, rss_mb(proc.pid))
                     floor_engine = make_engine(engine.url.render_as_string(hide_password=False),
                                                poolclass=sa.pool.NullPool)  # fmt: skip
-                    floor = load([sql_work(floor_engine, plans[door]) for _ in range(n)], seconds)
+                    # Both run inside `alternate`, within this iteration (B023 does not apply).
+                    ours, floor = alternate(
+                        lambda: [http_work(c, path) for c in made],  # noqa: B023
+                        lambda: [sql_work(floor_engine, plans[door]) for _ in range(n)],  # noqa: B023
+                        seconds / rounds, rounds)  # fmt: skip
+                    peak = max(peak, rss_mb(proc.pid))
                     floor_engine.dispose()
                     print(f"[{kind} {challenges:>9,}] {door:<4} {n} client{'s' if n > 1 else ' '} "
-                          f"project {ours.rate:6.1f}/s p50 {ours.pct(50):6.1f} p95 {ours.pct(95):7.1f} ms | "
-                          f"same SQL {floor.rate:7.1f}/s p50 {floor.pct(50):6.1f} p95 {floor.pct(95):7.1f} ms",
-                          flush=True)  # fmt: skip
+                          f"project {summary(ours)} | same SQL {summary(floor)}", flush=True)  # fmt: skip
                 for c in [*pages, *apis]:
                     c.close()
             print(f"[{kind} {challenges:>9,}] largest web process: {peak:.0f} MB resident; "
@@ -410,6 +459,8 @@ def main() -> None:
     parser.add_argument("--challenges", default="100000", help="comma-separated sizes")
     parser.add_argument("--clients", default="1,8", help="comma-separated numbers of clients")
     parser.add_argument("--seconds", type=float, default=10, help="per side, door and client count")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="the seconds split into this many slices, the two sides alternating")  # fmt: skip
     parser.add_argument("--db", default="sqlite,postgres")
     parser.add_argument("--workers", type=int, default=None, help="web processes (serve --workers)")
     parser.add_argument("--keep", default=None, help="keep the seeded databases under this name")
@@ -418,7 +469,7 @@ def main() -> None:
     for size in [int(s) for s in args.challenges.split(",")]:
         for kind in args.db.split(","):
             run(kind.strip(), size, [int(c) for c in args.clients.split(",")], args.seconds,
-                args.workers, args.keep)  # fmt: skip
+                args.workers, args.keep, args.rounds)  # fmt: skip
 
 
 if __name__ == "__main__":

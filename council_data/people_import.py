@@ -31,6 +31,12 @@ from workflow.people_records import (
     looked_after_problem,
     person_shown,
 )
+from workflow.record_history import (
+    keep_child_iro,
+    keep_person_facts,
+    note_child_iro,
+    note_person_facts,
+)
 from workflow.tables import Child, Person, PersonPost, Team
 
 PEOPLE_REQUIRED = ("email", "name", "role")
@@ -425,6 +431,8 @@ def _write_people(
             teams[p.team.lower()].service_area = p.service_area
     session.flush()
     before = {e: _snapshot(person) for e, person in stored.items()}
+    for known in stored.values():
+        keep_person_facts(session, known)
     for p in people:
         person = stored.get(p.email)
         if person is None:
@@ -472,6 +480,7 @@ def _history(
         assert person.id is not None
         after = person_shown(session, person)
         record_changes(session, "person", person.id, shown.get(p.email, {}), after, by_id, at)
+        note_person_facts(session, person, at)
 
 
 def _write_posts(
@@ -534,6 +543,7 @@ def import_children(session: Session, csv_text: str, by_id: int | None = None) -
         if child is None:
             result.created += 1
             continue
+        keep_child_iro(session, child)
         changed = any(getattr(child, k) != v for k, v in values.items())
         for key, value in values.items():
             setattr(child, key, value)
@@ -544,6 +554,7 @@ def import_children(session: Session, csv_text: str, by_id: int | None = None) -
     for child, before in written:
         assert child.id is not None
         record_changes(session, "child", child.id, before, child_shown(session, child), by_id, at)
+        note_child_iro(session, child, at)
     session.commit()
     return result
 

@@ -23,6 +23,7 @@ from sqlmodel import Session, select
 from notifications.tables import LinkToken
 from workflow.domain import Challenge
 from workflow.errors import DomainError
+from workflow.prepared import Prepared
 from workflow.services import take_action
 from workflow.states import Action, State
 from workflow.tables import Child, Person
@@ -146,10 +147,16 @@ def expire_ended_stages(session: Session, moved: list[tuple[Challenge, datetime]
         params: dict[str, Any] = {"challenge": ids[0]} if one else {"challenges": ids}
         params["now"] = now
         if started is None:
-            connection.execute(_EXPIRE_ALL_ONE if one else _EXPIRE_ALL, params)
+            if one:
+                _EXPIRE_ALL_ONE.run(connection, params)
+            else:
+                connection.execute(_EXPIRE_ALL, params)
         else:
             params.update(stage=stage, started=started)
-            connection.execute(_EXPIRE_OTHER_STAGES_ONE if one else _EXPIRE_OTHER_STAGES, params)
+            if one:
+                _EXPIRE_OTHER_STAGES_ONE.run(connection, params)
+            else:
+                connection.execute(_EXPIRE_OTHER_STAGES, params)
 
 
 _TOKEN: sa.Table = LinkToken.__table__  # type: ignore[attr-defined]
@@ -165,13 +172,15 @@ _OTHER_STAGES = sa.or_(
     _TOKEN.c.stage_started_at.is_distinct_from(sa.bindparam("started")),
 )
 _EXPIRE_OTHER_STAGES = _EXPIRE_ALL.where(_OTHER_STAGES)
-_EXPIRE_ALL_ONE = (
+_ONE = (
     sa.update(_TOKEN)
     .where(_TOKEN.c.challenge_id == sa.bindparam("challenge"))
     .where(_TOKEN.c.expires_at > sa.bindparam("now"))
     .values(expires_at=sa.bindparam("now"))
 )
-_EXPIRE_OTHER_STAGES_ONE = _EXPIRE_ALL_ONE.where(_OTHER_STAGES)
+# One action's: on the driver, compiled once (`workflow.prepared`).
+_EXPIRE_ALL_ONE = Prepared(_ONE)
+_EXPIRE_OTHER_STAGES_ONE = Prepared(_ONE.where(_OTHER_STAGES))
 
 
 def find_token(session: Session, token: str, purpose: str) -> LinkToken | None:

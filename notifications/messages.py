@@ -29,6 +29,7 @@ from notifications.rendering import render
 from notifications.settings import MailSettings, get_mail_settings
 from notifications.tables import OutboxMessage, OutboxStatus
 from workflow.domain import Challenge, NewEvent
+from workflow.prepared import Prepared
 from workflow.replay import encode
 from workflow.states import State
 from workflow.tables import Person, utc_now
@@ -41,6 +42,12 @@ _INSERTS: dict[str, sa.Insert] = {
     "postgresql": postgresql.insert(_OUTBOX).on_conflict_do_nothing(index_elements=["dedupe_key"]),
     "sqlite": sqlite.insert(_OUTBOX).on_conflict_do_nothing(index_elements=["dedupe_key"]),
 }
+
+_ROW_KEYS = ("message_id", "dedupe_key", "kind", "challenge_id", "event_seq", "recipient_id",
+             "to_address", "copied", "subject", "body_text", "body_html", "headers", "secrets",
+             "status", "attempts", "next_attempt_at", "created_at", "due")  # fmt: skip
+_INSERT_FEW = {name: Prepared(insert, _ROW_KEYS) for name, insert in _INSERTS.items()}
+_FEW = 8
 
 
 def on_events(session: Session, appended: list[tuple[Challenge, list[NewEvent]]]) -> None:
@@ -62,7 +69,12 @@ def on_events(session: Session, appended: list[tuple[Challenge, list[NewEvent]]]
         expire_ended_stages(session, moved)
     if rows:
         connection = session.connection()
-        connection.execute(_INSERTS[connection.dialect.name], rows)
+        if len(rows) <= _FEW:  # an action's: on the driver, compiled once
+            _INSERT_FEW[connection.dialect.name].run(
+                connection, rows[0] if len(rows) == 1 else rows
+            )
+        else:  # a sweep's batch: one insertmanyvalues statement
+            connection.execute(_INSERTS[connection.dialect.name], rows)
 
 
 def _may_end_a_stage(events: list[NewEvent]) -> bool:

@@ -17,7 +17,7 @@ from escalation_rules.loader import parse_ladder
 from escalation_rules.model import Ladder, Role
 from workflow.directory import Directory
 from workflow.domain import Challenge, NewEvent
-from workflow.rows import ChildFacts, read_children
+from workflow.rows import ChildFacts, known_responders, read_children
 from workflow.states import Action, State
 from workflow.tables import ChallengeEvent, LadderVersion
 
@@ -190,9 +190,13 @@ def involved(lookup: Lookup, c: Challenge) -> list[int | None]:
     child = lookup.child(c.child_id)
     if child is not None:
         ids.append(child.iro_id)
-    if c.id is not None:
-        for details in lookup.session.connection().execute(_DETAILS, {"id": c.id}).scalars():
-            ids.append(details.get("responder_id") if isinstance(details, dict) else None)
+    if c.id is None:
+        return ids
+    known = known_responders(lookup.session, c.id)  # read with the challenge
+    if known is not None:
+        return ids + list(known)
+    for details in lookup.session.connection().execute(_DETAILS, {"id": c.id}).scalars():
+        ids.append(details.get("responder_id") if isinstance(details, dict) else None)
     return ids
 
 

@@ -71,8 +71,10 @@ def postgres_url() -> Iterator[str | None]:
     admin.dispose()
 
 
-# The lists the migrations seed (themes, kinds of outcome) as they were in each fresh
-# database: admins may edit them, so every test starts from the seeded rows again.
+# The lists the migrations seed (themes, kinds of outcome, the lists' version number) as
+# they were in each fresh database: admins may edit them, so every test starts from the
+# seeded rows again.
+SEEDED_LISTS = ("theme", "outcome_kind", "list_version")
 _SEEDED_LISTS: dict[str, list[tuple[sa.Table, list[dict[str, object]]]]] = {}
 
 # Every other table emptied and the sequences its columns own restarted, as
@@ -81,7 +83,7 @@ _SEEDED_LISTS: dict[str, list[tuple[sa.Table, list[dict[str, object]]]]] = {}
 # for DELETE on these few rows. The append-only and foreign-key triggers are off for
 # this one transaction (`session_replication_role` is the superuser's switch pg_restore
 # uses), so the guards the tests check stay on everywhere else.
-_EMPTY_POSTGRES = """
+_EMPTY_POSTGRES = f"""
 DO $$
 DECLARE
     t regclass;
@@ -91,7 +93,7 @@ BEGIN
     FOR t IN
         SELECT c.oid::regclass FROM pg_class c
         WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p')
-          AND c.relname NOT IN ('alembic_version', 'theme', 'outcome_kind')
+          AND c.relname NOT IN ('alembic_version', {", ".join(f"'{t}'" for t in SEEDED_LISTS)})
     LOOP
         EXECUTE format('DELETE FROM %s', t);
         FOR s IN
@@ -115,8 +117,7 @@ def _empty_postgres(engine: Engine) -> None:
             _SEEDED_LISTS[key] = [
                 (table, [dict(row._mapping) for row in conn.execute(table.select())])
                 for table in (
-                    sa.Table(name, sa.MetaData(), autoload_with=conn)
-                    for name in ("theme", "outcome_kind")
+                    sa.Table(name, sa.MetaData(), autoload_with=conn) for name in SEEDED_LISTS
                 )
             ]
             return

@@ -39,6 +39,26 @@ class AuditLink(SQLModel, table=True):
     row_hash: str = Field(max_length=64)
     chain_hash: str = Field(max_length=64)
     sealed_at: datetime = Field(sa_type=UTCDateTime)
+    # What the row's digest covers (`workflow.audit_chain.DIGESTS`): links sealed before
+    # migration 0017 are version 1, which left an event's recorded facts out.
+    digest_version: int = Field(default=1, sa_type=sa.SmallInteger,
+                                sa_column_kwargs={"server_default": "1"})  # fmt: skip
+
+
+class WorkingDayRenumbering(SQLModel, table=True):
+    """An event's working-day numbers worked out again (`report renumber-working-days`),
+    with the numbers before, so `audit verify` still checks an event sealed with them.
+    Append-only, written only by the owner (the command runs as the owner)."""
+
+    __tablename__ = "working_day_renumbering"
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int = Field(sa_type=sa.BigInteger, index=True)
+    working_day_before: int
+    day_zero_before: int
+    working_day_after: int
+    day_zero_after: int
+    renumbered_at: datetime = Field(sa_type=UTCDateTime)
 
 
 class RetentionRecord(SQLModel, table=True):

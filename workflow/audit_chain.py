@@ -10,6 +10,12 @@ themselves are append-only in the database, like the logs.
 
 Rows are linked in the order they are sealed (normally id order). A transaction that
 commits late with a lower id is still sealed: the sealer looks back `LOOK_BACK` ids.
+
+Each link says what its digest covers (`digest_version`). Version 1 (links sealed before
+migration 0017) leaves out an event's recorded facts (`NOT_DIGESTED`): they were added and
+backfilled after those rows were sealed. Version 2 (every link since) covers the whole
+row; when `report renumber-working-days` works an event's numbers out again it records
+the numbers before (`working_day_renumbering`), and `verify` checks the row with them.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from workflow.access_tables import AuditLink, RetentionRecord, RetiredRow
+from workflow.access_tables import AuditLink, RetentionRecord, RetiredRow, WorkingDayRenumbering
 
 LOGS = ("challenge_event", "access_log")
 GENESIS = "0" * 64
@@ -32,6 +38,7 @@ LOOK_BACK = 1000
 _LINK = AuditLink.__table__  # type: ignore[attr-defined]
 _RETENTION = RetentionRecord.__table__  # type: ignore[attr-defined]
 _RETIRED = RetiredRow.__table__  # type: ignore[attr-defined]
+_RENUMBERED = WorkingDayRenumbering.__table__  # type: ignore[attr-defined]
 
 
 def _plain(value: Any) -> Any:
@@ -62,20 +69,21 @@ def chain(previous: str, digest: str) -> str:
     return hashlib.sha256((previous + digest).encode("ascii")).hexdigest()
 
 
-# Facts recorded beside an event for the report (`workflow.event_facts`), not the record
-# itself: added and backfilled after rows were sealed, and the working-day numbers are
-# worked out again when the calendar changes. The digest leaves them out.
+# Facts recorded beside an event for the report (`workflow.event_facts`), added and
+# backfilled after the first rows were sealed: version 1 links leave them out.
 NOT_DIGESTED = frozenset({"team_id", "service_area", "working_day", "day_zero"})
+DIGEST_VERSION = 2  # what the sealer writes: the whole row
+
+
+def digest_of(log: str, row: Mapping[Any, Any], version: int) -> str:
+    """The row's digest as a link of `version` holds it."""
+    if version == 1 and log == "challenge_event":
+        row = {k: v for k, v in row.items() if k not in NOT_DIGESTED}
+    return row_digest(row)
 
 
 def _table(conn: Connection, name: str) -> sa.Table:
     return sa.Table(name, sa.MetaData(), autoload_with=conn)
-
-
-def _digested(table: sa.Table) -> list[sa.Column[Any]]:
-    if table.name != "challenge_event":
-        return list(table.c)
-    return [c for c in table.c if c.name not in NOT_DIGESTED]
 
 
 def _lock(conn: Connection, log: str) -> None:
@@ -85,23 +93,26 @@ def _lock(conn: Connection, log: str) -> None:
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
 
 
-def seal(engine: Engine, now: datetime, batch: int = 5000) -> dict[str, int]:
-    """Link every row not yet in its chain; returns how many rows each log gained."""
-    return {log: _seal_log(engine, log, now, batch) for log in LOGS}
+def seal(
+    engine: Engine, now: datetime, batch: int = 5000, version: int = DIGEST_VERSION
+) -> dict[str, int]:
+    """Link every row not yet in its chain; returns how many rows each log gained.
+    (`version` 1 seals as before migration 0017, for tests of rows sealed then.)"""
+    return {log: _seal_log(engine, log, now, batch, version) for log in LOGS}
 
 
-def _seal_log(engine: Engine, log: str, now: datetime, batch: int) -> int:
+def _seal_log(engine: Engine, log: str, now: datetime, batch: int, version: int) -> int:
     total = 0
     while True:
         with engine.begin() as conn:
             _lock(conn, log)
-            added = _seal_batch(conn, log, now, batch)
+            added = _seal_batch(conn, log, now, batch, version)
         total += added
         if added < batch:
             return total
 
 
-def _seal_batch(conn: Connection, log: str, now: datetime, batch: int) -> int:
+def _seal_batch(conn: Connection, log: str, now: datetime, batch: int, version: int) -> int:
     table = _table(conn, log)
     last = conn.execute(
         sa.select(_LINK.c.row_id, _LINK.c.chain_hash)
@@ -113,19 +124,21 @@ def _seal_batch(conn: Connection, log: str, now: datetime, batch: int) -> int:
     top = max((last.row_id if last else 0) - LOOK_BACK, 0)
     linked = sa.select(_LINK.c.row_id).where(_LINK.c.log == log, _LINK.c.row_id > top)
     rows = conn.execute(
-        sa.select(*_digested(table))
+        sa.select(table)
         .where(table.c.id > top, table.c.id.not_in(linked))
         .order_by(table.c.id)
         .limit(batch)
     ).mappings()
     links = []
     for row in rows:
-        digest = row_digest(row)
+        digest = digest_of(log, row, version)
         previous = chain(previous, digest)
         links.append({"log": log, "row_id": row["id"], "row_hash": digest,
                       "chain_hash": previous, "sealed_at": now})  # fmt: skip
-    if links:
-        conn.execute(_LINK.insert(), links)
+        if version != 1:  # the column's default (a schema before 0017 has no column)
+            links[-1]["digest_version"] = version
+    if links:  # only the columns given: a schema before 0017 has no digest_version
+        conn.execute(sa.table("audit_link", *map(sa.column, links[0])).insert(), links)
     return len(links)
 
 
@@ -161,9 +174,9 @@ def _verify_log(conn: Connection, log: str, page: int) -> LogVerdict:
     verdict, previous = LogVerdict(log), GENESIS
     table = _table(conn, log)
     retired = _retired_through(conn, log)
-    for link, row, retired_by_row in _links_with_rows(conn, table, log, page):
+    for link, rows, retired_by_row in _links_with_rows(conn, table, log, page):
         verdict.linked += 1
-        why = _broken(link, row, previous, link.row_id <= retired, retired_by_row)
+        why = _broken(log, link, rows, previous, link.row_id <= retired, retired_by_row)
         if why:
             verdict.broken_at, verdict.why = link.row_id, why
             break
@@ -185,16 +198,19 @@ def _retired_through(conn: Connection, log: str) -> int:
 
 
 def _broken(
-    link: Any, row: Mapping[Any, Any] | None, previous: str, in_prefix: bool, by_row: bool
-) -> str:
-    """Why the link is broken, or "". A retired row (in a retention run's prefix, or
-    recorded row by row) is gone by design: its link still holds the row's digest, so the
-    chain through it is checked all the same."""
-    if row is None and not (in_prefix or by_row):
+    log: str, link: Any, rows: list[Mapping[Any, Any]], previous: str, in_prefix: bool,
+    by_row: bool,
+) -> str:  # fmt: skip
+    """Why the link is broken, or "". `rows` is the row as it is, then as it was before
+    each renumbering of its working days, latest first (none when the row is gone). A
+    retired row (in a retention run's prefix, or recorded row by row) is gone by design:
+    its link still holds the row's digest, so the chain through it is checked all the same."""
+    if not rows and not (in_prefix or by_row):
         return "the row was deleted"
-    if row is not None and by_row:
+    if rows and by_row:
         return "a row recorded as deleted is there again"
-    if row is not None and row_digest(row) != link.row_hash:
+    version = link.digest_version
+    if rows and all(digest_of(log, r, version) != link.row_hash for r in rows):
         return "the row was changed after it was sealed"
     if chain(previous, link.row_hash) != link.chain_hash:
         return "the chain was altered (a link changed, removed or inserted)"
@@ -203,9 +219,9 @@ def _broken(
 
 def _links_with_rows(
     conn: Connection, table: sa.Table, log: str, page: int
-) -> Iterator[tuple[Any, Mapping[Any, Any] | None, bool]]:
-    """Each link with its row (None when gone) and whether a retention run recorded
-    deleting that row by itself."""
+) -> Iterator[tuple[Any, list[Mapping[Any, Any]], bool]]:
+    """Each link with its row and the row before each renumbering (none when gone), and
+    whether a retention run recorded deleting that row by itself."""
     after = 0
     while True:
         links = conn.execute(
@@ -216,11 +232,9 @@ def _links_with_rows(
             return
         ids = [link.row_id for link in links]
         rows = {
-            r["id"]: r
-            for r in conn.execute(
-                sa.select(*_digested(table)).where(table.c.id.in_(ids))
-            ).mappings()
+            r["id"]: r for r in conn.execute(sa.select(table).where(table.c.id.in_(ids))).mappings()
         }
+        renumbered = _renumberings(conn, ids) if log == "challenge_event" else {}
         retired = set(
             conn.execute(
                 sa.select(_RETIRED.c.row_id).where(
@@ -229,5 +243,30 @@ def _links_with_rows(
             ).scalars()
         )
         for link in links:
-            yield link, rows.get(link.row_id), link.row_id in retired
+            row = rows.get(link.row_id)
+            versions = _as_it_was(row, renumbered.get(link.row_id, [])) if row else []
+            yield link, versions, link.row_id in retired
         after = links[-1].id
+
+
+def _renumberings(conn: Connection, ids: list[int]) -> dict[int, list[Any]]:
+    """Each event's renumberings of its working days, latest first."""
+    found: dict[int, list[Any]] = {}
+    query = (sa.select(_RENUMBERED).where(_RENUMBERED.c.event_id.in_(ids))
+             .order_by(_RENUMBERED.c.id.desc()))  # fmt: skip
+    for r in conn.execute(query):
+        found.setdefault(r.event_id, []).append(r)
+    return found
+
+
+def _as_it_was(row: Mapping[Any, Any], renumberings: list[Any]) -> list[Mapping[Any, Any]]:
+    """The row, then the row with the numbers it had before each renumbering, walking
+    back from the numbers it holds now."""
+    versions = [row]
+    for r in renumberings:
+        now = versions[-1]
+        if (now["working_day"], now["day_zero"]) != (r.working_day_after, r.day_zero_after):
+            break
+        versions.append({**now, "working_day": r.working_day_before,
+                         "day_zero": r.day_zero_before})  # fmt: skip
+    return versions

@@ -20,7 +20,14 @@ from sqlalchemy import Connection
 APPEND_ONLY_TABLES = ("challenge_event", "access_log", "audit_link", "change_record")
 # Written only by `iro-disputes retention run`, which connects as the owner: the service
 # cannot write a deletion record, so it cannot make `audit verify` accept a gap.
-OWNER_WRITES_ONLY = ("retention_record", "retention_retired_row", "retention_pass")
+# The renumbering of working days (also the owner's) keeps the numbers an event was sealed
+# with, so the service cannot make `audit verify` accept changed numbers either.
+OWNER_WRITES_ONLY = (
+    "retention_record",
+    "retention_retired_row",
+    "retention_pass",
+    "working_day_renumbering",
+)
 _ROLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$-]{0,62}$")
 
 

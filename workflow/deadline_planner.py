@@ -20,9 +20,11 @@ from sqlmodel import Session, SQLModel
 from escalation_rules.deadlines import DeadlineRules
 from escalation_rules.loader import parse_ladder
 from escalation_rules.model import Ladder
+from workflow.batch_sql import OverArrays, PerDialect
 from workflow.deadline_tables import DeadlineKind, DeadlineRecord, DeadlineStatus
 from workflow.domain import Challenge, NewEvent
 from workflow.lifecycle import lifecycle_for
+from workflow.prepared import Prepared
 from workflow.repository import challenge_from_row
 from workflow.states import CLOCK_RUNNING_STATES, OPEN_STATES, State
 from workflow.tables import LadderVersion, utc_now
@@ -41,21 +43,53 @@ _CANCELLED: dict[str, Any] = {
     "updated_at": sa.bindparam("wall"),
 }
 _CANCELLABLE = DEADLINE.c.status.in_([DeadlineStatus.PENDING.value, DeadlineStatus.STUCK.value])
-_CANCEL = (
-    sa.update(DEADLINE)
-    .where(DEADLINE.c.challenge_id.in_(sa.bindparam("challenges", expanding=True)))
-    .where(_CANCELLABLE)
-    .values(_CANCELLED)
+_CANCEL = PerDialect(
+    lambda in_set: (
+        sa.update(DEADLINE)
+        .where(in_set(DEADLINE.c.challenge_id, "challenges"))
+        .where(_CANCELLABLE)
+        .values(_CANCELLED)
+    )
 )
-_CANCEL_ONE = (
+_ONE = (
     sa.update(DEADLINE)
     .where(DEADLINE.c.challenge_id == sa.bindparam("challenge"))
     .where(_CANCELLABLE)
     .values(_CANCELLED)
 )
 # The same, leaving the cap's row alone: for challenges whose cap an event did not move.
-_CANCEL_BUT_THE_CAP = _CANCEL.where(DEADLINE.c.kind != DeadlineKind.CAP.value)
-_CANCEL_ONE_BUT_THE_CAP = _CANCEL_ONE.where(DEADLINE.c.kind != DeadlineKind.CAP.value)
+_CANCEL_BUT_THE_CAP = PerDialect(
+    lambda in_set: (
+        sa.update(DEADLINE)
+        .where(in_set(DEADLINE.c.challenge_id, "challenges"))
+        .where(_CANCELLABLE)
+        .where(DEADLINE.c.kind != DeadlineKind.CAP.value)
+        .values(_CANCELLED)
+    )
+)
+# One action's writes, on the driver (`workflow.prepared`): Core costs more than they do.
+_CANCEL_ONE = Prepared(_ONE)
+_CANCEL_ONE_BUT_THE_CAP = Prepared(_ONE.where(DEADLINE.c.kind != DeadlineKind.CAP.value))
+_ROW_KEYS = ("challenge_id", "kind", "due_at", "state", "stage_key", "applies_to_due_at",
+             "challenge_version", "label", "status", "attempts", "next_attempt_at", "details",
+             "planned_at", "updated_at")  # fmt: skip
+_INSERT_ROWS = Prepared(_INSERT, _ROW_KEYS)
+_FEW = 8
+# A sweep's batch on PostgreSQL: its thousand rows in one statement over arrays.
+_INSERT_OVER_ARRAYS = OverArrays(
+    """
+INSERT INTO deadline (challenge_id, kind, due_at, state, stage_key, applies_to_due_at,
+    challenge_version, label, status, attempts, next_attempt_at, details, planned_at, updated_at)
+SELECT x.challenge_id, x.kind, x.due_at, x.state, x.stage_key, x.applies_to_due_at,
+    x.challenge_version, x.label, 'pending', 0, x.due_at, x.details, x.planned_at, x.planned_at
+FROM unnest(%(challenge_id)s::int[], %(kind)s::text[], %(due_at)s::timestamptz[],
+    %(state)s::text[], %(stage_key)s::text[], %(applies_to_due_at)s::timestamptz[],
+    %(challenge_version)s::int[], %(label)s::text[], %(details)s::jsonb[],
+    %(planned_at)s::timestamptz[])
+    AS x(challenge_id, kind, due_at, state, stage_key, applies_to_due_at, challenge_version,
+         label, details, planned_at)""",
+    json_keys=("details",),
+)
 
 
 @dataclass(frozen=True)
@@ -126,10 +160,11 @@ def replan_many(
     for (reason, cap_kept), ids in by_reason.items():
         if len(ids) == 1:  # one action's: an expanding IN costs more than the UPDATE itself
             one = _CANCEL_ONE_BUT_THE_CAP if cap_kept else _CANCEL_ONE
-            connection.execute(one, {"challenge": ids[0], "outcome": reason, "wall": wall})
+            one.run(connection, {"challenge": ids[0], "outcome": reason, "wall": wall})
         else:
             many = _CANCEL_BUT_THE_CAP if cap_kept else _CANCEL
-            connection.execute(many, {"challenges": ids, "outcome": reason, "wall": wall})
+            statement = many.on(connection)
+            connection.execute(statement, {"challenges": ids, "outcome": reason, "wall": wall})
     wanted = [
         (
             challenge,
@@ -149,8 +184,10 @@ def replan_many(
         for p in plans
         if (challenge.id, p.kind.value, p.due_at, p.label) not in fired
     ]
-    if rows:
-        connection.execute(_INSERT, rows)
+    if len(rows) > _FEW and connection.dialect.name == "postgresql":  # a sweep's batch
+        _INSERT_OVER_ARRAYS.run(connection, rows)
+    elif rows:  # on the driver, compiled once (SQLite: one executemany for a batch)
+        _INSERT_ROWS.run(connection, rows[0] if len(rows) == 1 else rows)
 
 
 def _already_fired(
@@ -165,16 +202,19 @@ def _already_fired(
     ids = [c.id for c, plans, at in wanted if any(p.due_at <= at for p in plans)]
     if not ids:
         return set()
+    connection = session.connection()
     return {
         (row.challenge_id, row.kind, row.due_at, row.label)
-        for row in session.connection().execute(_FIRED, {"challenges": ids})
+        for row in connection.execute(_FIRED.on(connection), {"challenges": ids})
     }
 
 
-_FIRED = (
-    sa.select(DEADLINE.c.challenge_id, DEADLINE.c.kind, DEADLINE.c.due_at, DEADLINE.c.label)
-    .where(DEADLINE.c.challenge_id.in_(sa.bindparam("challenges", expanding=True)))
-    .where(DEADLINE.c.status == DeadlineStatus.DONE.value)
+_FIRED = PerDialect(
+    lambda in_set: (
+        sa.select(DEADLINE.c.challenge_id, DEADLINE.c.kind, DEADLINE.c.due_at, DEADLINE.c.label)
+        .where(in_set(DEADLINE.c.challenge_id, "challenges"))
+        .where(DEADLINE.c.status == DeadlineStatus.DONE.value)
+    )
 )
 
 

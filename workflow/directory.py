@@ -72,6 +72,13 @@ class _Organisation:
                 self._people[found] = self._view(values, prefix)
                 self.addresses[found] = values[prefix + "email"]
 
+    def note(self, values: Any, prefixes: tuple[str, ...]) -> None:
+        for prefix in prefixes:
+            found = values[prefix + "id"]
+            if found is not None and found not in self._people:
+                self._people[found] = self._view(values, prefix)
+                self.addresses[found] = values[prefix + "email"]
+
     def _view(self, values: Any, prefix: str) -> PersonView:
         return PersonView(
             id=values[prefix + "id"],
@@ -184,6 +191,10 @@ class Directory:
             return True
         return person_id == acting_for(responder_id, self._org)
 
+    def note(self, row: Any, alongside: PeopleAlongside) -> None:
+        """Keep the people `row` was read with (`PeopleAlongside`): not read again."""
+        self._org.note(row._mapping, alongside.prefixes)
+
     def holds(self, person_id: int, post: str) -> bool:
         found = self._session.connection().execute(_HOLDS, {"id": person_id, "post": post})
         return found.first() is not None
@@ -203,6 +214,35 @@ _PERSON_BY_ID = (
     .outerjoin(_MANAGER, _MANAGER.c.id == _PERSON.c.manager_id)
     .where(_PERSON.c.id == sa.bindparam("id"))
 )
+
+
+class PeopleAlongside:
+    """People an action is likely to ask about, read in the query it makes first (the
+    challenge, or the child being raised for), each with their manager: the social worker
+    and their manager answer the first stages, the IRO hears of responses. One query
+    fewer for the routing and the outbox's recipients; whoever else is asked for is read
+    as before (`_Organisation._load`)."""
+
+    def __init__(self, **who: Any) -> None:
+        self.columns: list[Any] = []
+        self.joins: list[tuple[Any, Any]] = []
+        prefixes = []
+        for name, person_id in who.items():
+            person = _PERSON.alias(f"{name}_p")
+            manager = _PERSON.alias(f"{name}_m")
+            self.joins += [(person, person.c.id == person_id),
+                           (manager, manager.c.id == person.c.manager_id)]  # fmt: skip
+            for alias, prefix in ((person, f"{name}__"), (manager, f"{name}_m__")):
+                self.columns += [alias.c[n].label(prefix + n) for n in _VIEWED]
+                prefixes.append(prefix)
+        self.prefixes = tuple(prefixes)
+
+    def join(self, source: Any) -> Any:
+        for alias, on in self.joins:
+            source = source.outerjoin(alias, on)
+        return source
+
+
 _TEAM_OF = sa.select(_PERSON.c.team_id).where(_PERSON.c.id == sa.bindparam("id"))
 _AREA_OF = sa.select(_TEAM.c.service_area).where(_TEAM.c.id == sa.bindparam("id"))
 # An active person holding the post by their role or as a post of their own.

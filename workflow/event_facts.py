@@ -35,6 +35,7 @@ from sqlalchemy.engine import Connection
 
 from escalation_rules.deadlines import DeadlineRules
 from escalation_rules.model import Ladder
+from workflow.access_tables import WorkingDayRenumbering
 from workflow.tables import ChallengeEvent, Child, Person, Team
 
 EPOCH = date(2000, 1, 1)  # working day numbers count from here (the day itself is 0)
@@ -43,6 +44,7 @@ _CHILD: sa.Table = Child.__table__  # type: ignore[attr-defined]
 _PERSON: sa.Table = Person.__table__  # type: ignore[attr-defined]
 _TEAM: sa.Table = Team.__table__  # type: ignore[attr-defined]
 _EVENT: sa.Table = ChallengeEvent.__table__  # type: ignore[attr-defined]
+_RENUMBERED: sa.Table = WorkingDayRenumbering.__table__  # type: ignore[attr-defined]
 _WORKER = _PERSON.alias("allocated_worker")
 
 
@@ -105,24 +107,38 @@ class WorkingDayNumbers:
         return {"working_day": self.working_day(moment), "day_zero": self.day_zero(moment)}
 
 
-def renumber_working_days(conn: Connection, ladder: Ladder, batch: int = 5000) -> int:
+def renumber_working_days(
+    conn: Connection,
+    ladder: Ladder,
+    batch: int = 5000,
+    now: datetime | None = None,
+    keep_before: bool = True,
+) -> int:
     """Work out every event's working-day numbers again with `ladder`'s calendar (after a
     change to past dates of the calendar). The log is append-only: its trigger is set
     aside for this transaction only, so run it as the tables' owner (the migration role).
-    Returns how many events changed."""
+    Each change is recorded with the numbers before (`working_day_renumbering`): the audit
+    chain sealed them (`keep_before=False` only for migration 0015's first numbering, before
+    that table was). Returns how many events changed."""
     numbers = WorkingDayNumbers(ladder)
+    at_time = now or datetime.now(UTC)
     update = (sa.update(_EVENT).where(_EVENT.c.id == sa.bindparam("_id"))
               .values(working_day=sa.bindparam("wd"), day_zero=sa.bindparam("dz")))  # fmt: skip
     changed = 0
     with log_writable(conn):
         for rows in _pages(conn, batch):
-            params = []
+            params, records = [], []
             for event_id, at, old_day, old_zero in rows:
                 day, zero = numbers.working_day(at), numbers.day_zero(at)
                 if (day, zero) != (old_day, old_zero):
                     params.append({"_id": event_id, "wd": day, "dz": zero})
+                    records.append({"event_id": event_id, "working_day_before": old_day,
+                                    "day_zero_before": old_zero, "working_day_after": day,
+                                    "day_zero_after": zero, "renumbered_at": at_time})  # fmt: skip
             if params:
                 conn.execute(update, params)
+                if keep_before:
+                    conn.execute(_RENUMBERED.insert(), records)
                 changed += len(params)
     return changed
 

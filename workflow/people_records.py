@@ -19,6 +19,12 @@ from sqlmodel import Session, col, func, select
 from escalation_rules.model import LegalStatus, Role
 from workflow.change_history import record_changes
 from workflow.errors import NotFound, RuleViolation
+from workflow.record_history import (
+    keep_child_iro,
+    keep_person_facts,
+    note_child_iro,
+    note_person_facts,
+)
 from workflow.tables import Child, Person, PersonPost, Team
 
 # A post the ladder names (head_of_qa, iro_manager): the same key the CSV import accepts.
@@ -274,6 +280,7 @@ def save_person(
             raise NotFound("person", person_id)
         person = found
     before = person_shown(session, person) if person_id is not None else {}
+    keep_person_facts(session, person)
     for name, value in details.__dict__.items():
         if name != "posts":
             setattr(person, name, value)
@@ -282,6 +289,7 @@ def save_person(
     assert person.id is not None
     _replace_posts(session, person.id, details.posts)
     record_changes(session, "person", person.id, before, person_shown(session, person), by_id, at)
+    note_person_facts(session, person, at)
     return person
 
 
@@ -300,9 +308,11 @@ def set_active(
         if relying:
             raise BadRecord("the person", f"{person.name} is the deputy for {', '.join(sorted(relying))}: give them another deputy first", "active")  # fmt: skip
     before = person_shown(session, person)
+    keep_person_facts(session, person)
     person.active = active
     session.add(person)
     record_changes(session, "person", person_id, before, person_shown(session, person), by_id, at)
+    note_person_facts(session, person, at)
     return person
 
 
@@ -342,8 +352,10 @@ def allocate_child(
                                      today):  # fmt: skip
         raise BadRecord("the child", *wrong)
     before = child_shown(session, child)
+    keep_child_iro(session, child)
     for name, value in allocation.__dict__.items():
         setattr(child, name, value)
     session.add(child)
     record_changes(session, "child", child_id, before, child_shown(session, child), by_id, at)
+    note_child_iro(session, child, at)
     return child

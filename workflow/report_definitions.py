@@ -57,6 +57,16 @@ def stage_opening_sql(table: str = "") -> str:
 
 
 STAGE_OPENING_SQL = stage_opening_sql()
+
+
+def raise_sql(table: str = "") -> str:
+    """`RAISE_KINDS` as SQL text, in the words of the partial index `ix_report_event_raise`
+    (each challenge's one raise event, its first)."""
+    at = f"{table}." if table else ""
+    return f"{at}kind IN ({', '.join(repr(k) for k in RAISE_KINDS)})"
+
+
+RAISE_SQL = raise_sql()
 ENDING_KINDS = (Action.ACCEPT.value, Action.WITHDRAW.value)
 OPEN_STATE_VALUES = tuple(sorted(s.value for s in OPEN_STATES))
 # Only a running clock can be overdue: informal resolution, or a stage awaiting its response.
@@ -201,8 +211,9 @@ FIGURES: tuple[Figure, ...] = (
            "councils publish); the median working days from raise to the end (resolved or "
            "withdrawn), informal resolution included, for challenges that ended in the period; "
            "and the IRO caseload per full-time post: children looked after at the end of the "
-           "period with an active IRO, divided by the full-time posts the active IROs fill now "
-           "(the sum of their working-time fractions, 0.6 for three days a week)."),
+           "period with an active IRO, divided by the full-time posts the active IROs filled "
+           "then (the sum of their working-time fractions, 0.6 for three days a week), each "
+           "read from the records as they stood at the end of the period."),
     Figure("trend", "Trend by quarter", compared=False,
            definition="Calendar quarters up to the one that holds the period's last day, over "
            "up to three years, from the first quarter with any challenge: challenges raised, "
@@ -247,8 +258,9 @@ FIGURES: tuple[Figure, ...] = (
            "messages with the child), the number of those contacts, midway reviews and "
            "consultations with the social worker."),
     Figure("caseloads", "IRO caseloads", compared=False,
-           definition="Looked-after children allocated to each active IRO now (the IRO named on "
-           "the child's record; looked after as in 'Rates'), the IRO's working time as a "
+           definition="Looked-after children allocated to each active IRO at the report's moment "
+           "(the IRO named on the child's record then; looked after as in 'Rates'), the IRO's "
+           "working time then as a "
            "fraction of a full-time post, and the caseload per full-time post, against the IRO "
            "Handbook's recommended 50 to 70 looked-after children per full-time IRO: 'below', "
            "'within' or 'above' that range. Every active IRO is listed, even with no children."),

@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 from workflow.domain import CHALLENGE_FIELDS, TRACKED_FIELDS, Challenge, NewEvent
 from workflow.errors import ConcurrentUpdate, NotFound
 from workflow.event_facts import NO_TEAM, ChildTeam, WorkingDayNumbers, child_with_team, team_of
+from workflow.prepared import Prepared
 from workflow.replay import encode
 from workflow.states import State
 from workflow.tables import ChallengeEvent, ChallengeRecord, utc_now
@@ -25,13 +26,24 @@ CHALLENGE: sa.Table = ChallengeRecord.__table__  # type: ignore[attr-defined]
 _EVENT: sa.Table = ChallengeEvent.__table__  # type: ignore[attr-defined]
 _BY_REFERENCE = sa.select(CHALLENGE).where(CHALLENGE.c.reference == sa.bindparam("reference"))
 _INSERT_EVENTS = sa.insert(_EVENT)
-_ADD = sa.insert(CHALLENGE).returning(CHALLENGE.c.id)
+_EVENT_KEYS = ("challenge_id", "seq", "kind", "occurred_at", "recorded_at", "actor_id",
+               "from_state", "to_state", "stage_key", "changes", "details", "team_id",
+               "service_area", "working_day", "day_zero")  # fmt: skip
+_ADD_KEYS = tuple(
+    k for k in dict.fromkeys([*CHALLENGE_FIELDS, "version", "updated_at"]) if k != "id"
+)
 _SAVE = (
     sa.update(CHALLENGE)
     .where(CHALLENGE.c.id == sa.bindparam("_id"))
     .where(CHALLENGE.c.version == sa.bindparam("_version"))
     .values({name: sa.bindparam(name) for name in (*TRACKED_FIELDS, "version", "updated_at")})
 )
+# An action's own writes, on the driver (`workflow.prepared`); a sweep's batch keeps Core's
+# executemany, whose cost is spread over hundreds of rows.
+_ADD_ONE = Prepared(sa.insert(CHALLENGE).returning(CHALLENGE.c.id), _ADD_KEYS)
+_SAVE_ONE = Prepared(_SAVE)
+_INSERT_EVENT_ROWS = Prepared(_INSERT_EVENTS, _EVENT_KEYS)
+_NEXT_NUMBER = Prepared(_COUNTER_SQL)
 
 
 _CHILD_TEAM = child_with_team()
@@ -61,14 +73,14 @@ class ChallengeRepository:
         return challenge_from_row(row)
 
     def next_reference(self, year: int) -> str:
-        number = self.session.execute(_COUNTER_SQL, {"year": year}).scalar_one()
+        number = _NEXT_NUMBER.run(self.session.connection(), {"year": year}).scalar_one()
         return f"IRO-{year}-{number:04d}"
 
     def add(self, challenge: Challenge) -> None:
         values = {name: getattr(challenge, name) for name in CHALLENGE_FIELDS if name != "id"}
         version = len(challenge.pending_events)
         values.update(_storable(challenge), version=version, updated_at=utc_now())
-        challenge.id = self.session.connection().execute(_ADD, values).scalar_one()
+        challenge.id = _ADD_ONE.run(self.session.connection(), values).scalar_one()
         self._append_events(challenge, first_seq=1)
         self._appended(challenge)
         challenge.version = version
@@ -85,7 +97,7 @@ class ChallengeRepository:
             self._held_saves.append(values)
             self._held_events.extend(self._event_rows(challenge, challenge.version + 1))
         else:
-            result = self.session.connection().execute(_SAVE, values)
+            result = _SAVE_ONE.run(self.session.connection(), values)
             if result.rowcount != 1:
                 raise ConcurrentUpdate(challenge.reference, challenge.version)
             self._append_events(challenge, first_seq=challenge.version + 1)
@@ -104,7 +116,8 @@ class ChallengeRepository:
         connection.execute(_INSERT_EVENTS, events)
 
     def _append_events(self, challenge: Challenge, first_seq: int) -> None:
-        self.session.connection().execute(_INSERT_EVENTS, self._event_rows(challenge, first_seq))
+        rows = self._event_rows(challenge, first_seq)
+        _INSERT_EVENT_ROWS.run(self.session.connection(), rows[0] if len(rows) == 1 else rows)
 
     def _appended(self, challenge: Challenge) -> None:
         self.appended.append((challenge, list(challenge.pending_events)))

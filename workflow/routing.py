@@ -8,11 +8,12 @@ before anything is written, for the check-your-answers page and the API.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from escalation_rules.model import Ladder, Route, Stage, Who
@@ -23,6 +24,8 @@ from workflow.lifecycle import lifecycle_for
 from workflow.rows import ChildFacts
 from workflow.states import OPEN_STATES
 from workflow.tables import ChallengeRecord, Child, Person, PersonPost
+
+_OPEN = [s.value for s in OPEN_STATES]
 
 _WHERE = {
     Route.SOCIAL_WORKER_LINE: "in the line management of the child's social worker",
@@ -147,25 +150,91 @@ def _posts_of(session: Session, person_id: int) -> set[str]:
     return (held | {person.role}) - {"iro"}  # IROs reach their challenges as IROs
 
 
-def reach(session: Session, person_id: int, reference: str | None = None) -> Reach:
-    """The person's `Reach` (of one challenge when `reference` is given).
+def reach(
+    session: Session,
+    person_id: int,
+    reference: str | None = None,
+    among: Iterable[int] | None = None,
+) -> Reach:
+    """The person's `Reach`: over every open challenge, or only the one with `reference`, or
+    only the challenges with the ids `among` (the rows a list is about to show).
 
     Candidates are picked in SQL by ladder version and stage; a copy or notice is then
     resolved for the child exactly as the mail to it was (`Directory.holder_of`)."""
     posts = _posts_of(session, person_id)
     if not posts:
         return Reach()
-    open_states = [s.value for s in OPEN_STATES]
-    base = select(ChallengeRecord).where(col(ChallengeRecord.state).in_(open_states))
+    base = select(ChallengeRecord).where(col(ChallengeRecord.state).in_(_OPEN))
     if reference is not None:
         base = base.where(ChallengeRecord.reference == reference)
-    hashes = session.exec(
-        select(ChallengeRecord.ladder_hash).where(col(ChallengeRecord.state).in_(open_states))
-        .distinct()
-    ).all()  # fmt: skip
+    if among is not None:
+        base = base.where(col(ChallengeRecord.id).in_(sorted(set(among))))
     copied: set[int] = set()
     may_raise: dict[int, tuple[str, ...]] = {}
     directory = Directory(session)
+    for content_hash, ladder, raisable, copying, wanted in _reaching_stages(session, posts, base):
+        found = list(session.exec(base.where(ChallengeRecord.ladder_hash == content_hash, wanted)))
+        children = _children_of(
+            session, [c.child_id for c in found if copying.get(c.stage_key or "")]
+        )
+        for c in found:
+            assert c.id is not None
+            if raisable[c.stage_key]:
+                may_raise[c.id] = raisable[c.stage_key]
+            whos = copying.get(c.stage_key or "", [])
+            child = children.get(c.child_id)
+            if child is not None and any(
+                directory.holder_of(ladder, w, child, c.raised_by_id) == person_id for w in whos
+            ):
+                copied.add(c.id)
+    return Reach(frozenset(copied), may_raise)
+
+
+def reach_condition(session: Session, person_id: int) -> sa.ColumnElement[bool] | None:
+    """The SQL condition on `challenge` for every open challenge the person's posts reach
+    (None: none). Being below a stage they may raise is a condition on the ladder version and
+    stage, so a list filters on it without reading those challenges; only copies and notices,
+    which depend on who holds a post for each child, are resolved challenge by challenge."""
+    posts = _posts_of(session, person_id)
+    if not posts:
+        return None
+    open_now = col(ChallengeRecord.state).in_(_OPEN)
+    base = select(ChallengeRecord).where(open_now)
+    raising: list[sa.ColumnElement[bool]] = []
+    copying_keys: list[sa.ColumnElement[bool]] = []
+    for content_hash, _ladder, raisable, copying, _ in _reaching_stages(session, posts, base):
+        of_ladder = col(ChallengeRecord.ladder_hash) == content_hash
+        keys = [k for k, names in raisable.items() if names and k is not None]
+        stage_in: sa.ColumnElement[bool] = col(ChallengeRecord.stage_key).in_(keys)
+        if raisable[None]:
+            stage_in = sa.or_(stage_in, col(ChallengeRecord.stage_key).is_(None))
+        if keys or raisable[None]:
+            raising.append(sa.and_(of_ladder, stage_in))
+        copy_keys = [k for k, whos in copying.items() if whos]
+        if copy_keys:
+            copying_keys.append(sa.and_(of_ladder, col(ChallengeRecord.stage_key).in_(copy_keys)))
+    copied: frozenset[int] = frozenset()
+    if copying_keys:
+        ids = session.exec(select(ChallengeRecord.id).where(open_now, sa.or_(*copying_keys))).all()
+        copied = reach(session, person_id, among=[i for i in ids if i is not None]).copied
+    parts = list(raising)
+    if copied:
+        parts.append(col(ChallengeRecord.id).in_(sorted(copied)))
+    if not parts:
+        return None
+    return sa.and_(open_now, sa.or_(*parts))
+
+
+Reaching = tuple[str, Ladder, dict[str | None, tuple[str, ...]], dict[str, list[Who]], Any]
+
+
+def _reaching_stages(session: Session, posts: set[str], base: Any) -> Iterable[Reaching]:
+    """For each ladder version in use among `base`'s challenges: the stage names each stage
+    may be raised into by these posts, the copies and notices per stage that name them, and
+    the SQL condition on the stage for the challenges they reach."""
+    hashes = session.exec(
+        select(ChallengeRecord.ladder_hash).where(base.whereclause).distinct()
+    ).all()  # fmt: skip
     for content_hash in hashes:
         ladder = ladder_for(session, content_hash)
         above = {None, *ladder.stage_keys}
@@ -180,17 +249,14 @@ def reach(session: Session, person_id: int, reference: str | None = None) -> Rea
         wanted: Any = col(ChallengeRecord.stage_key).in_(keys)
         if raisable[None]:
             wanted = wanted | col(ChallengeRecord.stage_key).is_(None)
-        for c in session.exec(base.where(ChallengeRecord.ladder_hash == content_hash, wanted)):
-            assert c.id is not None
-            if raisable[c.stage_key]:
-                may_raise[c.id] = raisable[c.stage_key]
-            child = session.get(Child, c.child_id)
-            whos = copying.get(c.stage_key or "", [])
-            if child is not None and any(
-                directory.holder_of(ladder, w, child, c.raised_by_id) == person_id for w in whos
-            ):
-                copied.add(c.id)
-    return Reach(frozenset(copied), may_raise)
+        yield content_hash, ladder, raisable, copying, wanted
+
+
+def _children_of(session: Session, ids: list[int]) -> dict[int, Child]:
+    if not ids:
+        return {}
+    return {c.id: c for c in session.exec(select(Child).where(col(Child.id).in_(sorted(set(ids)))))
+            if c.id is not None}  # fmt: skip
 
 
 def may_raise_on(session: Session, person_id: int, reference: str) -> bool:

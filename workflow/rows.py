@@ -21,6 +21,7 @@ from workflow.tables import Child
 _CHILD: sa.Table = Child.__table__  # type: ignore[attr-defined]
 SHARED_PREFIX = "iro_disputes.unit."  # keys of what one unit of work shares in `session.info`
 _CHILDREN_KEY = SHARED_PREFIX + "children"
+_RESPONDERS_KEY = SHARED_PREFIX + "responders"
 CHILDREN = sa.select(_CHILD).where(_CHILD.c.id.in_(sa.bindparam("ids", expanding=True)))
 
 
@@ -84,6 +85,19 @@ def read_children(session: Session, ids: set[int]) -> dict[int, ChildFacts]:
         rows = [child_row(r) for r in session.connection().execute(CHILDREN, {"ids": wanted})]
         remember_children(session, list(rows))
         found.update((r.id, r) for r in rows)
+    return found
+
+
+def remember_responders(session: Session, challenge_id: int, text: str | None) -> None:
+    """Note everyone who has been a responder on the challenge, as read with it (the
+    comma-separated ids of `workflow.services`' read for an ending)."""
+    ids = [int(i) for i in text.split(",") if i] if text else []
+    session.info.setdefault(_RESPONDERS_KEY, {})[challenge_id] = ids
+
+
+def known_responders(session: Session, challenge_id: int) -> list[int] | None:
+    """Who has responded on the challenge, if this unit of work read it; else None."""
+    found: list[int] | None = session.info.get(_RESPONDERS_KEY, {}).get(challenge_id)
     return found
 
 

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from escalation_rules.model import LegalStatus, Role
 from workflow.challenge_dates import date_problems
 from workflow.child_access import check_may_raise_for, london_today
+from workflow.directory import PeopleAlongside
 from workflow.domain import Challenge, NewEvent
 from workflow.errors import ConcurrentUpdate, NoResponder, NotFound, NotPermitted, RuleViolation
 from workflow.event_facts import TEAM_COLUMNS, join_team, team_of
@@ -24,9 +25,9 @@ from workflow.lifecycle import ActionContext, Lifecycle, lifecycle_for
 from workflow.outcome_kinds import check_outcome_kind
 from workflow.repository import CHALLENGE, challenge_from_row
 from workflow.routing import raiser_check, responder_finder
-from workflow.rows import ChildFacts, child_row, remember_children
+from workflow.rows import ChildFacts, child_row, remember_children, remember_responders
 from workflow.states import SYSTEM_ACTIONS, Action
-from workflow.tables import Child, Person, Theme
+from workflow.tables import ChallengeEvent, Child, Person, Theme
 from workflow.unit_of_work import UnitOfWork
 
 _LONDON = ZoneInfo("Europe/London")
@@ -117,7 +118,7 @@ def take_action(
 ) -> Challenge:
     """Apply one action to one challenge and commit it with its event, or change nothing."""
     action = _action(reference, action)
-    challenge, child = _challenge_and_child(uow, reference)
+    challenge, child = _challenge_and_child(uow, reference, action)
     if expected_version is not None and expected_version != challenge.version:
         raise ConcurrentUpdate(reference, expected_version)
     act(uow, challenge, child, action, actor_id, params, now)
@@ -258,6 +259,7 @@ def _person(uow: UnitOfWork, person_id: int) -> Any:
 
 _CHILD: sa.Table = Child.__table__  # type: ignore[attr-defined]
 _THEME: sa.Table = Theme.__table__  # type: ignore[attr-defined]
+_RAISE_PEOPLE = PeopleAlongside(worker=_CHILD.c.social_worker_id)
 # What a raise checks first, in one read: the IRO, the child, whether the theme is active.
 _RAISE_FACTS = (
     sa.select(
@@ -266,8 +268,9 @@ _RAISE_FACTS = (
         _THEME.c.active.label("theme__active"),
         *(c.label(f"child__{c.name}") for c in _CHILD.columns),
         *TEAM_COLUMNS,  # the team of the child's social worker, recorded on the events
+        *_RAISE_PEOPLE.columns,
     )
-    .select_from(join_team(_CHILD))
+    .select_from(_RAISE_PEOPLE.join(join_team(_CHILD)))
     .outerjoin(_PERSON, _PERSON.c.id == sa.bindparam("iro"))
     .outerjoin(_THEME, _THEME.c.key == sa.bindparam("theme"))
     .where(_CHILD.c.case_reference == sa.bindparam("ref"))
@@ -289,24 +292,51 @@ def _raise_facts(uow: UnitOfWork, iro_id: int, new: NewChallenge) -> tuple[str, 
     child = child_row(row, "child__")
     remember_children(uow.session, [child])
     uow.challenges.note_team(child.id, team_of(row))
+    uow.directory.note(row, _RAISE_PEOPLE)
     return str(row.iro__name), child, bool(row.theme__active)
 
 
-# The challenge and its child (with its team) in one read: plain rows, no ORM objects.
+# The challenge and its child (with its team, and the people an action most often asks
+# about) in one read: plain rows, no ORM objects.
+_ACTION_PEOPLE = PeopleAlongside(worker=_CHILD.c.social_worker_id, raiser=CHALLENGE.c.raised_by_id)
 _CHALLENGE_AND_CHILD = (
-    sa.select(CHALLENGE, *(c.label(f"child__{c.name}") for c in _CHILD.columns), *TEAM_COLUMNS)
-    .select_from(join_team(CHALLENGE.join(_CHILD, _CHILD.c.id == CHALLENGE.c.child_id)))
+    sa.select(CHALLENGE, *(c.label(f"child__{c.name}") for c in _CHILD.columns), *TEAM_COLUMNS,
+              *_ACTION_PEOPLE.columns)
+    .select_from(_ACTION_PEOPLE.join(
+        join_team(CHALLENGE.join(_CHILD, _CHILD.c.id == CHALLENGE.c.child_id))))
     .where(CHALLENGE.c.reference == sa.bindparam("reference"))
 )  # fmt: skip
 
 
-def _challenge_and_child(uow: UnitOfWork, reference: str) -> tuple[Challenge, ChildFacts]:
-    row = uow.session.connection().execute(_CHALLENGE_AND_CHILD, {"reference": reference}).first()
+# An ending (accept, withdraw) tells everyone who has responded on the challenge: their
+# ids, from the events' details, come with the same read (comma-separated).
+_EVENT: sa.Table = ChallengeEvent.__table__  # type: ignore[attr-defined]
+_RESPONDER_ID = _EVENT.c.details["responder_id"].as_string()
+_RESPONDERS_SO_FAR = (
+    sa.select(sa.func.aggregate_strings(_RESPONDER_ID, ","))
+    .where(_EVENT.c.challenge_id == CHALLENGE.c.id, _RESPONDER_ID.is_not(None))
+    .scalar_subquery()
+)
+_CHALLENGE_CHILD_AND_RESPONDERS = _CHALLENGE_AND_CHILD.add_columns(
+    _RESPONDERS_SO_FAR.label("responders_so_far")
+)
+_ENDINGS = frozenset({Action.ACCEPT, Action.WITHDRAW})
+
+
+def _challenge_and_child(
+    uow: UnitOfWork, reference: str, action: Action | None = None
+) -> tuple[Challenge, ChildFacts]:
+    ending = action in _ENDINGS
+    query = _CHALLENGE_CHILD_AND_RESPONDERS if ending else _CHALLENGE_AND_CHILD
+    row = uow.session.connection().execute(query, {"reference": reference}).first()
     if row is None:
         raise NotFound("challenge", reference)
+    if ending:
+        remember_responders(uow.session, row.id, row.responders_so_far)
     child = child_row(row, "child__")
     remember_children(uow.session, [child])
     uow.challenges.note_team(child.id, team_of(row))
+    uow.directory.note(row, _ACTION_PEOPLE)
     return challenge_from_row(row), child
 
 

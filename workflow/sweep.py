@@ -27,12 +27,14 @@ import sqlalchemy as sa
 from sqlmodel import SQLModel
 
 from escalation_rules.model import Role
+from workflow.batch_sql import OverArrays, PerDialect
 from workflow.deadline_planner import DEADLINE
 from workflow.deadline_settings import DeadlineSettings, get_deadline_settings
 from workflow.deadline_tables import DeadlineKind, DeadlineStatus
 from workflow.domain import Challenge
 from workflow.errors import ConcurrentUpdate, NoResponder
 from workflow.event_facts import child_with_team, team_of
+from workflow.prepared import Prepared
 from workflow.repository import challenge_from_row
 from workflow.rows import ChildFacts, child_row, remember_children
 from workflow.runtime import Runtime
@@ -44,14 +46,21 @@ from workflow.unit_of_work import UnitOfWork
 CHALLENGE: sa.Table = SQLModel.metadata.tables["challenge"]
 CHILD: sa.Table = SQLModel.metadata.tables["child"]
 # A batch's children, each with its team (recorded on the events), in one read.
-_CHILDREN_WITH_TEAMS = child_with_team().where(CHILD.c.id.in_(sa.bindparam("ids", expanding=True)))
+_CHILDREN_WITH_TEAMS = PerDialect(lambda in_set: child_with_team().where(in_set(CHILD.c.id, "ids")))
 # Built once: a batch's challenges (locked on PostgreSQL, in id order).
-_CHALLENGES = (
-    sa.select(CHALLENGE)
-    .where(CHALLENGE.c.id.in_(sa.bindparam("ids", expanding=True)))
-    .order_by(CHALLENGE.c.id)
+_CHALLENGES = PerDialect(
+    lambda in_set: (
+        sa.select(CHALLENGE).where(in_set(CHALLENGE.c.id, "ids")).order_by(CHALLENGE.c.id)
+    )
 )
-_LOCK_CHALLENGES = _CHALLENGES.with_for_update(of=CHALLENGE)
+_LOCK_CHALLENGES = PerDialect(
+    lambda in_set: (
+        sa.select(CHALLENGE)
+        .where(in_set(CHALLENGE.c.id, "ids"))
+        .order_by(CHALLENGE.c.id)
+        .with_for_update(of=CHALLENGE)
+    )
+)
 Clock = Callable[[], datetime]
 
 
@@ -126,44 +135,55 @@ def claim(
     runtime: Runtime, now: datetime, worker: str, settings: DeadlineSettings, wall_clock: Clock
 ) -> list[Claim]:
     """Reserve the oldest due deadlines nobody holds a live lease on."""
-    d = DEADLINE
     wall = wall_clock()
-    query = (
-        sa.select(d.c.id)
-        .where(d.c.status == DeadlineStatus.PENDING)
-        .where(d.c.next_attempt_at <= now)
-        .where(sa.or_(d.c.lease_until.is_(None), d.c.lease_until < wall))
-        .order_by(d.c.next_attempt_at, d.c.id)
-        .limit(settings.batch_size)
-    )
+    values = {"now": now, "wall": wall, "limit": settings.batch_size}
     with runtime.engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        ids = list(conn.execute(query).scalars())
+        pg = conn.dialect.name == "postgresql"
+        ids = list(conn.execute(_DUE_LOCKED if pg else _DUE, values).scalars())
         if not ids:
             return []
         lease = wall + timedelta(seconds=settings.lease_seconds)
-        conn.execute(
-            sa.update(d).where(d.c.id.in_(ids)).values(claimed_by=worker, lease_until=lease)
+        conn.execute(_LEASE.on(conn), {"ids": ids, "worker": worker, "lease": lease})
+        rows = conn.execute(_CLAIMED.on(conn), {"ids": ids})
+        return [Claim(*tuple(row)) for row in rows]
+
+
+_DUE = (
+    sa.select(DEADLINE.c.id)
+    .where(DEADLINE.c.status == DeadlineStatus.PENDING)
+    .where(DEADLINE.c.next_attempt_at <= sa.bindparam("now"))
+    .where(sa.or_(DEADLINE.c.lease_until.is_(None), DEADLINE.c.lease_until < sa.bindparam("wall")))
+    .order_by(DEADLINE.c.next_attempt_at, DEADLINE.c.id)
+    .limit(sa.bindparam("limit"))
+)
+_DUE_LOCKED = _DUE.with_for_update(skip_locked=True)
+_LEASE = PerDialect(
+    lambda in_set: (
+        sa.update(DEADLINE)
+        .where(in_set(DEADLINE.c.id, "ids"))
+        .values(claimed_by=sa.bindparam("worker"), lease_until=sa.bindparam("lease"))
+    )
+)
+# In the order of `Claim`'s fields.
+_CLAIMED = PerDialect(
+    lambda in_set: (
+        sa.select(
+            DEADLINE.c.id,
+            DEADLINE.c.challenge_id,
+            CHALLENGE.c.reference,
+            DEADLINE.c.kind,
+            DEADLINE.c.due_at,
+            DEADLINE.c.state,
+            DEADLINE.c.stage_key,
+            DEADLINE.c.applies_to_due_at,
+            DEADLINE.c.label,
+            DEADLINE.c.attempts,
         )
-        rows = conn.execute(
-            sa.select(
-                d.c.id,
-                d.c.challenge_id,
-                CHALLENGE.c.reference,
-                d.c.kind,
-                d.c.due_at,
-                d.c.state,
-                d.c.stage_key,
-                d.c.applies_to_due_at,
-                d.c.label,
-                d.c.attempts,
-            )
-            .join(CHALLENGE, CHALLENGE.c.id == d.c.challenge_id)
-            .where(d.c.id.in_(ids))
-            .order_by(d.c.next_attempt_at, d.c.id)
-        )
-        return [Claim(**row._mapping) for row in rows]
+        .join(CHALLENGE, CHALLENGE.c.id == DEADLINE.c.challenge_id)
+        .where(in_set(DEADLINE.c.id, "ids"))
+        .order_by(DEADLINE.c.next_attempt_at, DEADLINE.c.id)
+    )
+)
 
 
 def fire_batch(
@@ -240,7 +260,7 @@ class _Batch:
         self._touched.clear()
         try:
             if finishes:
-                closed = uow.session.connection().execute(_FINISH, finishes).rowcount
+                closed = _close_many(uow.session.connection(), finishes)
                 if closed != len(finishes):
                     raise _Gone
             uow.publish()
@@ -303,7 +323,7 @@ class _Batch:
         self, uow: UnitOfWork, item: Claim, status: DeadlineStatus, late: int, outcome: str
     ) -> None:
         """Close the row, only if it is still pending and still ours: the exactly-once check."""
-        values = {
+        values: dict[str, Any] = {
             "deadline": item.id,
             "worker": self.worker,
             "status": status.value,
@@ -329,11 +349,11 @@ class _Batch:
         ids = sorted({item.challenge_id for item in claims})
         connection = uow.session.connection()
         query = _LOCK_CHALLENGES if connection.dialect.name == "postgresql" else _CHALLENGES
-        rows = connection.execute(query, {"ids": ids})
+        rows = connection.execute(query.on(connection), {"ids": ids})
         self.challenges = {row.id: challenge_from_row(row) for row in rows}
         # Plain rows, remembered for the outbox listener in the same transaction.
         child_ids = {c.child_id for c in self.challenges.values()}
-        rows = connection.execute(_CHILDREN_WITH_TEAMS, {"ids": sorted(child_ids)})
+        rows = connection.execute(_CHILDREN_WITH_TEAMS.on(connection), {"ids": sorted(child_ids)})
         self.children = {}
         for row in rows:  # with each child's team, recorded on its events
             child = child_row(row)
@@ -493,8 +513,8 @@ _FINISH = (
         fired_by=sa.bindparam("worker"),
         late_seconds=sa.bindparam("late"),
         outcome=sa.bindparam("outcome"),
-        claimed_by=None,
-        lease_until=None,
+        claimed_by=sa.null(),
+        lease_until=sa.null(),
         updated_at=sa.bindparam("wall"),
     )
 )
@@ -508,3 +528,22 @@ def _ours(item: Claim, worker: str) -> sa.Update:
         .where(d.c.status == DeadlineStatus.PENDING)
         .where(d.c.claimed_by == worker)
     )
+
+
+_FINISH_ON_DRIVER = Prepared(_FINISH)
+_FINISH_OVER_ARRAYS = OverArrays("""
+UPDATE deadline d SET status = x.status, fired_at = x.now, fired_by = x.worker,
+    late_seconds = x.late, outcome = x.outcome, claimed_by = NULL, lease_until = NULL,
+    updated_at = x.wall
+FROM unnest(%(deadline)s::int[], %(worker)s::text[], %(status)s::text[],
+    %(now)s::timestamptz[], %(late)s::int[], %(outcome)s::text[], %(wall)s::timestamptz[])
+    AS x(deadline, worker, status, now, late, outcome, wall)
+WHERE d.id = x.deadline AND d.status = 'pending' AND d.claimed_by = x.worker""")  # fmt: skip
+
+
+def _close_many(connection: sa.Connection, finishes: list[dict[str, Any]]) -> int:
+    """Close a batch's rows (only those still pending and ours); return how many closed.
+    SQLite: one executemany on the driver. PostgreSQL: one UPDATE over arrays."""
+    if connection.dialect.name == "postgresql":
+        return _FINISH_OVER_ARRAYS.run(connection, finishes)
+    return _FINISH_ON_DRIVER.run(connection, finishes).rowcount

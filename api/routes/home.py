@@ -14,7 +14,7 @@ from api.templating import render
 from escalation_rules.model import Role
 from notifications.quarantine import waiting_count
 from workflow import queries
-from workflow.routing import reach
+from workflow.routing import reach, reach_condition
 
 router = APIRouter(include_in_schema=False)
 
@@ -28,10 +28,12 @@ def home(
         return RedirectResponse("/reports", status_code=303)
     assert person.id is not None
     now = datetime.now(UTC)
-    found = reach(session, person.id)
     board = queries.dashboard(session, person.id, role, now)
+    through_posts = reach_condition(session, person.id)
+    reached = [] if through_posts is None else queries.rows_where(session, through_posts)
+    found = reach(session, person.id, among=[r.id for r in reached])
     # A challenge a post reaches is listed once, with what the person can do on it.
-    board = replace(board, through_posts=queries.rows_with_ids(session, found.ids),
+    board = replace(board, through_posts=reached,
                     answered_before=[r for r in board.answered_before if r.id not in found.ids])  # fmt: skip
     ladder = runtime.ladders.current
     return render(

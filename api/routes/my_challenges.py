@@ -17,6 +17,7 @@ from api.templating import render
 from api.views import visibility
 from escalation_rules.model import Role
 from workflow import queries
+from workflow.routing import reach
 
 router = APIRouter(include_in_schema=False)
 STATUS_CHOICES = ("", "open", "ended")
@@ -35,8 +36,8 @@ def my_challenges(
     assert person.id is not None
     filters, errors = parse_filters(request.query_params, per_page=PER_PAGE)
     now = datetime.now(UTC)
-    visible, found = visibility(session, person)
-    page = queries.challenge_log(session, filters, now, visible)
+    page = queries.challenge_log(session, filters, now, visibility(session, person))
+    found = reach(session, person.id, among=[row.id for row in page.rows])
     ladder = runtime.ladders.current
     return render(
         request,

@@ -4,6 +4,7 @@ the drill-down behind each figure, and the exports (JSON, CSV, XLSX, PDF, prose)
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
@@ -16,6 +17,7 @@ from api.reports.access import BadPeriod, ReportReader, as_at_from, period_from
 from api.reports.build import ReportFormat, filename
 from api.reports.build import render as render_bytes
 from api.reports.charts import table_chart
+from api.reports.good_practice import good_practice_behind
 from api.reports.monthly import last_month
 from api.reports.tables import shown
 from api.templating import render
@@ -116,8 +118,13 @@ def drilldown_page(request: Request, person: ReportReader, runtime: RuntimeDep) 
                      rebuilt=as_at is not None and as_at < now)  # fmt: skip
     children = figure in ("contacts", "caseloads")
     title = FIGURE_BY_KEY.get(DRILL_PARTS.get(figure, figure))
-    with Session(read_only_engine(runtime.engine)) as session:
-        rows = child_rows(session, refs) if children else challenge_rows(session, refs)
+    good_practice = None
+    if figure == "good_practice_recorded":
+        good_practice = good_practice_behind(runtime.engine, person, refs, "page", cell)
+        rows: list[Any] = []
+    else:
+        with Session(read_only_engine(runtime.engine)) as session:
+            rows = child_rows(session, refs) if children else challenge_rows(session, refs)
     ladder = runtime.ladders.current
     return render(
         request,
@@ -130,6 +137,7 @@ def drilldown_page(request: Request, person: ReportReader, runtime: RuntimeDep) 
             "may_open": Role(person.role) in SEE_ALL_ROLES,
             "stage_name": lambda key: stage_name(ladder, key),
             "children": children,
+            "good_practice": good_practice,
             "period": period,
             "cell": cell,
             "title": title.title if title else "Challenges",

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from api.auth import CurrentPerson, RuntimeDep, record_access
 from api.reports.access import ReportReader, as_at_from, check_may_see_child, period_from
 from api.reports.footprint_export import footprint_json
+from api.reports.good_practice import good_practice_behind
 from api.reports.monthly import last_month
 from api.reports.tables import report_json
 from workflow.activity import NewActivity, record_activity
@@ -59,12 +60,16 @@ def smt_drilldown(
     moment = as_at_from(as_at, now)
     refs = drilldown(runtime.engine, runtime.ladders.current, period, cell, moment or now,
                      rebuilt=moment is not None and moment < now)  # fmt: skip
-    return {
+    found: dict[str, Any] = {
         "cell": cell,
         "from": period.start.isoformat(),
         "to": period.end.isoformat(),
         "references": refs,
     }
+    if cell.partition(":")[0] == "good_practice_recorded":  # references are the records' ids
+        shown = good_practice_behind(runtime.engine, person, refs, "api", cell)
+        found["good_practice"] = [g.as_json() for g in shown]
+    return found
 
 
 @router.get("/children/{reference}/footprint")

@@ -9,8 +9,8 @@ from typing import Any
 
 from workflow.report_definitions import NO_DATA
 
-CASELOAD_RATE = ("IRO caseload per full-time post (looked-after children at the end of the "
-                 "period, per full-time IRO now)")  # fmt: skip
+CASELOAD_RATE = ("IRO caseload per full-time post (looked-after children and full-time IROs "
+                 "at the end of the period)")  # fmt: skip
 
 # Raised in November: A, F, G informally; B, C, I formally. October: D, H informally; E formally.
 # Went formal: H (raised in October, escalated Mon 2 Nov).

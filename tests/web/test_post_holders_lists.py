@@ -9,6 +9,7 @@ import re
 from datetime import UTC, datetime
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -18,7 +19,7 @@ from tests.factories import new_challenge
 from workflow.runtime import Runtime
 from workflow.services import raise_challenge, take_action
 from workflow.settings import WorkflowSettings
-from workflow.tables import Person, PersonPost
+from workflow.tables import Child, Person, PersonPost
 
 
 @pytest.fixture
@@ -140,3 +141,51 @@ def test_nobody_else_sees_it_and_a_post_stops_reaching_above_its_stage(
     ]
     director = login("director@council.test")
     assert ref in _listed(director, "/")  # the Director answers it now
+
+
+def _statements(call) -> int:  # type: ignore[no-untyped-def]
+    """How many statements `call` runs, on any engine (pages read through their own)."""
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        seen.append(statement)
+
+    sa.event.listen(Engine, "before_cursor_execute", record)
+    try:
+        call()
+    finally:
+        sa.event.remove(Engine, "before_cursor_execute", record)
+    return len(seen)
+
+
+def test_a_post_holders_lists_cost_the_same_however_many_challenges_their_posts_reach(
+    login, token_for, anonymous, posts, ref, runtime, people
+):
+    """What a post reaches is a condition in SQL and "what you can do" is worked out for the
+    rows shown only: the statements a list runs do not grow with the open challenges."""
+    qa_sm, head = login("qa_sm@council.test"), login("head_of_qa@council.test")
+    sam = login("sw@council.test")  # copied on every Team Alert
+
+    def costs() -> list[int]:
+        def api() -> None:
+            assert anonymous.get("/api/v1/challenges",
+                                 headers=token_for(posts["qa_sm"])).status_code == 200  # fmt: skip
+
+        return [_statements(call) for call in (
+            lambda: qa_sm.get("/"), lambda: qa_sm.get("/challenges"), api,
+            lambda: head.get("/"), lambda: sam.get("/challenges"),
+        )]  # fmt: skip
+
+    before = costs()
+    now = datetime.now(UTC)
+    with Session(runtime.engine) as s:
+        for n in range(8):
+            s.add(Child(case_reference=f"LL20{n:02}", display_name=f"Child LL20{n:02}",
+                        legal_status="looked_after", social_worker_id=people.council.social_worker,
+                        iro_id=people.council.iro))  # fmt: skip
+        s.commit()
+    with runtime.uow() as uow:
+        more = [raise_challenge(uow, new_challenge(now, stage="team_alert", child=f"LL20{n:02}"),
+                                people.council.iro, now).reference for n in range(8)]  # fmt: skip
+    assert set(more) <= set(_listed(qa_sm, "/challenges")) | set(_listed(qa_sm, "/"))
+    assert costs() == before

@@ -20,6 +20,7 @@ TABLE_MODULES = (
     "notifications.tables",
     "workflow.access_tables",
     "workflow.change_history",
+    "workflow.record_history",
     "api.tables",
     "api.account_tables",
     "api.ops_tables",

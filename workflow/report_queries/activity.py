@@ -24,8 +24,9 @@ from workflow.report_queries.context import (
     names_of,
     person_names,
 )
+from workflow.report_queries.history import child_iro_at, iros_at
 from workflow.report_queries.model import Table
-from workflow.report_queries.rates import ACTIVE_IRO, looked_after_on, per_post
+from workflow.report_queries.rates import looked_after_on, per_post
 from workflow.report_queries.schema import ACT, CH, CHILD, EV, GP, OUTCOME_KIND, PERSON
 from workflow.report_queries.slices import NOT_RECORDED, Slice, events, in_period, slice_counts
 from workflow.states import Action
@@ -81,12 +82,20 @@ def _compared_note(conn: Connection, ctx: ReportContext, s: Slice, previous: int
 _ABOUT = {"child": "About a child", "worker": "About a worker", "team": "About a team"}
 
 
+# Who a good-practice record is about: the figure's key, shared with its drill-down.
+GOOD_PRACTICE_ABOUT = sa.case((GP.c.child_id.is_not(None), "child"),
+                              (GP.c.person_id.is_not(None), "worker"), else_="team")  # fmt: skip
+
+
+def good_practice_in(period: Period, last: date) -> tuple[Any, Any]:
+    """Good practice dated in the period, up to the day the report is as at."""
+    return GP.c.occurred_on >= period.start, GP.c.occurred_on <= min(period.end, last)
+
+
 def _good_practice(conn: Connection, period: Period, last: date) -> dict[str, int]:
-    about = sa.case((GP.c.child_id.is_not(None), "child"),
-                    (GP.c.person_id.is_not(None), "worker"), else_="team")  # fmt: skip
-    stmt = (sa.select(about, sa.func.count())
-            .where(GP.c.occurred_on >= period.start, GP.c.occurred_on <= min(period.end, last))
-            .group_by(about))  # fmt: skip
+    stmt = (sa.select(GOOD_PRACTICE_ABOUT, sa.func.count())
+            .where(*good_practice_in(period, last))
+            .group_by(GOOD_PRACTICE_ABOUT))  # fmt: skip
     return {str(k): int(n) for k, n in conn.execute(stmt)}
 
 
@@ -97,8 +106,8 @@ def good_practice_recorded_table(conn: Connection, ctx: ReportContext) -> Table:
     old = _good_practice(conn, ctx.period.previous(), last)
     table = Table("good_practice_recorded", ["About", *COMPARED], chart_columns=(1, 2))
     for key, label in _ABOUT.items():
-        table.add([label, cur.get(key, 0), old.get(key, 0)])
-    table.add(["Total", sum(cur.values()), sum(old.values())])
+        table.add([label, cur.get(key, 0), old.get(key, 0)], f"good_practice_recorded:{key}")
+    table.add(["Total", sum(cur.values()), sum(old.values())], "good_practice_recorded:*")
     return table
 
 
@@ -152,13 +161,15 @@ def _distinct_children(conn: Connection, period: Period, last: date) -> int:
 
 def caseload_table(conn: Connection, ctx: ReportContext) -> Table:
     """Looked-after children allocated to each active IRO at the report's moment, per
-    full-time post (the IRO's working-time fraction), against the Handbook's 50 to 70."""
-    today = last_day_before(ctx.now)
-    counted = sa.and_(CHILD.c.iro_id == PERSON.c.id, looked_after_on(today))
-    stmt = (sa.select(PERSON.c.id, PERSON.c.name, PERSON.c.fte, sa.func.count(CHILD.c.id))
-            .select_from(PERSON.outerjoin(CHILD, counted))
-            .where(*ACTIVE_IRO)
-            .group_by(PERSON.c.id, PERSON.c.name, PERSON.c.fte).order_by(PERSON.c.name))  # fmt: skip
+    full-time post (the IRO's working-time fraction), against the Handbook's 50 to 70: the
+    IROs, their working time and the children's IROs as the records stood then."""
+    iros = iros_at(ctx.now)
+    children = (sa.select(child_iro_at(ctx.now).label("iro_id"), CHILD.c.id)
+                .where(looked_after_on(last_day_before(ctx.now))).subquery("allocated"))  # fmt: skip
+    stmt = (sa.select(PERSON.c.id, PERSON.c.name, iros.c.fte, sa.func.count(children.c.id))
+            .select_from(iros.join(PERSON, PERSON.c.id == iros.c.person_id)
+                         .outerjoin(children, children.c.iro_id == iros.c.person_id))
+            .group_by(PERSON.c.id, PERSON.c.name, iros.c.fte).order_by(PERSON.c.name))  # fmt: skip
     table = Table("caseloads", ["IRO", "Looked-after children", "Working time (full time = 1)",
                                 "Per full-time post", "Against 50-70"], chart_columns=(3,))  # fmt: skip
     for pid, name, fte, n in conn.execute(stmt):

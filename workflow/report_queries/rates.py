@@ -3,7 +3,7 @@ settled at social worker or team manager level, and how long challenges took end
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,14 +19,13 @@ from workflow.report_definitions import (
     share,
 )
 from workflow.report_queries.context import COMPARED, ReportContext
+from workflow.report_queries.history import child_iro_at, iros_at
 from workflow.report_queries.model import Cell, Table
-from workflow.report_queries.schema import CH, CHILD, EV, PERSON
+from workflow.report_queries.schema import CH, CHILD, EV
 from workflow.report_queries.slices import (
-    SLICES,
     day_histogram,
     in_period,
     raised_day_zero,
-    slice_counts,
 )
 
 SETTLED_LOW = (Role.SOCIAL_WORKER, Role.TEAM_MANAGER)  # the level councils publish
@@ -35,12 +34,12 @@ SETTLED_LOW = (Role.SOCIAL_WORKER, Role.TEAM_MANAGER)  # the level councils publ
 def rates_table(conn: Connection, ctx: ReportContext) -> Table:
     periods = (ctx.period, ctx.period.previous())
     looked_after = [_looked_after(conn, ctx, p) for p in periods]
-    raised = slice_counts(conn, SLICES["raised"], ctx.period, ctx.until)
+    raised = ctx.counts(conn, "raised")
     counts = [sum(c[i] for c in raised.values()) for i in (0, 1)]
     children = [_children(conn, ctx, p) for p in periods]
     settled = _settled_low(conn, ctx)
     days = _raise_to_end(conn, ctx)
-    posts = iro_posts(conn)
+    posts = [iro_posts(conn, moment_of(ctx, p)) for p in periods]
     with_iro = [_looked_after(conn, ctx, p, with_iro=True) for p in periods]
     table = Table("rates", ["Measure", *COMPARED])
     table.add(["Looked-after children at the end of the period", *looked_after])
@@ -52,8 +51,9 @@ def rates_table(conn: Connection, ctx: ReportContext) -> Table:
                *(share(low, total) for low, total in settled)])  # fmt: skip
     table.add(["Median working days from raise to end (informal included)",
                *(median(sorted(d)) for d in days)])  # fmt: skip
-    table.add(["IRO caseload per full-time post (looked-after children at the end of the "
-               "period, per full-time IRO now)", *(per_post(n, posts) for n in with_iro)])  # fmt: skip
+    table.add(["IRO caseload per full-time post (looked-after children and full-time IROs "
+               "at the end of the period)",
+               *(per_post(n, p) for n, p in zip(with_iro, posts, strict=True))])  # fmt: skip
     return table
 
 
@@ -82,20 +82,27 @@ def as_at_day(ctx: ReportContext, period: Period) -> date:
     return min(period.end, last_day_before(ctx.until)) if ctx.until else period.end
 
 
+def moment_of(ctx: ReportContext, period: Period) -> datetime:
+    """The period's end, or the moment the report is as at if that is earlier: the
+    moment people's and children's records are read as at."""
+    end = period.bounds()[1]
+    return min(end, ctx.until) if ctx.until else end
+
+
 def _looked_after(conn: Connection, ctx: ReportContext, period: Period,
                   with_iro: bool = False) -> int:  # fmt: skip
     where = [looked_after_on(as_at_day(ctx, period))]
-    if with_iro:
-        where.append(CHILD.c.iro_id.in_(sa.select(PERSON.c.id).where(*ACTIVE_IRO)))
-    return int(conn.execute(sa.select(sa.func.count()).where(*where)).scalar_one())
+    if with_iro:  # allocated to someone who was an active IRO then
+        moment = moment_of(ctx, period)
+        where.append(child_iro_at(moment).in_(sa.select(iros_at(moment).c.person_id)))
+    stmt = sa.select(sa.func.count()).select_from(CHILD).where(*where)
+    return int(conn.execute(stmt).scalar_one())
 
 
-ACTIVE_IRO = (PERSON.c.role == Role.IRO.value, PERSON.c.active.is_(True))
-
-
-def iro_posts(conn: Connection) -> float:
-    """Full-time posts the active IROs fill: the sum of their working-time fractions."""
-    total = conn.execute(sa.select(sa.func.sum(PERSON.c.fte)).where(*ACTIVE_IRO)).scalar_one()
+def iro_posts(conn: Connection, moment: datetime) -> float:
+    """Full-time posts the active IROs filled then: the sum of their working-time fractions."""
+    iros = iros_at(moment)
+    total = conn.execute(sa.select(sa.func.sum(iros.c.fte))).scalar_one()
     return float(total or 0)
 
 
@@ -110,7 +117,7 @@ def _settled_low(conn: Connection, ctx: ReportContext) -> list[tuple[int, int]]:
     """(resolved informally or at a social worker / team manager stage, all resolved)."""
     roles = {r.value for r in SETTLED_LOW}
     low = {INFORMAL, *(s.key for s in ctx.ladder.stages if roles & set(s.responder.posts))}
-    by_stage = slice_counts(conn, SLICES["resolved_at_stage"], ctx.period, ctx.until)
+    by_stage = ctx.counts(conn, "resolved_at_stage")
     return [(sum(c[i] for k, c in by_stage.items() if k in low),
              sum(c[i] for c in by_stage.values())) for i in (0, 1)]  # fmt: skip
 

@@ -75,7 +75,8 @@ def _backfill() -> None:
             + _TEAM_OF_CHALLENGE.format(col="team.id") + "), service_area = ("
             + _TEAM_OF_CHALLENGE.format(col="NULLIF(team.service_area, '')") + ")"
         ))  # fmt: skip
-    renumber_working_days(conn, load_ladder_setting(get_settings().ladder))
+    # No record of the numbers before: there were none, and no link covered them then.
+    renumber_working_days(conn, load_ladder_setting(get_settings().ladder), keep_before=False)
 
 
 def downgrade() -> None:
