@@ -19,6 +19,7 @@ from api.templating import render
 from workflow.errors import (
     ConcurrentUpdate,
     DomainError,
+    LogPageOutOfReach,
     NoResponder,
     NotFound,
     NotPermitted,
@@ -83,7 +84,7 @@ def _domain_error(request: Request, exc: Exception) -> Response:
     status = status_for(exc)
     if is_api_request(request):
         extra: dict[str, Any] = {}
-        if isinstance(exc, RuleViolation):
+        if isinstance(exc, RuleViolation | LogPageOutOfReach):
             extra["errors"] = [{"field": exc.field, "message": exc.problem}]
         if isinstance(exc, NoResponder):
             extra.update(stage=exc.stage, stage_name=exc.stage_name, missing=list(exc.missing))

@@ -79,6 +79,7 @@ def parse_filters(args: Mapping[str, str], per_page: int = 50) -> tuple[LogFilte
         descending=args.get("order", "desc") != "asc",
         page=max(1, min(page, 100_000)),
         per_page=max(1, min(size, 200)),
+        cursor=(args.get("cursor") or "").strip()[:400] or None,
     )
     return filters, errors
 

@@ -13,6 +13,7 @@ from escalation_rules.model import Ladder, Role
 from workflow import queries
 from workflow.domain import Challenge
 from workflow.errors import NotFound
+from workflow.page_queries import challenge_seen_by
 from workflow.read_scope import current_scope
 from workflow.routing import may_raise_on, reach_condition
 from workflow.runtime import Runtime
@@ -25,13 +26,23 @@ from workflow.unit_of_work import UnitOfWork
 def viewable(session: Session, person: Person, reference: str) -> queries.ChallengeRow:
     """The challenge, if this person may see it. Hidden ones are 'not found', not
     'forbidden', so nobody learns which references exist."""
+    return viewable_with_record(session, person, reference)[0]
+
+
+def viewable_with_record(
+    session: Session, person: Person, reference: str
+) -> tuple[queries.ChallengeRow, Challenge | None]:
+    """`viewable`, with the domain challenge when the same read gave it (seen by role)."""
     assert person.id is not None
+    seen = challenge_seen_by(session, person.id, Role(person.role), reference)
+    if seen is not None:
+        return seen
     if not queries.may_view(session, person.id, Role(person.role), reference):
         raise NotFound("challenge", reference)
     row = queries.challenge_row(session, reference)
     if row is None:
         raise NotFound("challenge", reference)
-    return row
+    return row, None
 
 
 def visibility(session: Session, person: Person) -> sa.ColumnElement[bool]:
@@ -50,10 +61,16 @@ def visibility(session: Session, person: Person) -> sa.ColumnElement[bool]:
 def view_and_record(
     runtime: Runtime, session: Session, person: Person, reference: str, via: str
 ) -> queries.ChallengeRow:
-    row = viewable(session, person, reference)
+    return view_and_record_with_record(runtime, session, person, reference, via)[0]
+
+
+def view_and_record_with_record(
+    runtime: Runtime, session: Session, person: Person, reference: str, via: str
+) -> tuple[queries.ChallengeRow, Challenge | None]:
+    row, challenge = viewable_with_record(session, person, reference)
     assert person.id is not None
     record_access(runtime.engine, person.id, via, row.id, row.child_id, f"challenge {reference}")
-    return row
+    return row, challenge
 
 
 @dataclass(frozen=True)
@@ -136,10 +153,16 @@ class PageFacts:
 
 
 def page_facts(
-    runtime: Runtime, session: Session, person: Person, row: queries.ChallengeRow
+    runtime: Runtime,
+    session: Session,
+    person: Person,
+    row: queries.ChallengeRow,
+    challenge: Challenge | None = None,
 ) -> PageFacts:
+    """`challenge`: the domain challenge already read with the row, if it was."""
     with reading_uow(runtime, session) as uow:
-        challenge = uow.challenges.get(row.reference)
+        if challenge is None:
+            challenge = uow.challenges.get(row.reference)
         offered = _offered(uow, challenge)
         ladder = lifecycle(uow, challenge).ladder
     return PageFacts(challenge, ladder, offered.for_person(person, row, runtime, session))

@@ -9,10 +9,11 @@ planner and the outbox listener the worker and web use). On a second database, p
 SQL (a DB-API cursor, one transaction per action, `executemany` where there are several
 rows, nothing read back) makes the same writes as the project makes for that action
 (`WRITES`): the challenge row with its version check, the event, cancelling the
-challenge's pending deadlines in one statement and inserting its new ones, expiring link
-tokens and one outbox row per email due. The two sides alternate round by round, each
-going first every other round, so a noisy machine slows both alike. Prints medians and
-10th-90th percentiles in milliseconds, and the ratio of the medians.
+challenge's pending deadlines in one statement (sparing the cap's row where the project
+keeps it) and inserting its new ones, expiring link tokens and one outbox row per email
+due. The two sides alternate round by round, each going first every other round, so a
+noisy machine slows both alike. Prints medians and 10th-90th percentiles in
+milliseconds, and the ratio of the medians.
 """
 
 from __future__ import annotations

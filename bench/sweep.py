@@ -4,7 +4,8 @@
                                     [--rounds 3] [--db sqlite,postgres] [--no-mail]
 
 Per database, one scratch database is seeded with bulk SQL (DB-API `executemany` of
-tuples on SQLite, `COPY` on PostgreSQL): `--challenges` open challenges at the social
+tuples on SQLite, `COPY` on PostgreSQL; past 10,000 challenges, copies of the first 10,000
+made in SQL, `bench/seeding.py`): `--challenges` open challenges at the social
 worker stage, each with its raise event and its two pending deadlines (the stage's
 timeout and the overall cap), `--due` of them due. Each round copies it twice (a file
 copy on SQLite, `CREATE DATABASE ... TEMPLATE` on PostgreSQL): on one copy the real

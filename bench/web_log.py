@@ -54,8 +54,9 @@ from api.wiring import build
 from bench.seeding import BLOCK, grow
 from bench.sweep import ADMIN_URL, scratch
 from escalation_rules.model import Role
-from workflow import queries
+from workflow import log_seek, queries
 from workflow.db import make_engine
+from workflow.list_cache import ChoicesCache
 from workflow.runtime import prepare_database
 from workflow.settings import WorkflowSettings
 
@@ -147,7 +148,7 @@ def seed(engine: sa.Engine, challenges: int) -> None:
 
 QUERIES = {
     "no filter": "",
-    "page 200": "page=200",
+    "page 201": "cursor=",  # by its cursor, as the log's Next gives it (`deep_page`)
     "status=open": "status=open",
     "overdue": "overdue=yes",
     "child search": "child=LL1234",
@@ -155,6 +156,18 @@ QUERIES = {
     "sort by due": "sort=due&order=asc&status=awaiting_response",
 }
 CLI = str(Path(sys.executable).parent / "iro-disputes")
+DEEP = 10_000  # the challenges before the deep page: it is page 201 of 50, newest first
+
+
+def deep_page(engine: Engine) -> str:
+    """The deep page's query: the cursor the log's Next link carries after 10,000 rows."""
+    c = T["challenge"]
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(c.c.id, c.c.raised_at).order_by(c.c.raised_at.desc(),
+                           c.c.id.desc()).offset(DEEP - 1).limit(1)).one()  # fmt: skip
+    return (
+        "cursor=" + log_seek.Cursor("raised", True, row.raised_at, row.id, DEEP // 50 + 1).encode()
+    )
 
 
 @contextmanager
@@ -353,6 +366,9 @@ def captured(engine: Engine, door: str, hos_id: int) -> list[list[Statement]]:
         seen.append((statement, parameters))
 
     out = []
+    lists = ChoicesCache()  # as a web process has them after its first page
+    with Session(engine) as session:
+        lists.choices(session)
     sa.event.listen(engine, "before_cursor_execute", record)
     try:
         for query in QUERIES.values():
@@ -363,7 +379,7 @@ def captured(engine: Engine, door: str, hos_id: int) -> list[list[Statement]]:
                 if door == "page":
                     filters, _ = parse_filters(args)
                     queries.challenge_log(session, filters, now)
-                    queries.log_choices(session)
+                    lists.choices(session)
                 else:
                     filters, _ = parse_filters(args)
                     queries.challenge_log(session, filters, now,
@@ -402,6 +418,7 @@ def run(kind: str, challenges: int, clients: list[int], seconds: float, workers:
             ).scalar_one()
             token = create_api_token(session, hos_id, "bench")
             session.commit()
+        QUERIES["page 201"] = deep_page(engine)
         plans = {door: captured(engine, door, hos_id) for door in ("page", "api")}
         proc, base = serve(engine.url.render_as_string(hide_password=False), data_dir, workers)
         peak = 0.0

@@ -76,7 +76,7 @@ _SEEDED_LISTS: dict[str, dict[str, list[dict[str, object]]]] = {}
 
 
 def _empty_postgres(engine: Engine) -> None:
-    seeded_lists = ("theme", "outcome_kind")
+    seeded_lists = ("theme", "outcome_kind", "list_version")
     tables = [
         t
         for t in sa.inspect(engine).get_table_names()

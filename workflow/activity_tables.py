@@ -12,7 +12,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from workflow.report_definitions import STAGE_OPENING_SQL
+from workflow.report_definitions import RAISE_SQL, STAGE_OPENING_SQL
 from workflow.tables import ChallengeEvent, ChallengeRecord, UTCDateTime
 
 
@@ -119,4 +119,10 @@ REPORT_INDEXES = (
     sa.Index("ix_report_challenge_raised", _CHALLENGE.c.raised_at, _CHALLENGE.c.formal_started_at,
              _CHALLENGE.c.theme_key, _CHALLENGE.c.raised_by_id, _CHALLENGE.c.highest_stage_key,
              _CHALLENGE.c.child_id),
+    # Each challenge's raise with its day zero (raise to end), index-only (migration 0019).
+    sa.Index("ix_report_event_raise", _EVENT.c.challenge_id, _EVENT.c.kind, _EVENT.c.day_zero,
+             sqlite_where=sa.text(RAISE_SQL), postgresql_where=sa.text(RAISE_SQL)),
+    # Challenges open now and raised before a moment: where what was open then starts
+    # (migration 0019).
+    sa.Index("ix_report_challenge_open", _CHALLENGE.c.state, _CHALLENGE.c.raised_at),
 )  # fmt: skip

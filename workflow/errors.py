@@ -75,3 +75,11 @@ class LadderChanged(DomainError):
             f"Challenge {reference} started under ladder '{ladder_id}' version {recorded[:12]}, "
             f"but that version is not available (current {current[:12]}); keep the old ladder file"
         )
+
+
+class LogPageOutOfReach(DomainError):
+    """A log page asked for by a number too deep to count to, or by a cursor that is not one."""
+
+    def __init__(self, problem: str, field: str = "page") -> None:
+        self.problem, self.field = problem, field
+        super().__init__(problem)

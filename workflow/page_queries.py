@@ -4,7 +4,7 @@ open, and the rows behind a report figure (challenges, children, good practice).
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date
 
 import sqlalchemy as sa
@@ -13,7 +13,9 @@ from sqlmodel import Session
 
 from escalation_rules.model import Role
 from workflow.activity_tables import GoodPractice
+from workflow.domain import Challenge
 from workflow.queries import _ROW_COLUMNS, SEE_ALL_ROLES, ChallengeRow, _joined, _rows, visible_to
+from workflow.repository import challenge_from_row
 from workflow.tables import ChallengeRecord, Child, Person, Team
 
 _C = ChallengeRecord.__table__  # type: ignore[attr-defined]
@@ -21,6 +23,27 @@ _CH = Child.__table__  # type: ignore[attr-defined]
 _P = Person.__table__  # type: ignore[attr-defined]
 _T = Team.__table__  # type: ignore[attr-defined]
 _GP = GoodPractice.__table__  # type: ignore[attr-defined]
+
+
+# The whole `challenge` row and the names the pages show beside it.
+_NAMES = [c for c in _ROW_COLUMNS if getattr(c, "table", None) is not _C]
+_ROW_FIELDS = [f.name for f in fields(ChallengeRow)]
+
+
+def challenge_seen_by(
+    session: Session, person_id: int, role: Role, reference: str
+) -> tuple[ChallengeRow, Challenge] | None:
+    """The challenge as a page shows it and as the workflow decides on it, from one read,
+    if the person's role lets them see it (a post that reaches it is checked apart)."""
+    found = session.execute(
+        sa.select(*_C.c, *_NAMES)
+        .select_from(_joined())
+        .where(_C.c.reference == reference, visible_to(person_id, role))
+    ).first()
+    if found is None:
+        return None
+    row = ChallengeRow(**{name: getattr(found, name) for name in _ROW_FIELDS})
+    return row, challenge_from_row(found)
 
 
 def visible_references(

@@ -18,6 +18,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from escalation_rules.model import Role
+from workflow import log_seek
 from workflow.child_access import iro_children, london_today
 from workflow.states import CLOCK_RUNNING_STATES, OPEN_STATES, State
 from workflow.tables import ChallengeEvent, ChallengeRecord, Child, Person, Team, Theme
@@ -325,6 +326,7 @@ class LogFilters:
     descending: bool = True
     page: int = 1
     per_page: int = 50
+    cursor: str | None = None  # where a page starts, past the numbered ones (`log_seek`)
 
     def query_args(self, **changes: Any) -> dict[str, str]:
         """These filters as URL query arguments (for pagination and CSV links)."""
@@ -343,7 +345,10 @@ class LogFilters:
             "q": f.search,
             "sort": f.sort,
             "order": "desc" if f.descending else "asc",
-            "page": f.page if f.page != 1 else None,
+            "page": f.page if f.page != 1 and not changes.get("cursor") else None,
+            "per_page": f.per_page if f.per_page != 50 else None,
+            # A cursor belongs to one page: any other link starts from a numbered page.
+            "cursor": changes.get("cursor"),
         }
         return {k: str(v) for k, v in args.items() if v not in (None, "")}
 
@@ -360,10 +365,19 @@ class LogPage:
     total: int  # exact, or COUNT_CAP when `more`
     filters: LogFilters
     more: bool = False  # more than COUNT_CAP challenges match
+    # The cursors of the pages either side, where those are not reached by number.
+    next_cursor: str | None = None
+    previous_cursor: str | None = None
+    has_previous: bool = False
     pages: int = field(init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "pages", max(1, -(-self.total // self.filters.per_page)))
+
+    @property
+    def numbered(self) -> int:
+        """The pages offered by number (the first few); past them, by cursor."""
+        return min(self.pages, log_seek.NUMBERED_PAGES)
 
 
 def _london_midnight(day: date) -> datetime:
@@ -461,7 +475,10 @@ def challenge_log(
     session: Session, f: LogFilters, now: datetime, visible: sa.ColumnElement[bool] | None = None
 ) -> LogPage:
     """One page of the log: count (up to COUNT_CAP), then the page's ids from `challenge`
-    alone (index-backed), then the joins for those rows only."""
+    alone, seeking in the sort order's index (`workflow.log_seek`), then the joins for
+    those rows only."""
+    cursor = log_seek.decode(f.cursor, f.sort, f.descending) if f.cursor else None
+    log_seek.check_page(f.page, cursor)
     allowed = visible if visible is not None else sa.true()
     children = _children(session, f)
     where = [*log_conditions(f, now, children=children), allowed]
@@ -470,16 +487,31 @@ def challenge_log(
     sqlite = session.get_bind().dialect.name == "sqlite"
     if sqlite and total > BROAD_MATCH and f.sort in ("raised", "reference"):
         where = [*log_conditions(f, now, plain=True, children=children), allowed]
-    page = max(1, f.page)
-    ids = (
-        _ordered(sa.select(_C.c.id).where(*where), f)
-        .limit(f.per_page)
-        .offset((page - 1) * f.per_page)
-        .subquery("page_ids")
+    page = cursor.page if cursor is not None else max(1, f.page)
+    found = log_seek.page_ids(session, where, f.sort, f.descending, cursor, page, f.per_page)
+    rows = _rows_in_order(session, found.ids)
+    after = before = None
+    if found.has_next and rows:
+        after = log_seek.cursor_at(rows[-1], f.sort, f.descending, page + 1).encode()
+    if found.has_previous and rows and page - 1 > log_seek.NUMBERED_PAGES:
+        before = log_seek.cursor_at(rows[0], f.sort, f.descending, page - 1, True).encode()
+    return LogPage(
+        rows,
+        min(int(total), COUNT_CAP),
+        replace(f, page=page),
+        total > COUNT_CAP,
+        next_cursor=after,
+        previous_cursor=before,
+        has_previous=found.has_previous and page > 1,
     )
-    query = sa.select(*_ROW_COLUMNS).select_from(_joined().join(ids, ids.c.id == _C.c.id))
-    rows = _rows(session.execute(_ordered(query, f)))
-    return LogPage(rows, min(int(total), COUNT_CAP), replace(f, page=page), total > COUNT_CAP)
+
+
+def _rows_in_order(session: Session, ids: list[int]) -> list[ChallengeRow]:
+    if not ids:
+        return []
+    query = sa.select(*_ROW_COLUMNS).select_from(_joined()).where(_C.c.id.in_(ids))
+    by_id = {row.id: row for row in _rows(session.execute(query))}
+    return [by_id[i] for i in ids if i in by_id]
 
 
 def iter_log(

@@ -57,6 +57,16 @@ def stage_opening_sql(table: str = "") -> str:
 
 
 STAGE_OPENING_SQL = stage_opening_sql()
+
+
+def raise_sql(table: str = "") -> str:
+    """`RAISE_KINDS` as SQL text, in the words of the partial index `ix_report_event_raise`
+    (each challenge's one raise event, its first)."""
+    at = f"{table}." if table else ""
+    return f"{at}kind IN ({', '.join(repr(k) for k in RAISE_KINDS)})"
+
+
+RAISE_SQL = raise_sql()
 ENDING_KINDS = (Action.ACCEPT.value, Action.WITHDRAW.value)
 OPEN_STATE_VALUES = tuple(sorted(s.value for s in OPEN_STATES))
 # Only a running clock can be overdue: informal resolution, or a stage awaiting its response.

@@ -17,6 +17,7 @@ from escalation_rules.themes import default_themes
 from workflow.db import make_engine
 from workflow.db_roles import grant_service_role
 from workflow.ladders import LadderBook
+from workflow.list_cache import ChoicesCache
 from workflow.migrate import upgrade
 from workflow.settings import WorkflowSettings, get_settings
 from workflow.tables import Theme
@@ -30,6 +31,8 @@ class Runtime:
     engine: Engine
     ladders: LadderBook
     listeners: tuple[EventListener, ...] = field(default=())
+    # The log's filter lists, kept until they change (one copy per process).
+    log_lists: ChoicesCache = field(default_factory=ChoicesCache)
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.engine, self.ladders, self.listeners)

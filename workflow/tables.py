@@ -151,10 +151,16 @@ class ChallengeRecord(SQLModel, table=True):
         sa.Index("ix_challenge_state_due", "state", "due_at"),
         sa.Index("ix_challenge_responder_state", "responder_id", "state"),
         sa.Index("ix_challenge_raised_by_state", "raised_by_id", "state"),
-        # The challenge log: filtered by stage or IRO, newest first; sorted by due date.
+        # The challenge log: filtered by stage or IRO, newest first.
         sa.Index("ix_challenge_stage_raised", "stage_key", "raised_at"),
         sa.Index("ix_challenge_raised_by_raised", "raised_by_id", "raised_at"),
-        sa.Index("ix_challenge_due_at", "due_at"),
+        # The log's sort orders, each ending in the id that breaks ties, so a page seeks to
+        # where the last one stopped (`workflow.log_seek`) instead of counting past rows.
+        # The reference is unique and needs none beyond its own.
+        sa.Index("ix_challenge_raised_id", "raised_at", "id"),
+        sa.Index("ix_challenge_due_id", "due_at", "id"),
+        sa.Index("ix_challenge_state_id", "state", "id"),
+        sa.Index("ix_challenge_stage_id", "stage_key", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -164,7 +170,7 @@ class ChallengeRecord(SQLModel, table=True):
     theme_key: str = Field(foreign_key="theme.key", max_length=60, index=True)
     ladder_id: str = Field(max_length=60)
     ladder_hash: str = Field(foreign_key="ladder_version.content_hash", max_length=64)
-    raised_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    raised_at: datetime = Field(sa_type=UTCDateTime)
     what_is_wrong: str = Field(default="", sa_type=sa.Text)
     review_date: date | None = None
     impact_on_child: str = Field(default="", sa_type=sa.Text)
@@ -220,3 +226,13 @@ class ChallengeEvent(SQLModel, table=True):
     service_area: str | None = Field(default=None, max_length=200)
     working_day: int | None = None
     day_zero: int | None = None
+
+
+class ListVersion(SQLModel, table=True):
+    """One number that database triggers raise whenever the people, teams or themes the
+    log's filter lists show change (by any route: admin pages, imports, the directory):
+    a process keeps its lists until it reads a different number (`workflow.list_cache`)."""
+
+    __tablename__ = "list_version"
+    id: int = Field(default=1, primary_key=True, sa_column_kwargs={"autoincrement": False})
+    n: int = 0

@@ -5,7 +5,8 @@ built, the worker starting), while it serves (uvicorn finishes the requests in
 flight), and the worker then finishes its batch and stops.
 
 `--workers N` serves from N web processes sharing the port (uvicorn's supervisor
-restarts one that dies), on PostgreSQL only: SQLite serves from one process. The deadline worker and mail then run once, in the
+restarts one that dies), on PostgreSQL only: SQLite serves from one process. On
+PostgreSQL the default is one per CPU (up to 4): one Python process uses one core. The deadline worker and mail then run once, in the
 supervising process, never in each web process; /metrics adds up the request counts
 of every web process (Prometheus' multi-process mode, files in a fresh folder).
 """
@@ -63,20 +64,25 @@ def register(cli: typer.Typer) -> None:
             bool, typer.Option("--worker/--no-worker", help="Also run the deadline worker and mail")
         ] = True,
         workers: Annotated[
-            int,
+            int | None,
             typer.Option(
                 min=1,
                 max=64,
-                help="Web processes sharing the port (the deadline worker still runs once)",
+                help="Web processes sharing the port (the deadline worker still runs once); "
+                "default: one per CPU, up to 4, on PostgreSQL; 1 on SQLite",
+                show_default=False,
             ),
-        ] = 1,
+        ] = None,
     ) -> None:
         """Serve the web pages and the JSON API (and, by default, the scheduled jobs)."""
         shutdown = Shutdown()
         shutdown.install()
         configure_from_settings("web+worker" if worker else "web")
         settings = refuse_broken_start()
-        if workers > 1 and settings.workflow.resolved_database_url.startswith("sqlite"):
+        sqlite = settings.workflow.resolved_database_url.startswith("sqlite")
+        if workers is None:
+            workers = 1 if sqlite else default_workers()
+        if workers > 1 and sqlite:
             typer.echo(
                 "Error: --workers needs PostgreSQL (DATABASE_URL). SQLite serves from one "
                 "process: its single writer makes several web processes wait on each other's "
@@ -98,6 +104,15 @@ def register(cli: typer.Typer) -> None:
         app.state.run_worker = worker
         with _worker_running(app.state.runtime if worker else None, shutdown):
             _serve(app, host, port, shutdown)
+
+
+# Each web process holds its own pool and ~140 MB: more than four rarely pays on one host.
+MOST_DEFAULT_WORKERS = 4
+
+
+def default_workers() -> int:
+    """One web process per CPU this process may run on, up to MOST_DEFAULT_WORKERS."""
+    return max(1, min(len(os.sched_getaffinity(0)), MOST_DEFAULT_WORKERS))
 
 
 @contextmanager

@@ -21,6 +21,7 @@ from api.views import (
     page_facts,
     reading_uow,
     view_and_record,
+    view_and_record_with_record,
     viewable,
 )
 from notifications.inbound_files import inbound_attachments
@@ -46,10 +47,10 @@ def challenge_page(
     session: ReadSession,
     runtime: RuntimeDep,
 ) -> Response:
-    row = view_and_record(runtime, session, person, reference, "page")
-    # One read of the challenge for the ladder, the buttons and its text, through the
-    # request's own session (it used to be read four times over three connections).
-    facts = page_facts(runtime, session, person, row)
+    # One read of the challenge for the row, the ladder, the buttons and its text, through
+    # the request's own session (it used to be read four times over three connections).
+    row, record = view_and_record_with_record(runtime, session, person, reference, "page")
+    facts = page_facts(runtime, session, person, row, record)
     ladder = facts.ladder
     return render(
         request,

@@ -47,7 +47,7 @@ def log_page(
     now = datetime.now(UTC)
     page = queries.challenge_log(session, filters, now)
     ladder = runtime.ladders.current
-    choices = queries.log_choices(session)
+    choices = runtime.log_lists.choices(session)
     return render(
         request,
         "log/log.html",

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from api.auth import CurrentPerson, ReadSession, RuntimeDep
@@ -100,6 +100,11 @@ class ChallengeList(BaseModel):
     per_page: int
     pages: int
     items: list[ChallengePublic]
+    next: str | None = Field(
+        default=None,
+        description="The cursor of the next page: pass it back as `cursor` (also in the "
+        "Link header, rel=next); none on the last page. Pages by number reach the first 10.",
+    )
 
 
 class InformalIn(BaseModel):
@@ -147,17 +152,32 @@ class LogQuery(BaseModel):
     child: str | None = None
     sort: Literal["raised", "due", "reference", "status", "stage"] = "raised"
     order: Literal["asc", "desc"] = "desc"
-    page: int = Field(default=1, ge=1, le=100_000)
+    page: int = Field(
+        default=1, ge=1, le=100_000, description="Up to 10; after that, follow `next`"
+    )
     per_page: int = Field(default=50, ge=1, le=200)
+    cursor: str | None = Field(
+        default=None, max_length=400, description="A page's `next` cursor, from the page before"
+    )
 
 
 def _log_query(q: Annotated[LogQuery, Query()]) -> LogQuery:
     return q
 
 
-@router.get("/challenges", response_model=ChallengeList, responses=ERRORS)
+LIST_ERRORS: dict[int | str, dict[str, Any]] = {
+    **ERRORS,
+    400: {"description": "A page number past 10 (follow `next`), or a bad cursor", **_PROBLEM},
+}
+
+
+@router.get("/challenges", response_model=ChallengeList, responses=LIST_ERRORS)
 def list_challenges(
-    person: CurrentPerson, session: ReadSession, q: Annotated[LogQuery, Depends(_log_query)]
+    request: Request,
+    response: Response,
+    person: CurrentPerson,
+    session: ReadSession,
+    q: Annotated[LogQuery, Depends(_log_query)],
 ) -> ChallengeList:
     """The challenges you may see, filtered, sorted and paginated like the challenge log."""
     args = {
@@ -169,6 +189,11 @@ def list_challenges(
     assert person.id is not None
     now = datetime.now(UTC)
     page = queries.challenge_log(session, filters, now, visibility(session, person))
+    if page.next_cursor:
+        following = request.url.include_query_params(cursor=page.next_cursor).remove_query_params(
+            "page"
+        )
+        response.headers["Link"] = f'<{following}>; rel="next"'
     return ChallengeList(
         total=page.total,
         more=page.more,
@@ -176,6 +201,7 @@ def list_challenges(
         per_page=filters.per_page,
         pages=page.pages,
         items=[ChallengePublic.of(r, now) for r in page.rows],
+        next=page.next_cursor,
     )
 
 

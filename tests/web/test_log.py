@@ -198,3 +198,46 @@ def test_child_and_team_filters_as_values_or_as_a_subquery(login, log_data, few,
                             (f"child=LL1002&team={team_id}", set()),
                             ("child=LL100", {"overdue", "new", "gone"})):  # fmt: skip
         assert set(_refs(hos.get(f"/log?{query}").text)) == {refs[n] for n in expected}, query
+
+
+def test_deep_pages_follow_cursors_on_the_page_and_in_the_api(login, log_data, anonymous,
+                                                              token_for, people, monkeypatch):  # fmt: skip
+    """Past the numbered pages, previous and next follow cursors (keyset pagination): every
+    challenge once, in order, both ways; the API's `next` and Link header do the same, and a
+    deep page number is refused with a problem saying what to use."""
+    monkeypatch.setattr("workflow.log_seek.NUMBERED_PAGES", 1)
+    hos = login("hos@council.test")
+    every = _refs(hos.get("/log?sort=due&order=asc&per_page=50").text)
+    assert len(every) == 4
+    seen, url = [], "/log?sort=due&order=asc&per_page=1"
+    while url:
+        page = hos.get(url).text
+        seen += _refs(page)
+        found = re.search(
+            r'<a class="govuk-link govuk-pagination__link" href="([^"]+)" rel="next"', page
+        )
+        url = found.group(1).replace("&amp;", "&") if found else ""
+    assert seen == every
+    back = re.search(r'href="([^"]+)" rel="prev"', page)
+    assert back is not None and "cursor=" in back.group(1)
+    assert _refs(hos.get(back.group(1).replace("&amp;", "&")).text) == [every[-2]]
+    assert hos.get("/log?page=2").status_code == 400
+
+    headers = token_for(people.council.head_of_service)
+    listed, url = [], "/api/v1/challenges?sort=due&order=desc&per_page=1"
+    while url:
+        answer = anonymous.get(url, headers=headers)
+        body = answer.json()
+        listed += [item["reference"] for item in body["items"]]
+        assert ("cursor=" in answer.headers.get("link", "")) == (body["next"] is not None)
+        url = (
+            f"/api/v1/challenges?sort=due&order=desc&per_page=1&cursor={body['next']}"
+            if body["next"]
+            else ""
+        )
+    assert listed == every[::-1]
+    deep = anonymous.get("/api/v1/challenges?page=2", headers=headers)
+    assert deep.status_code == 400 and deep.headers["content-type"] == "application/problem+json"
+    assert "next" in deep.json()["detail"] and deep.json()["errors"][0]["field"] == "page"
+    wrong = anonymous.get("/api/v1/challenges?cursor=nonsense", headers=headers)
+    assert wrong.status_code == 400 and wrong.json()["errors"][0]["field"] == "cursor"

@@ -14,7 +14,13 @@ from escalation_rules.model import Ladder
 from workflow.report_definitions import INFORMAL, LONDON, Period
 from workflow.report_queries.model import Table
 from workflow.report_queries.schema import PERSON, TEAM
-from workflow.report_queries.slices import SLICES, Slice, slice_counts
+from workflow.report_queries.slices import (
+    RAISED_TOGETHER,
+    SLICES,
+    Slice,
+    slice_counts,
+    slices_counted_together,
+)
 from workflow.report_queries.working_days import WorkingDays
 
 
@@ -41,6 +47,8 @@ class ReportContext:
     working_days: WorkingDays = field(init=False)
     # What was open at a moment, rebuilt once per report (`now.open_at_once`).
     open_at: dict[datetime, Any] = field(init=False, default_factory=dict)
+    # Each slice's counts for the period, counted once per report (`counts`).
+    counted: dict[str, dict[str, tuple[int, int]]] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self.working_days = WorkingDays(self.ladder)
@@ -49,6 +57,19 @@ class ReportContext:
     def until(self) -> datetime | None:
         """No event at or after this moment counts (only for a report as at the past)."""
         return self.now if self.rebuilt else None
+
+    def counts(self, conn: Connection, key: str) -> dict[str, tuple[int, int]]:
+        """`slice_counts` of `SLICES[key]` for the period, counted once per report: figures
+        that read the same slice (the rates, a summary row) share its scan, and the figures
+        of challenges raised in the period are counted in one scan together."""
+        if key not in self.counted:
+            together = [k for k in RAISED_TOGETHER if not (self.rebuilt and k == "highest_stage")]
+            if key in together:
+                slices = {k: SLICES[k] for k in together}
+                self.counted.update(slices_counted_together(conn, slices, self.period, self.until))
+            else:
+                self.counted[key] = slice_counts(conn, SLICES[key], self.period, self.until)
+        return dict(self.counted[key])
 
     def stage_name(self, key: str) -> str:
         if key == INFORMAL:
@@ -72,7 +93,10 @@ def grouped(
     counted: Slice | None = None, name_of: Callable[[str], str] | None = None,
 ) -> Table:  # fmt: skip
     """`name_of`: names the keys counted (instead of `names`) when they are not known ahead."""
-    counts = slice_counts(conn, counted or SLICES[key], ctx.period, ctx.until)
+    if counted is None:
+        counts = ctx.counts(conn, key)
+    else:
+        counts = slice_counts(conn, counted, ctx.period, ctx.until)
     if name_of is not None:
         names = {k: name_of(k) for k in counts}
     for k in every:  # rows shown even when nothing counted (the ladder's stages)

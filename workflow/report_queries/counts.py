@@ -20,25 +20,21 @@ from workflow.report_queries.model import Table
 from workflow.report_queries.schema import THEME
 from workflow.report_queries.slices import (
     NO_TEAM_KEY,
-    SLICES,
     highest_stage_as_at,
-    slice_counts,
 )
 from workflow.states import CafcassGround
 
 
 def raised_table(conn: Connection, ctx: ReportContext) -> Table:
-    counts = slice_counts(conn, SLICES["raised"], ctx.period, ctx.until)
-    went = slice_counts(conn, SLICES["went_formal"], ctx.period, ctx.until).get(
-        "went_formal", (0, 0)
-    )
+    counts = ctx.counts(conn, "raised")
+    went = ctx.counts(conn, "went_formal").get("went_formal", (0, 0))
     table = Table("raised", ["How raised", *COMPARED], chart_columns=(1, 2))
     informal, formal = counts.get("informal", (0, 0)), counts.get("formal", (0, 0))
     table.add(["Raised informally", *informal], "raised:informal")
     table.add(["Raised formally", *formal], "raised:formal")
     table.add(["Total raised", informal[0] + formal[0], informal[1] + formal[1]], "raised:*")
     table.add(["Went formal after informal resolution", *went], "went_formal:went_formal")
-    risk = slice_counts(conn, SLICES["high_risk"], ctx.period, ctx.until).get("high_risk", (0, 0))
+    risk = ctx.counts(conn, "high_risk").get("high_risk", (0, 0))
     table.add(["Raised formally where risk is high (informal resolution skipped)", *risk],
               "high_risk:high_risk")  # fmt: skip
     return table
@@ -83,13 +79,13 @@ _OUTCOMES = {"resolved_informally": "Resolved informally",
 
 
 def outcomes_table(conn: Connection, ctx: ReportContext) -> Table:
-    counts = slice_counts(conn, SLICES["outcomes"], ctx.period, ctx.until)
+    counts = ctx.counts(conn, "outcomes")
     table = Table("outcomes", ["Outcome", *COMPARED], chart_columns=(1, 2))
     for k, label in _OUTCOMES.items():
         table.add([label, *counts.get(k, (0, 0))], f"outcomes:{k}")
     ended = [sum(c[i] for c in counts.values()) for i in (0, 1)]
     table.add(["Total ended", *ended], "outcomes:*")
-    cafcass = slice_counts(conn, SLICES["cafcass"], ctx.period, ctx.until).values()
+    cafcass = ctx.counts(conn, "cafcass").values()
     table.add(["CAFCASS referrals", sum(c[0] for c in cafcass), sum(c[1] for c in cafcass)],
               "cafcass:*")  # fmt: skip
     return table

@@ -23,11 +23,9 @@ from workflow.report_queries.history import child_iro_at, iros_at
 from workflow.report_queries.model import Cell, Table
 from workflow.report_queries.schema import CH, CHILD, EV
 from workflow.report_queries.slices import (
-    SLICES,
     day_histogram,
     in_period,
     raised_day_zero,
-    slice_counts,
 )
 
 SETTLED_LOW = (Role.SOCIAL_WORKER, Role.TEAM_MANAGER)  # the level councils publish
@@ -36,7 +34,7 @@ SETTLED_LOW = (Role.SOCIAL_WORKER, Role.TEAM_MANAGER)  # the level councils publ
 def rates_table(conn: Connection, ctx: ReportContext) -> Table:
     periods = (ctx.period, ctx.period.previous())
     looked_after = [_looked_after(conn, ctx, p) for p in periods]
-    raised = slice_counts(conn, SLICES["raised"], ctx.period, ctx.until)
+    raised = ctx.counts(conn, "raised")
     counts = [sum(c[i] for c in raised.values()) for i in (0, 1)]
     children = [_children(conn, ctx, p) for p in periods]
     settled = _settled_low(conn, ctx)
@@ -119,7 +117,7 @@ def _settled_low(conn: Connection, ctx: ReportContext) -> list[tuple[int, int]]:
     """(resolved informally or at a social worker / team manager stage, all resolved)."""
     roles = {r.value for r in SETTLED_LOW}
     low = {INFORMAL, *(s.key for s in ctx.ladder.stages if roles & set(s.responder.posts))}
-    by_stage = slice_counts(conn, SLICES["resolved_at_stage"], ctx.period, ctx.until)
+    by_stage = ctx.counts(conn, "resolved_at_stage")
     return [(sum(c[i] for k, c in by_stage.items() if k in low),
              sum(c[i] for c in by_stage.values())) for i in (0, 1)]  # fmt: skip
 

@@ -84,17 +84,20 @@ def open_at(conn: Connection, at: datetime) -> list[Snapshot]:
     changes: dict[int, list[dict[str, Any]]] = defaultdict(list)
     targets: dict[int, date | None] = {}
     teams: dict[int, tuple[int | None, str | None]] = {}
-    stmt = (sa.select(EV.c.challenge_id, EV.c.kind, EV.c.changes, EV.c.details, EV.c.team_id,
+    # The committed date is read from responses only, in SQL: no other event's details
+    # are decoded (most of the rows are reminders and other events without one).
+    target = sa.case((EV.c.kind == Action.RESPOND.value, EV.c.details["target_date"].as_string()))
+    stmt = (sa.select(EV.c.challenge_id, EV.c.kind, EV.c.changes, target, EV.c.team_id,
                       EV.c.service_area)
             .where(EV.c.challenge_id.in_(sa.bindparam("ids", expanding=True)),
                    EV.c.occurred_at < at)
             .order_by(EV.c.challenge_id, EV.c.seq))  # fmt: skip
     for chunk in _chunks(sorted(ids)):
-        for cid, kind, moved, details, team_id, area in conn.execute(stmt, {"ids": chunk}):
+        for cid, kind, moved, target_date, team_id, area in conn.execute(stmt, {"ids": chunk}):
             changes[cid].append(moved or {})
             teams[cid] = (team_id, area)
             if kind == Action.RESPOND.value:
-                targets[cid] = _date(details.get("target_date"))
+                targets[cid] = _date(target_date)
             elif kind in (Action.ESCALATE.value, Action.REJECT.value):
                 targets[cid] = None  # a new stage: the old commitment no longer stands
     snaps = [Snapshot(cid, ref, child, raised, by, replay(changes[cid]), targets.get(cid),
@@ -104,21 +107,19 @@ def open_at(conn: Connection, at: datetime) -> list[Snapshot]:
 
 
 def _open_ids(conn: Connection, at: datetime) -> set[int]:
-    """Raised before `at`, and either open now or ended at or after `at`."""
+    """Raised before `at`, either open now or ended at or after `at`, and not ended before
+    it (an accept or withdraw is final: one before `at` means it was not open then). The
+    last test is one index look-up per candidate, not a scan of every earlier ending."""
     open_now = sa.select(CH.c.id).where(CH.c.raised_at < at, CH.c.state.in_(OPEN_STATE_VALUES))
     ended_later = (sa.select(EV.c.challenge_id).join(CH, CH.c.id == EV.c.challenge_id)
                    .where(EV.c.kind.in_(ENDING_KINDS), EV.c.occurred_at >= at,
                           CH.c.raised_at < at))  # fmt: skip
-    ended_before = sa.select(EV.c.challenge_id).where(
-        EV.c.kind.in_(ENDING_KINDS), EV.c.occurred_at < at
-    )
-    found = {int(r[0]) for r in conn.execute(open_now.union(ended_later))}
-    if not found:
-        return found
-    # An accept or withdraw is final: one before `at` means it was not open then.
-    return found - {int(r[0]) for r in conn.execute(
-        ended_before.where(EV.c.challenge_id.in_(sa.bindparam("ids", expanding=True))),
-        {"ids": sorted(found)})}  # fmt: skip
+    candidates = open_now.union(ended_later).subquery("candidates")
+    ended = EV.alias("ended")
+    ended_before = sa.exists().where(ended.c.challenge_id == candidates.c.id,
+                                     ended.c.kind.in_(ENDING_KINDS), ended.c.occurred_at < at)  # fmt: skip
+    stmt = sa.select(candidates.c.id).where(~ended_before)
+    return {int(r[0]) for r in conn.execute(stmt)}
 
 
 def _headers(conn: Connection, ids: set[int]) -> list[Any]:
@@ -147,9 +148,9 @@ class Holder:
     people: dict[int, str]
     teams: dict[int, str]  # team id -> name
     # For a list at the report time: each child's team on today's records (case reference
-    # -> label), the team the Head of Service acts with. None as at a past moment: the team
-    # recorded on the challenge's latest event before it.
-    current: dict[str, str] | None = None
+    # -> team id and service area), the team the Head of Service acts with. None as at a
+    # past moment: the team recorded on the challenge's latest event before it.
+    current: dict[str, tuple[int, str | None]] | None = None
 
     @classmethod
     def load(cls, conn: Connection, rebuilt: bool = False) -> Holder:
@@ -161,7 +162,7 @@ class Holder:
         stmt = (sa.select(CHILD.c.case_reference, TEAM.c.id, TEAM.c.service_area)
                 .select_from(CHILD.join(sw, CHILD.c.social_worker_id == sw.c.id)
                              .join(TEAM, sw.c.team_id == TEAM.c.id)))  # fmt: skip
-        current = {str(c): team_label(teams, t, a or None) for c, t, a in conn.execute(stmt)}
+        current = {str(c): (int(t), a or None) for c, t, a in conn.execute(stmt)}
         return cls(people, teams, current)
 
     def holder(self, snap: Snapshot) -> str:
@@ -173,7 +174,7 @@ class Holder:
 
     def team(self, snap: Snapshot) -> str:
         if self.current is not None:
-            return self.current.get(snap.child, team_label(self.teams, None, None))
+            return team_label(self.teams, *self.current.get(snap.child, (None, None)))
         return team_label(self.teams, *snap.team)
 
 

@@ -16,7 +16,6 @@ from workflow.report_queries.slices import (
     IN_CAP,
     LATE,
     RESPONSES,
-    SLICES,
     TIMEOUTS,
     day_histogram,
     formal_day_zero,
@@ -110,6 +109,6 @@ def cap_table(conn: Connection, ctx: ReportContext) -> Table:
                    share(within[False], len(old))])  # fmt: skip
     table.add(["Median working days", median(cur_days), median(old)])
     table.add(["90th percentile working days", percentile(cur_days, 0.9), percentile(old, 0.9)])
-    alerts = slice_counts(conn, SLICES["cap_alerts"], ctx.period, ctx.until).get("*", (0, 0))
+    alerts = ctx.counts(conn, "cap_alerts").get("*", (0, 0))
     table.add(["Cap alerts sent", *alerts], "cap_alerts:*")
     return table
