@@ -87,6 +87,11 @@ def read_only_engine(engine: Engine) -> Engine:
             cur = dbapi_connection.cursor()
             cur.execute("PRAGMA busy_timeout=30000")
             cur.execute("PRAGMA query_only=ON")
+            # 512 KB of page cache per reading connection, not SQLite's 2 MB: a web process
+            # holds one per request at once, and the file's pages stay in the OS's cache
+            # anyway. Measured under 8 log clients: 144 MB resident instead of 163, pages a
+            # second the same within noise.
+            cur.execute("PRAGMA cache_size=-512")
             cur.close()
 
         _READERS[engine] = reader

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -26,6 +27,18 @@ def utc(
     year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
 ) -> datetime:
     return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def fast_path_holds(request: pytest.FixtureRequest, caplog: pytest.LogCaptureFixture) -> Any:
+    """Every sweep in these tests fires its batches on the fast path, unless the test plants
+    a fault (`sweep_falls_back`): the one-savepoint-each redo would hide a broken fast path."""
+    caplog.set_level(logging.WARNING, logger="workflow.sweep")
+    yield
+    records = caplog.get_records("setup") + caplog.get_records("call")
+    redone = [r for r in records if r.name == "workflow.sweep" and "redone" in r.getMessage()]
+    if request.node.get_closest_marker("sweep_falls_back") is None:
+        assert redone == [], [r.message for r in redone]
 
 
 SETTINGS = DeadlineSettings(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlmodel import Session
 
 from tests.deadlines.conftest import (
@@ -71,6 +72,7 @@ def _orphan_case(runtime: Runtime, council: Council) -> str:
     return "LL9009"
 
 
+@pytest.mark.sweep_falls_back
 def test_a_failing_deadline_is_retried_with_back_off_then_stuck_and_blocks_nothing(
     runtime: Runtime, council: Council
 ) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from tests.deadlines.conftest import SETTINGS, WED, events, raise_formal, utc
 from tests.factories import Council
 from workflow.runtime import Runtime
@@ -29,6 +31,7 @@ def test_a_dead_workers_claims_are_fired_by_another_once_the_lease_runs_out(
     assert [e.kind for e in events(runtime, c)] == ["raise_formal", "remind", "remind", "time_out"]
 
 
+@pytest.mark.sweep_falls_back
 def test_a_worker_that_lost_its_lease_writes_nothing(runtime: Runtime, council: Council) -> None:
     c = raise_formal(runtime, council, WED)
     slow = claim(runtime, DUE, "slow", SETTINGS, lambda: WALL)
@@ -40,6 +43,7 @@ def test_a_worker_that_lost_its_lease_writes_nothing(runtime: Runtime, council: 
     assert [e.kind for e in events(runtime, c)] == ["raise_formal", "remind", "remind", "time_out"]
 
 
+@pytest.mark.sweep_falls_back
 def test_a_reminder_fired_meanwhile_by_another_worker_is_not_recorded_twice(
     runtime: Runtime, council: Council
 ) -> None:

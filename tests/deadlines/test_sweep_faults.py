@@ -34,6 +34,7 @@ def _statement_timeout_for(monkeypatch: pytest.MonkeyPatch, reference: str) -> l
     return tried
 
 
+@pytest.mark.sweep_falls_back
 def test_a_database_error_on_one_deadline_counts_attempts_backs_off_and_ends_stuck(
     runtime: Runtime, council: Council, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -63,6 +64,7 @@ def test_a_database_error_on_one_deadline_counts_attempts_backs_off_and_ends_stu
     assert current(runtime, good).stage_key == "team_manager"
 
 
+@pytest.mark.sweep_falls_back
 def test_a_concurrent_change_is_released_for_the_next_sweep_without_counting(
     runtime: Runtime, council: Council, monkeypatch: pytest.MonkeyPatch
 ) -> None:
