@@ -77,6 +77,7 @@ def challenge_rows(session: Session, references: Collection[str]) -> list[Challe
 
 @dataclass(frozen=True)
 class ChildRow:
+    child_id: int
     case_reference: str
     iro_name: str | None
     social_worker_name: str | None
@@ -90,6 +91,7 @@ def child_rows(session: Session, references: Collection[str]) -> list[ChildRow]:
     iro, worker = aliased(_P, name="iro"), aliased(_P, name="sw")
     query = (
         sa.select(
+            _CH.c.id.label("child_id"),
             _CH.c.case_reference,
             iro.c.name.label("iro_name"),
             worker.c.name.label("social_worker_name"),

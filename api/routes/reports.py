@@ -17,13 +17,14 @@ from api.reports.access import BadPeriod, ReportReader, as_at_from, period_from
 from api.reports.build import ReportFormat, filename
 from api.reports.build import render as render_bytes
 from api.reports.charts import table_chart
+from api.reports.children_shown import CHILDREN_FIGURES, children_behind
 from api.reports.good_practice import good_practice_behind
 from api.reports.monthly import last_month
 from api.reports.tables import shown
 from api.templating import render
 from escalation_rules.model import Role
 from workflow.db import read_only_engine
-from workflow.page_queries import challenge_rows, child_rows
+from workflow.page_queries import challenge_rows
 from workflow.queries import SEE_ALL_ROLES
 from workflow.report_definitions import FIGURE_BY_KEY, LONDON, Period
 from workflow.report_queries import drilldown, smt_report
@@ -116,15 +117,17 @@ def drilldown_page(request: Request, person: ReportReader, runtime: RuntimeDep) 
     as_at, _ = _as_at(request, now)
     refs = drilldown(runtime.engine, runtime.ladders.current, period, cell, as_at or now,
                      rebuilt=as_at is not None and as_at < now)  # fmt: skip
-    children = figure in ("contacts", "caseloads")
+    children = figure in CHILDREN_FIGURES
     title = FIGURE_BY_KEY.get(DRILL_PARTS.get(figure, figure))
     good_practice = None
     if figure == "good_practice_recorded":
         good_practice = good_practice_behind(runtime.engine, person, refs, "page", cell)
         rows: list[Any] = []
+    elif children:
+        rows = children_behind(runtime.engine, person, refs, "page", cell)
     else:
         with Session(read_only_engine(runtime.engine)) as session:
-            rows = child_rows(session, refs) if children else challenge_rows(session, refs)
+            rows = challenge_rows(session, refs)
     ladder = runtime.ladders.current
     return render(
         request,

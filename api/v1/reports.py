@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from api.auth import CurrentPerson, RuntimeDep, record_access
 from api.reports.access import ReportReader, as_at_from, check_may_see_child, period_from
+from api.reports.children_shown import CHILDREN_FIGURES, children_behind, may_name_children
 from api.reports.footprint_export import footprint_json
 from api.reports.good_practice import good_practice_behind
 from api.reports.monthly import last_month
@@ -66,6 +67,13 @@ def smt_drilldown(
         "to": period.end.isoformat(),
         "references": refs,
     }
+    if cell.partition(":")[0] in CHILDREN_FIGURES:  # references are children's
+        if may_name_children(person):
+            children_behind(runtime.engine, person, refs, "api", cell)  # logs each child
+        else:  # SMT readers learn how many children, not which
+            found["references"] = []
+            found["count"] = len(refs)
+            found["children_not_named"] = True
     if cell.partition(":")[0] == "good_practice_recorded":  # references are the records' ids
         shown = good_practice_behind(runtime.engine, person, refs, "api", cell)
         found["good_practice"] = [g.as_json() for g in shown]
