@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 from api.wiring import build
 from notifications.messages import on_events
 from notifications.settings import use_settings
-from notifications.tables import LinkToken, MailAlert
+from notifications.tables import LinkToken, MailAlert, OutboxMessage
 from tests.factories import new_challenge
 from tests.notifications.conftest import outbox
 from workflow.services import raise_challenge, take_action
@@ -188,3 +188,42 @@ def test_an_email_composed_after_its_stage_ended_carries_no_answer_link(
     assert first.headers["Reply-To"] == "disputes@council.test"  # no reply token either
     assert "Social worker" in first.body_text or "social worker" in first.body_text.lower()
     assert second.secrets and "/respond/" in second.body_text
+
+
+def test_a_batch_of_messages_is_written_as_one_at_a_time_writes_it_and_never_doubled(
+    runtime, council, now
+):
+    """A sweep's batch (more rows than an action makes) takes the batch statement (over arrays
+    on PostgreSQL): the same rows as the action's path wrote, due still to be composed, and a
+    replay of the batch writes nothing more."""
+    from workflow.domain import NewEvent
+
+    with runtime.uow() as uow:
+        refs = [raise_challenge(uow, new_challenge(now, stage="social_worker"), council.iro, now)
+                .reference for _ in range(12)]  # fmt: skip
+
+    def written() -> list[tuple]:  # as written, before the sender composes it
+        with Session(runtime.engine) as s:
+            return sorted((r.dedupe_key, r.kind, r.challenge_id, r.event_seq, r.recipient_id,
+                           r.to_address, r.copied, r.status, r.attempts, r.headers, r.secrets,
+                           r.subject, r.body_text, r.due) for r in s.exec(select(OutboxMessage)))  # fmt: skip
+
+    one_at_a_time = written()
+    assert len(one_at_a_time) == 12 and all(r[-1] is not None for r in one_at_a_time)
+    with Session(runtime.engine) as s:
+        for row in s.exec(select(OutboxMessage)):
+            s.delete(row)
+        s.commit()
+    for _ in range(2):  # the second time, every row is already there
+        with runtime.uow() as uow:
+            appended = []
+            for ref in refs:
+                challenge = uow.challenges.get(ref)
+                replay = [NewEvent(e.kind, e.occurred_at, e.actor_id, e.from_state, e.to_state,
+                                   e.stage_key, e.changes, e.details)
+                          for e in uow.challenges.events(challenge.id)]  # fmt: skip
+                appended.append((challenge, replay))
+            on_events(uow.session, appended)
+            uow.session.commit()
+        assert written() == one_at_a_time
+    assert len(outbox(runtime)) == 12  # and the sender composes every one
