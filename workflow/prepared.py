@@ -15,7 +15,6 @@ default or `onupdate` would be skipped silently by the driver, so preparing one 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -23,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, CursorResult, Dialect
 from sqlalchemy.sql.compiler import SQLCompiler
 
-from workflow.tables import UTCDateTime
+from workflow.tables import UTCDateTime, sqlite_utc_text
 
 _Processor = Callable[[Any], Any] | None
 
@@ -72,15 +71,8 @@ def _processor(type_: Any, dialect: Dialect) -> _Processor:
     return processor
 
 
-@lru_cache(maxsize=4096)  # an action binds the same few moments again and again
-def _sqlite_utc(value: datetime) -> str:
-    """What `UTCDateTime` stores on SQLite (SQLAlchemy's text form, microseconds always),
-    several times faster than the general processors it chains. Equal moments in other
-    zones share an entry: they store the same UTC text."""
-    if value.tzinfo is None:
-        raise ValueError("naive datetime refused: store aware UTC")
-    text = value.astimezone(UTC).replace(tzinfo=None).isoformat(" ")
-    return text if len(text) > 19 else text + ".000000"
+# An action binds the same few moments again and again; equal moments share an entry.
+_sqlite_utc = lru_cache(maxsize=4096)(sqlite_utc_text)
 
 
 class Prepared:

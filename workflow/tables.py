@@ -14,6 +14,15 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 
+def sqlite_utc_text(value: datetime) -> str:
+    """What `UTCDateTime` stores on SQLite: SQLAlchemy's DATETIME text of the UTC moment,
+    microseconds always (same format, so comparisons as text hold)."""
+    if value.tzinfo is None:
+        raise ValueError("naive datetime refused: store aware UTC")
+    utc = value if value.tzinfo is UTC else value.astimezone(UTC)
+    return utc.isoformat(" ", "microseconds")[:26]  # without the "+00:00"
+
+
 class UTCDateTime(sa.types.TypeDecorator[datetime]):
     impl = sa.DateTime(timezone=True)
     cache_ok = True
@@ -34,12 +43,7 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
             return super().bind_processor(dialect)
 
         def process(value: datetime | None) -> str | None:
-            if value is None:
-                return None
-            if value.tzinfo is None:
-                raise ValueError("naive datetime refused: store aware UTC")
-            utc = value if value.tzinfo is UTC else value.astimezone(UTC)
-            return utc.isoformat(" ", "microseconds")[:26]  # without the "+00:00"
+            return None if value is None else sqlite_utc_text(value)
 
         return process
 
