@@ -14,7 +14,7 @@ import threading
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from workflow.queries import LogChoices
 
@@ -24,28 +24,28 @@ class OptionList:
     """A select's `<option>`s, the first being "any" (value ""), escaped once: `plain`
     with none selected, and where in it each value's `selected` mark would go."""
 
-    plain: str
+    plain: Markup
     marks: dict[Hashable, int]
 
     @classmethod
     def of(cls, any_text: str, pairs: Iterable[tuple[Hashable, str]]) -> OptionList:
-        parts: list[str] = []
+        parts: list[Markup] = []
         marks: dict[Hashable, int] = {}
         at = 0
         for value, text in [("", any_text), *pairs]:
-            head = f'<option value="{escape(value)}"'
+            head = Markup('<option value="{}"').format(value)  # escapes what it is given
             marks.setdefault(value, at + len(head))
-            option = f"{head}>{escape(text)}</option>\n"
+            option = head + Markup(">{}</option>\n").format(text)
             parts.append(option)
             at += len(option)
-        return cls("".join(parts), marks)
+        return cls(Markup("").join(parts), marks)
 
     def html(self, current: Hashable | None) -> Markup:
         """Every option, the first whose value equals `current` marked selected."""
         at = self.marks.get(current) if current is not None else None
         if at is None:
-            return Markup(self.plain)
-        return Markup(self.plain[:at] + " selected" + self.plain[at:])
+            return self.plain
+        return self.plain[:at] + Markup(" selected") + self.plain[at:]
 
 
 @dataclass(frozen=True)
