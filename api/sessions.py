@@ -75,12 +75,16 @@ def person_for_session(
     IMMEDIATE, which would make every page queue behind every write, in every web
     process); the row is written only to end it or, at most once a minute, to note use."""
     with Session(read_only_engine(engine), expire_on_commit=False) as session:
-        row = session.exec(
-            select(UserSession).where(UserSession.token_hash == digest(token))
+        # The session and its person in one statement (a person is never deleted while
+        # their sessions remain: the foreign key; an outer join all the same).
+        found = session.exec(
+            select(UserSession, Person)
+            .outerjoin(Person, col(Person.id) == col(UserSession.person_id))
+            .where(UserSession.token_hash == digest(token))
         ).first()
-        if row is None or row.ended_at is not None:
-            return None
-        person = session.get(Person, row.person_id)
+    if found is None or found[0].ended_at is not None:
+        return None
+    row, person = found
     reason = "deactivated" if person is None or not person.active else None
     reason = reason or _ending_reason(row, settings, now)
     if reason is not None:
