@@ -165,7 +165,7 @@ class LogQuery(BaseModel):
     )
 
 
-def _log_query(q: Annotated[LogQuery, Query()]) -> LogQuery:
+async def _log_query(q: Annotated[LogQuery, Query()]) -> LogQuery:  # no I/O: no thread
     return q
 
 
