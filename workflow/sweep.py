@@ -19,7 +19,7 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -152,7 +152,7 @@ def claim(
         return [Claim(*tuple(row)) for row in rows]
 
 
-def _in_due_order(due: list[Any]) -> list[int]:
+def _in_due_order(due: Sequence[Any]) -> list[int]:
     """The ids to claim: the batch stops before a row due after a deadline that a
     reminder in it may plan (the next reminder point or timeout, due by the stage's due
     date), so that after downtime every deadline still fires in due order."""
