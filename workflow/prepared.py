@@ -10,16 +10,26 @@ same engine events (`tests/integration/test_statement_counts.py` still sees each
 
 Only for statements whose every value is a bound parameter: a column with a Python-side
 default or `onupdate` would be skipped silently by the driver, so preparing one refuses.
+
+Even `exec_driver_sql` costs about 20 µs per statement in SQLAlchemy (an execution context,
+a result object), a fifth of a SQLite action's CPU over its half-dozen statements. So a
+statement runs on a cursor of the connection's own DB-API connection (`_on_cursor`), as
+SQLAlchemy's `Connection._cursor_execute` does for its own side statements: inside the
+connection's transaction, with the engine's `before_cursor_execute` and
+`after_cursor_execute` listeners called and the driver's errors wrapped into
+SQLAlchemy's (`sa.exc.IntegrityError`, disconnects invalidating the connection). Where
+the connection echoes SQL, has dialect-level listeners or has no transaction yet, it
+goes through `exec_driver_sql` as before.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, CursorResult, Dialect
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from workflow.tables import UTCDateTime, sqlite_utc_text
@@ -52,6 +62,8 @@ class _Compiled:
         }
         processors.update(expanded.processors)  # the expanded IN lists' own names
         self.processors: list[tuple[str, _Processor]] = [(n, processors.get(n)) for n in names]
+        # A SELECT's columns, in order: their names and types (for `PreparedRead`).
+        self.columns = [(c.keyname, c.type) for c in compiled._result_columns]
 
     def parameters(self, values: Mapping[str, Any]) -> Any:
         defaults = self.defaults
@@ -95,10 +107,102 @@ class Prepared:
 
     def run(
         self, connection: Connection, values: Mapping[str, Any] | Sequence[Mapping[str, Any]]
-    ) -> CursorResult[Any]:
+    ) -> DriverResult:
         """Execute with one set of values, or with a list of them (the driver's executemany)."""
         compiled = self._for(connection.dialect)
         if isinstance(values, Mapping):
-            return connection.exec_driver_sql(compiled.sql, compiled.parameters(values))
+            return _on_cursor(connection, compiled.sql, compiled.parameters(values), many=False)
         rows = [compiled.parameters(v) for v in values]
-        return connection.exec_driver_sql(compiled.sql, rows)
+        return _on_cursor(connection, compiled.sql, rows, many=True)
+
+
+class DriverResult(NamedTuple):
+    """What a prepared statement tells its caller: rows changed, any rows it returned (as
+    the driver gave them) and the driver's description of their columns."""
+
+    rowcount: int
+    rows: list[Any]
+    description: Any = None
+
+    def scalar_one(self) -> Any:
+        (row,) = self.rows  # exactly one, as Core's scalar_one insists
+        return row[0]
+
+
+def _on_cursor(connection: Connection, sql: str, parameters: Any, many: bool) -> DriverResult:
+    """Run `sql` on a DB-API cursor in the connection's transaction (see the module's
+    docstring): listeners called and errors wrapped as SQLAlchemy would."""
+    if connection._echo or connection.dialect._has_events or not connection.in_transaction():
+        result = connection.exec_driver_sql(sql, parameters)
+        if not result.returns_rows:
+            return DriverResult(result.rowcount, [])
+        description = result.cursor.description if result.cursor is not None else None
+        return DriverResult(result.rowcount, list(result.tuples()), description)
+    dialect, dispatch = connection.dialect, connection.dispatch
+    cursor = connection.connection.cursor()
+    try:
+        for before in dispatch.before_cursor_execute:
+            sql, parameters = before(connection, cursor, sql, parameters, None, many)
+        if many:
+            dialect.do_executemany(cursor, sql, parameters, None)
+        else:
+            dialect.do_execute(cursor, sql, parameters, None)
+        dispatch.after_cursor_execute(connection, cursor, sql, parameters, None, many)
+        description = cursor.description
+        rows = list(cursor.fetchall()) if description else []
+        return DriverResult(cursor.rowcount, rows, description)
+    except BaseException as error:
+        connection._handle_dbapi_exception(error, sql, parameters, cursor, None)
+        raise  # pragma: no cover - the line above raises the wrapped error
+    finally:
+        cursor.close()
+
+
+class PlainRow:
+    """A row read by `PreparedRead`: its values by column name, as `row.name` or through
+    `row._mapping`, like the Core rows the callers read before."""
+
+    __slots__ = ("_mapping",)
+
+    def __init__(self, mapping: dict[str, Any]) -> None:
+        self._mapping = mapping
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._mapping[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+class PreparedRead(Prepared):
+    """A SELECT compiled once and run on the driver, its values converted by the columns'
+    own result processors (the ones Core applies: aware UTC times, JSON, booleans).
+
+    For an action's one read: Core spends more on the statement's cache key and the
+    result's set-up than SQLite spends running it."""
+
+    def __init__(self, statement: sa.ClauseElement) -> None:
+        super().__init__(statement)
+        self._converters: dict[Dialect, list[tuple[str, _Processor]]] = {}
+
+    def first(self, connection: Connection, values: Mapping[str, Any]) -> PlainRow | None:
+        compiled = self._for(connection.dialect)
+        result = _on_cursor(connection, compiled.sql, compiled.parameters(values), many=False)
+        if not result.rows:
+            return None
+        converters = self._converters.get(connection.dialect)
+        if converters is None:  # the driver's column types, as Core reads them
+            if len(self._converters) >= 16:  # as `_for`: tests build many engines
+                self._converters.clear()
+            converters = self._converters[connection.dialect] = [
+                (name, type_._cached_result_processor(connection.dialect, described[1]))
+                for (name, type_), described in zip(
+                    compiled.columns, result.description, strict=True
+                )
+            ]
+        return PlainRow(
+            {
+                name: value if convert is None or value is None else convert(value)
+                for (name, convert), value in zip(converters, result.rows[0], strict=True)
+            }
+        )
