@@ -5,33 +5,25 @@ driver sees it (cache key, compiled-cache look-up, parameter processing, result 
 more than SQLite takes to run it, and an action makes half a dozen. Its writes are
 fixed statements, so each is compiled once per dialect, its parameters converted by the
 columns' own types (the same bind processors Core would apply: aware UTC times, JSON,
-booleans) and sent with `exec_driver_sql`: the same connection and transaction, and the
-same engine events (`tests/integration/test_statement_counts.py` still sees each one).
+booleans) and sent on the connection's DB-API cursor (`workflow.driver`): the same
+connection and transaction, and the same engine events
+(`tests/integration/test_statement_counts.py` still sees each one).
 
 Only for statements whose every value is a bound parameter: a column with a Python-side
 default or `onupdate` would be skipped silently by the driver, so preparing one refuses.
-
-Even `exec_driver_sql` costs about 20 µs per statement in SQLAlchemy (an execution context,
-a result object), a fifth of a SQLite action's CPU over its half-dozen statements. So a
-statement runs on a cursor of the connection's own DB-API connection (`_on_cursor`), as
-SQLAlchemy's `Connection._cursor_execute` does for its own side statements: inside the
-connection's transaction, with the engine's `before_cursor_execute` and
-`after_cursor_execute` listeners called and the driver's errors wrapped into
-SQLAlchemy's (`sa.exc.IntegrityError`, disconnects invalidating the connection). Where
-the connection echoes SQL, has dialect-level listeners or has no transaction yet, it
-goes through `exec_driver_sql` as before.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.sql.compiler import SQLCompiler
 
+from workflow.driver import DriverResult, on_cursor
 from workflow.tables import UTCDateTime, sqlite_utc_text
 
 _Processor = Callable[[Any], Any] | None
@@ -111,51 +103,9 @@ class Prepared:
         """Execute with one set of values, or with a list of them (the driver's executemany)."""
         compiled = self._for(connection.dialect)
         if isinstance(values, Mapping):
-            return _on_cursor(connection, compiled.sql, compiled.parameters(values), many=False)
+            return on_cursor(connection, compiled.sql, compiled.parameters(values), many=False)
         rows = [compiled.parameters(v) for v in values]
-        return _on_cursor(connection, compiled.sql, rows, many=True)
-
-
-class DriverResult(NamedTuple):
-    """What a prepared statement tells its caller: rows changed, any rows it returned (as
-    the driver gave them) and the driver's description of their columns."""
-
-    rowcount: int
-    rows: list[Any]
-    description: Any = None
-
-    def scalar_one(self) -> Any:
-        (row,) = self.rows  # exactly one, as Core's scalar_one insists
-        return row[0]
-
-
-def _on_cursor(connection: Connection, sql: str, parameters: Any, many: bool) -> DriverResult:
-    """Run `sql` on a DB-API cursor in the connection's transaction (see the module's
-    docstring): listeners called and errors wrapped as SQLAlchemy would."""
-    if connection._echo or connection.dialect._has_events or not connection.in_transaction():
-        result = connection.exec_driver_sql(sql, parameters)
-        if not result.returns_rows:
-            return DriverResult(result.rowcount, [])
-        description = result.cursor.description if result.cursor is not None else None
-        return DriverResult(result.rowcount, list(result.tuples()), description)
-    dialect, dispatch = connection.dialect, connection.dispatch
-    cursor = connection.connection.cursor()
-    try:
-        for before in dispatch.before_cursor_execute:
-            sql, parameters = before(connection, cursor, sql, parameters, None, many)
-        if many:
-            dialect.do_executemany(cursor, sql, parameters, None)
-        else:
-            dialect.do_execute(cursor, sql, parameters, None)
-        dispatch.after_cursor_execute(connection, cursor, sql, parameters, None, many)
-        description = cursor.description
-        rows = list(cursor.fetchall()) if description else []
-        return DriverResult(cursor.rowcount, rows, description)
-    except BaseException as error:
-        connection._handle_dbapi_exception(error, sql, parameters, cursor, None)
-        raise  # pragma: no cover - the line above raises the wrapped error
-    finally:
-        cursor.close()
+        return on_cursor(connection, compiled.sql, rows, many=True)
 
 
 class PlainRow:
@@ -187,7 +137,7 @@ class PreparedRead(Prepared):
 
     def first(self, connection: Connection, values: Mapping[str, Any]) -> PlainRow | None:
         compiled = self._for(connection.dialect)
-        result = _on_cursor(connection, compiled.sql, compiled.parameters(values), many=False)
+        result = on_cursor(connection, compiled.sql, compiled.parameters(values), many=False)
         if not result.rows:
             return None
         converters = self._converters.get(connection.dialect)
