@@ -184,7 +184,8 @@ def _storable(challenge: Challenge) -> dict[str, Any]:
 
 def challenge_from_row(row: Any) -> Challenge:
     """A domain challenge from a plain `challenge` row (no ORM object, no identity map)."""
-    values: dict[str, Any] = {name: getattr(row, name) for name in CHALLENGE_FIELDS}
+    mapping = row._mapping  # a Core row's, or a `PreparedRead`'s dict: no attribute look-ups
+    values: dict[str, Any] = {name: mapping[name] for name in CHALLENGE_FIELDS}
     values["state"] = State(row.state)
     values["paused_from"] = State(row.paused_from) if row.paused_from else None
     review_date = values.get("review_date")
