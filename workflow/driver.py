@@ -49,7 +49,7 @@ def on_cursor(
         if not result.returns_rows:
             return DriverResult(result.rowcount, [])
         description = result.cursor.description if result.cursor is not None else None
-        return DriverResult(result.rowcount, list(result.tuples()), description)
+        return DriverResult(result.rowcount, list(result), description)
     dialect, dispatch = connection.dialect, connection.dispatch
     cursor = connection.connection.cursor()
     try:
