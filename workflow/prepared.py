@@ -56,6 +56,7 @@ class _Compiled:
         self.processors: list[tuple[str, _Processor]] = [(n, processors.get(n)) for n in names]
         # A SELECT's columns, in order: their names and types (for `PreparedRead`).
         self.columns = [(c.keyname, c.type) for c in compiled._result_columns]
+        self.returns_rows = _returns_rows(statement, compiled, self.sql)
 
     def parameters(self, values: Mapping[str, Any]) -> Any:
         defaults = self.defaults
@@ -66,6 +67,16 @@ class _Compiled:
         return (
             tuple(converted) if self.positional else dict(zip(self.names, converted, strict=True))
         )
+
+
+def _returns_rows(statement: sa.ClauseElement, compiled: SQLCompiler, sql: str) -> bool:
+    """Whether the driver will have rows to fetch (asking the cursor costs, on psycopg)."""
+    if isinstance(statement, sa.TextClause):  # plain SQL text: read what it says
+        text = sql.lstrip().upper()
+        return text.startswith(("SELECT", "WITH")) or " RETURNING " in text
+    if compiled.isinsert or compiled.isupdate or compiled.isdelete:
+        return bool(compiled.effective_returning)
+    return True
 
 
 def _processor(type_: Any, dialect: Dialect) -> _Processor:
@@ -103,8 +114,12 @@ class Prepared:
         """Execute with one set of values, or with a list of them (the driver's executemany)."""
         compiled = self._for(connection.dialect)
         if isinstance(values, Mapping):
-            return on_cursor(connection, compiled.sql, compiled.parameters(values), many=False)
+            parameters = compiled.parameters(values)
+            return on_cursor(
+                connection, compiled.sql, parameters, returns_rows=compiled.returns_rows
+            )
         rows = [compiled.parameters(v) for v in values]
+        # No rows from an executemany: DB-API drivers keep none (psycopg only if asked).
         return on_cursor(connection, compiled.sql, rows, many=True)
 
 
@@ -137,10 +152,12 @@ class PreparedRead(Prepared):
 
     def first(self, connection: Connection, values: Mapping[str, Any]) -> PlainRow | None:
         compiled = self._for(connection.dialect)
-        result = on_cursor(connection, compiled.sql, compiled.parameters(values), many=False)
+        converters = self._converters.get(connection.dialect)
+        parameters = compiled.parameters(values)
+        result = on_cursor(connection, compiled.sql, parameters, returns_rows=True,
+                           describe=converters is None)  # fmt: skip
         if not result.rows:
             return None
-        converters = self._converters.get(connection.dialect)
         if converters is None:  # the driver's column types, as Core reads them
             if len(self._converters) >= 16:  # as `_for`: tests build many engines
                 self._converters.clear()
