@@ -418,10 +418,11 @@ def log_conditions(
         where.append(_C.c.raised_at >= _london_midnight(f.raised_from))
     if f.raised_to:
         where.append(_C.c.raised_at < _london_midnight(f.raised_to + timedelta(days=1)))
+    child_id = _column("child_id", plain)
     if children is not None:
-        where.append(_C.c.child_id.in_(children))
+        where.append(child_id.in_(children))
     elif f.child_reference or f.team_id is not None:
-        where.append(_C.c.child_id.in_(_children_query(f)))
+        where.append(child_id.in_(_children_query(f)))
     if f.search:
         where.append(_search(f.search))
     return where
@@ -466,9 +467,12 @@ def _ordered(query: Any, f: LogFilters) -> Any:
 
 
 # Above this many matches, SQLite pages faster by walking the sort column's index and
-# filtering than by using the state index and sorting every match (it has no statistics
-# to know). PostgreSQL's planner decides for itself.
-BROAD_MATCH = 2000
+# filtering than by reading every match from a filter's index (state, child) and sorting
+# them (it has no statistics to know). Up to it, the filter's index wins: a few children's
+# challenges come from (child_id, raised_at, id) alone, while walking the date index for
+# 2,500 of 1,000,000 looked at 20,000 rows (28 ms against 1). PostgreSQL's planner
+# decides for itself.
+BROAD_MATCH = COUNT_CAP
 
 
 def challenge_log(
