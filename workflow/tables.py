@@ -162,7 +162,7 @@ class ChallengeRecord(SQLModel, table=True):
         # where the last one stopped (`workflow.log_seek`) instead of counting past rows.
         # The reference is unique and needs none beyond its own. Newest first also carries
         # the state and due date, so "open" and "overdue" are checked in the index as it is
-        # walked, without reading each row (`migration 0021_log_filters`).
+        # walked, without reading each row (`migration 0022_log_filters`).
         sa.Index("ix_challenge_raised_state_due", "raised_at", "id", "state", "due_at"),
         sa.Index("ix_challenge_due_id", "due_at", "id"),
         sa.Index("ix_challenge_state_id", "state", "id"),

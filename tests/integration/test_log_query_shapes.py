@@ -131,7 +131,7 @@ def _challenge_indexes(engine) -> dict[str, list[str]]:
 
 
 def test_the_log_filters_migration_goes_down_and_up_keeping_every_row(runtime, tied):
-    """0021 swaps two indexes for wider ones beginning with the same columns; down and up
+    """0022 swaps two indexes for wider ones beginning with the same columns; down and up
     again, the log reads the same rows."""
     engine, now = runtime.engine, tied
     f = queries.LogFilters(child_reference="LL1001", per_page=3)
@@ -139,7 +139,7 @@ def test_the_log_filters_migration_goes_down_and_up_keeping_every_row(runtime, t
     config = alembic_config()
     with engine.begin() as conn:
         config.attributes["connection"] = conn
-        command.downgrade(config, "0020_log_seek")
+        command.downgrade(config, "0021_next_deadline_rows")
     try:
         old = _challenge_indexes(engine)
         assert old["ix_challenge_child_id"] == ["child_id"]

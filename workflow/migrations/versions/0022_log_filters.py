@@ -15,8 +15,8 @@ Two indexes replace two narrower ones they begin with, so the sort orders and se
   1,000,000 on both databases). On SQLite, a change of state or due date now also
   rewrites this index's entry.
 
-Revision ID: 0021_log_filters
-Revises: 0020_log_seek
+Revision ID: 0022_log_filters
+Revises: 0021_next_deadline_rows
 Create Date: 2026-11-30
 """
 
@@ -24,8 +24,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0021_log_filters"
-down_revision: str | None = "0020_log_seek"
+revision: str = "0022_log_filters"
+down_revision: str | None = "0021_next_deadline_rows"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
