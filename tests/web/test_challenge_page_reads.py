@@ -21,6 +21,8 @@ def test_the_challenge_page_reads_the_challenge_once(login, runtime, people):
     reads = [s for s in seen if re.search(r"FROM challenge\b", s)]
     assert len(reads) == 1, reads  # the row, the workflow's challenge and the check, at once
     sent = [s for s in seen if not s.startswith(("BEGIN", "COMMIT", "ROLLBACK"))]
-    # The session and person; the challenge; the access log; the child; the footprint and
-    # its names; whether the child's record may be opened; mail waiting and with files.
-    assert len(sent) == 10, sent
+    # The session with its person (one statement); the challenge; the access log; the child;
+    # the footprint and its names; whether the child's record may be opened; mail waiting
+    # and with files.
+    assert len(sent) == 9, sent
+    assert sum("FROM user_session" in s for s in sent) == 1
