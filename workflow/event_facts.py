@@ -36,6 +36,7 @@ from sqlalchemy.engine import Connection
 from escalation_rules.deadlines import DeadlineRules
 from escalation_rules.model import Ladder
 from workflow.access_tables import WorkingDayRenumbering
+from workflow.rollup_tables import mark_all
 from workflow.tables import ChallengeEvent, Child, Person, Team
 
 EPOCH = date(2000, 1, 1)  # working day numbers count from here (the day itself is 0)
@@ -140,6 +141,8 @@ def renumber_working_days(
                 if keep_before:
                     conn.execute(_RENUMBERED.insert(), records)
                 changed += len(params)
+    if changed:  # the report's rollup of closed days holds the old numbers: count again
+        mark_all(conn)
     return changed
 
 
