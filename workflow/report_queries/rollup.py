@@ -31,6 +31,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from workflow.report_definitions import Period
+from workflow.report_queries.context import no_jit
 from workflow.report_queries.rolled import FIGURES, Figure
 from workflow.report_queries.schema import EV
 from workflow.rollup_tables import DIRTY, ROLLUP, STATE, london_day
@@ -47,19 +48,21 @@ class Built:
 
 def roll_up(engine: Engine, now: datetime, wait_s: float = 10.0) -> Built:
     """Bring the rollup up to the London day of `now` (that day excluded)."""
-    mark = _settled_mark(engine, wait_s)
-    if mark is None:
+    postgres = engine.dialect.name == "postgresql"
+    mark = _settled_mark(engine, wait_s) if postgres else None
+    if postgres and mark is None:
         return Built(0, 0, skipped=True)
     with engine.begin() as conn:
-        return _build(conn, london_day(now), mark)
+        no_jit(conn)
+        if mark is None:  # SQLite: this transaction holds the write lock; no event is pending
+            mark = int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(EV.c.id), 0)))
+                       .scalar_one())  # fmt: skip
+        return _build(conn, london_day(now), mark, bounded=postgres)
 
 
 def _settled_mark(engine: Engine, wait_s: float) -> int | None:
-    """The highest event id such that every event up to it is committed or gone."""
+    """PostgreSQL: the highest event id such that every event up to it is committed or gone."""
     with engine.connect() as conn:
-        if conn.dialect.name != "postgresql":
-            return int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(EV.c.id), 0)))
-                       .scalar_one())  # fmt: skip
         mark, xmax = conn.execute(sa.text(
             "SELECT coalesce(max(id), 0), pg_snapshot_xmax(pg_current_snapshot()) "
             "FROM challenge_event")).one()  # fmt: skip
@@ -90,7 +93,9 @@ def _state(conn: Connection) -> tuple[date | None, int]:
     return found[0], int(found[1])
 
 
-def _build(conn: Connection, today: date, settled: int) -> Built:
+def _build(conn: Connection, today: date, settled: int, bounded: bool) -> Built:
+    """`bounded`: count only events up to the mark (PostgreSQL, where later ones may be
+    committed while the build runs; on SQLite nothing else writes meanwhile)."""
     through, seen = _state(conn)
     mark = max(settled, seen)  # another build may have settled further already
     dirty = list(conn.execute(sa.select(DIRTY.c.id, DIRTY.c.day)))
@@ -118,7 +123,7 @@ def _build(conn: Connection, today: date, settled: int) -> Built:
     rows = 0
     for run in _runs(days):
         for figure in FIGURES.values():
-            found = _count(conn, figure, run, mark)
+            found = _count(conn, figure, run, mark if bounded else None)
             if found:
                 conn.execute(ROLLUP.insert(), found)
                 rows += len(found)
@@ -158,7 +163,8 @@ def _runs(days: list[date]) -> Iterator[list[date]]:
         yield run
 
 
-def _count(conn: Connection, figure: Figure, run: list[date], mark: int) -> list[dict[str, Any]]:
+def _count(conn: Connection, figure: Figure, run: list[date], mark: int | None
+           ) -> list[dict[str, Any]]:  # fmt: skip
     """The figure's rows for consecutive days `run`, counting events up to id `mark`."""
     starts = [Period(d, d).bounds()[0] for d in run]
     end = Period(run[-1], run[-1]).bounds()[1]
@@ -169,7 +175,8 @@ def _count(conn: Connection, figure: Figure, run: list[date], mark: int) -> list
     days = sa.literal(0) if figure.days is None else figure.days
     inner = (sa.select(which.label("i"), group.label("g"), flag.label("f"), days.label("w"))
              .select_from(figure.source)
-             .where(when >= starts[0], when < end, EV.c.id <= mark, *figure.where)
+             .where(when >= starts[0], when < end, *figure.where,
+                    *(() if mark is None else (EV.c.id <= mark,)))
              .cte("rolled").prefix_with("MATERIALIZED"))  # fmt: skip
     clamped = sa.case((inner.c.w < 0, 0), else_=inner.c.w)  # an end before working day 1 is 0
     stmt = (sa.select(inner.c.i, inner.c.g, inner.c.f, clamped, sa.func.count())
