@@ -1,7 +1,7 @@
 """How long the full SMT report takes over 100,000 challenges and about a million events,
 side by side with plain SQL GROUP BYs over the same rows.
 
-    .venv/bin/python -m bench.report [--challenges 100000] [--runs 5] [--skip-postgres]
+    .venv/bin/python -m bench.report [--challenges 100000] [--runs 5] [--skip-postgres] [--live]
 
 Builds the data with bulk inserts (executemany on SQLite, COPY on PostgreSQL), never
 the ORM, in a scratch SQLite file and a scratch PostgreSQL database that it drops at
@@ -10,9 +10,13 @@ carries what the write path records on it (the child's team and service area, wo
 numbers from the ladder's calendar). Event sequences follow the lifecycle's shape, with
 reminder events of a kind the report must ignore.
 
-Then, for a month, a quarter and a year (each against its previous period), it times
-`smt_report` and the plain-SQL floor alternately, `--runs` times each, and prints medians
-with ranges; and the drill-down of the biggest cell. The floor is the same rows read by
+Then it times the first (cold) report, the year, which builds the rollup of every closed
+London day on the way (`workflow.report_queries.rollup`), beside one run of the floor; then,
+for a month, a quarter and a year (each against its previous period), `smt_report` as the
+pages call it (warm: the rollup is up to date, nothing new to roll up) and the plain-SQL
+floor alternately, `--runs` times each, with medians and ranges; with `--live` the same
+again with the report counted wholly from the log (the design before the rollup); and the
+drill-down of the biggest cell. The floor is the same rows read by
 hand-written GROUP BYs, as few as SQL needs: challenges raised by theme, IRO, highest
 stage and how; events by kind, stage and team; the response times' and ended challenges'
 working days (the stored numbers, with the same index look-up of each stage's start).

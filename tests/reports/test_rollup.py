@@ -17,11 +17,13 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
 from sqlalchemy.engine import Engine
 
 from api.retention_children import Stamp, remove
 from bench.report import LADDER, NOW, _bulk, _people, generate
 from workflow.event_facts import renumber_working_days
+from workflow.migrate import alembic_config
 from workflow.report_definitions import LONDON, Period
 from workflow.report_queries import CH, CHILD, EV, PERSON, TEAM, smt_report
 from workflow.report_queries.rollup import roll_up, usable_until
@@ -203,3 +205,56 @@ def test_the_pages_build_the_rollup_and_read_it(seeded: Engine) -> None:
         assert usable_until(conn) == date(2026, 12, 31)
     live = smt_report(seeded, LADDER, Period.year(2026), NOW, live=True)
     assert _tables(report) == _tables(live)
+
+
+def test_the_migration_adds_the_tables_empty_and_its_downgrade_drops_them(seeded: Engine) -> None:
+    """Migration 0021: after a downgrade the report counts every day live, as before; after
+    the upgrade the tables start empty and the first build rolls up every closed day."""
+    roll_up(seeded, NOW)
+    config = alembic_config()
+    with seeded.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0020_log_seek")
+    assert "report_day_rollup" not in sa.inspect(seeded).get_table_names()
+    before = smt_report(seeded, LADDER, Period.year(2026), NOW, live=True)
+    with seeded.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "heads")
+    with seeded.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(ROLLUP)).scalar_one() == 0
+        assert usable_until(conn) is None
+    assert roll_up(seeded, NOW).days > 700
+    after = smt_report(seeded, LADDER, Period.year(2026), NOW)
+    assert _tables(after) == _tables(before)
+
+
+def test_a_build_waits_for_an_event_still_being_written(seeded: Engine) -> None:
+    """PostgreSQL hands out an id when the row is inserted: an event still being written can
+    have a lower id than one committed after it. A build that started then waits for that
+    transaction, so the event is counted by this build, not passed over by its mark. SQLite
+    writers take turns, so the build simply waits for the write lock."""
+    if seeded.dialect.name != "postgresql":
+        pytest.skip("on SQLite the build takes the write lock: no event can be pending")
+    with seeded.connect() as conn:
+        row = conn.execute(sa.select(EV).where(EV.c.kind == "respond").order_by(EV.c.id)
+                           .limit(1)).one()._asdict()  # fmt: skip
+        last = conn.execute(sa.select(sa.func.max(EV.c.seq))
+                            .where(EV.c.challenge_id == row["challenge_id"])).scalar_one()  # fmt: skip
+    pending = {**row, "seq": last + 1, "details": {"late": False}}
+    del pending["id"]
+    writer = seeded.connect()
+    writer.execute(EV.insert(), [pending])  # not committed yet
+    with seeded.begin() as conn:  # a later event, a higher id, committed first
+        conn.execute(EV.insert(), [{**pending, "seq": last + 2}])
+    results: list[Any] = []
+    build = threading.Thread(target=lambda: results.append(roll_up(seeded, NOW)))
+    build.start()
+    build.join(timeout=1.0)
+    assert build.is_alive()  # waiting for the writer
+    writer.commit()
+    writer.close()
+    build.join()
+    assert not results[0].skipped
+    assert _rolled_sum(seeded, "response_times") == _responses_before(seeded, date(2026, 12, 31))
+    with seeded.connect() as conn:
+        assert usable_until(conn) == date(2026, 12, 31)  # both events counted: none left live

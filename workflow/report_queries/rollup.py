@@ -11,9 +11,9 @@ Several processes may build at once on PostgreSQL: the state row is locked (`FOR
 so builds follow one another and the second finds little or nothing left to do; the
 primary key refuses any doubled row. An event id is handed out when the row is inserted,
 so a transaction still running may hold an id below the highest visible one: on
-PostgreSQL the build first waits until every transaction that was running when it read
-the highest id has ended (`pg_current_snapshot`), so every event up to that id is in its
-count or gone. On SQLite writers take turns (`BEGIN IMMEDIATE`), so no wait is needed.
+PostgreSQL the build first waits until every transaction that was writing to the log when
+it read the highest id has ended (their locks on the table, in `pg_locks`), so every event
+up to that id is in its count or gone. On SQLite writers take turns (`BEGIN IMMEDIATE`), so no wait is needed.
 
 `usable_until` says, for a report, up to which day (excluded) the rollup may be read:
 dirty days and days with events newer than the build are counted live until rebuilt.
@@ -60,22 +60,31 @@ def roll_up(engine: Engine, now: datetime, wait_s: float = 10.0) -> Built:
         return _build(conn, london_day(now), mark, bounded=postgres)
 
 
+# Transactions of this database that have written to the log and not yet ended: every
+# INSERT holds this lock on the table from before its id is handed out until the end.
+_WRITING = sa.text(
+    "SELECT virtualtransaction FROM pg_locks WHERE locktype = 'relation' "
+    "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+    "AND relation = 'challenge_event'::regclass AND mode = 'RowExclusiveLock'"
+)
+
+
 def _settled_mark(engine: Engine, wait_s: float) -> int | None:
-    """PostgreSQL: the highest event id such that every event up to it is committed or gone."""
+    """PostgreSQL: the highest event id such that every event up to it is committed or gone:
+    the highest visible id, once every transaction writing to the log then has ended (as
+    CREATE INDEX CONCURRENTLY waits). None if they did not end within `wait_s`."""
     with engine.connect() as conn:
-        mark, xmax = conn.execute(sa.text(
-            "SELECT coalesce(max(id), 0), pg_snapshot_xmax(pg_current_snapshot()) "
-            "FROM challenge_event")).one()  # fmt: skip
+        mark = int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(EV.c.id), 0))).scalar_one())
+        writing = {str(v) for (v,) in conn.execute(_WRITING)}
         conn.rollback()
         deadline = time.monotonic() + wait_s
-        while True:  # each statement reads a fresh snapshot: wait for its xmin to pass
-            xmin = conn.execute(sa.text("SELECT pg_snapshot_xmin(pg_current_snapshot())"))
-            if int(str(xmin.scalar_one())) >= int(str(xmax)):
-                return int(mark)
-            conn.rollback()
+        while writing:
             if time.monotonic() > deadline:
                 return None
             time.sleep(0.01)
+            writing &= {str(v) for (v,) in conn.execute(_WRITING)}
+            conn.rollback()
+        return mark
 
 
 def _state(conn: Connection) -> tuple[date | None, int]:
