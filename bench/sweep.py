@@ -19,7 +19,8 @@ Plain SQL, per batch of `--batch`: one claim (on PostgreSQL one statement: selec
 transaction the challenge updates with their version checks, the events, closing the
 fired deadlines (only if still pending and ours), one set-based cancel of the
 challenges' other pending deadlines but the cap (an escalation does not move it), the
-next stage's deadlines (its reminders still ahead and its timeout), one set-based expiry of the ended stage's link
+next stage's first deadline (one row: its first reminder point still ahead, else its
+timeout; the rest is planned as each fires), one set-based expiry of the ended stage's link
 tokens, and one outbox row per escalation (the responder's email, skipping a dedupe key
 already there). SQLite: one `executemany` per kind of write. PostgreSQL: one statement
 per kind of write over arrays (`unnest`), so each is one round trip and one execution.
@@ -314,11 +315,10 @@ class PlainSqlRunner:
                                          "due_at": _aware(due_at).isoformat(), "fired_at": NOW.isoformat(),
                                          "late_seconds": late, "reason": "on schedule", "stage": "team_manager",
                                          "responder_id": self.manager}))  # fmt: skip
-            for kind, at, to, label in (
-                *(("reminder", r, due, "reminder") for r in reminders),
-                ("timeout", due, due, "stage team_manager due"),
-            ):
-                w.new.append((c, kind, t(at), t(to), v + 1, label, t(at), now, now))
+            # The new stage's first deadline only: the rest is planned as each fires.
+            kind, at, label = (("reminder", min(reminders), "reminder") if reminders
+                               else ("timeout", due, "stage team_manager due"))  # fmt: skip
+            w.new.append((c, kind, t(at), t(due), v + 1, label, t(at), now, now))
             w.outbox.append((f"<iro-disputes.{uuid.uuid4().hex}@bench.test>",
                              f"c{c}:{v + 1}:stage_opened:{self.manager}", c, v + 1, now, now))  # fmt: skip
         w.due_json = json.dumps({"challenge": {"state": "awaiting_response",

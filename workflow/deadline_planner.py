@@ -5,6 +5,10 @@ challenge whose state, stage or due dates an event changed, it cancels the rows 
 no longer apply and plans new ones from the ladder version the challenge started
 under: the ladder's reminder points, the stage (or informal) timeout, and the overall
 cap while the formal process is open. A row already fired is never planned again.
+
+Only the next deadline of each clock gets a row: the stage clock's first reminder point
+(or its timeout when none is left) and the cap. When a reminder fires, the sweep plans
+the one after it in the same transaction (`workflow.deadline_next`).
 """
 
 from __future__ import annotations
@@ -179,11 +183,29 @@ def replan_many(
     ]
     fired = _already_fired(session, wanted)
     rows = [
-        _row(challenge, p, wall)
+        row_for(challenge, p, wall)
         for challenge, plans, _ in wanted
-        for p in plans
-        if (challenge.id, p.kind.value, p.due_at, p.label) not in fired
+        for p in next_of_each_clock(
+            [q for q in plans if (challenge.id, q.kind.value, q.due_at, q.label) not in fired]
+        )
     ]
+    insert_rows(connection, rows)
+
+
+def next_of_each_clock(plans: list[PlannedDeadline]) -> list[PlannedDeadline]:
+    """Of a challenge's planned deadlines, the ones that get a row now: the stage clock's
+    first (its next reminder point, or the timeout when none is left) and the cap.
+
+    The rest of the stage clock is planned one at a time as each fires
+    (`workflow.deadline_next`): an escalation writes one row, not one per reminder point.
+    """
+    clock = [p for p in plans if p.kind is not DeadlineKind.CAP]
+    first = [min(clock, key=lambda p: p.due_at)] if clock else []
+    return first + [p for p in plans if p.kind is DeadlineKind.CAP]
+
+
+def insert_rows(connection: sa.Connection, rows: list[dict[str, Any]]) -> None:
+    """Insert planned rows (`row_for`): one statement for a batch's, none for no rows."""
     if len(rows) > _FEW and connection.dialect.name == "postgresql":  # a sweep's batch
         _INSERT_OVER_ARRAYS.run(connection, rows)
     elif rows:  # on the driver, compiled once (SQLite: one executemany for a batch)
@@ -280,7 +302,7 @@ def ladder_for(session: Session, content_hash: str) -> Ladder:
     return _ladders[content_hash]
 
 
-def _row(c: Challenge, p: PlannedDeadline, wall: datetime) -> dict[str, Any]:
+def row_for(c: Challenge, p: PlannedDeadline, wall: datetime) -> dict[str, Any]:
     return {
         "challenge_id": c.id,
         "kind": p.kind.value,

@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.sql.util import ClauseAdapter
 
 from workflow.errors import LogPageOutOfReach
 from workflow.tables import ChallengeRecord
@@ -152,15 +153,24 @@ def page_ids(
     cursor: Cursor | None,
     page: int,
     per_page: int,
+    few: bool = False,
 ) -> Found:
     """The ids of one page: after (or before) the cursor, or the numbered page `page`.
+
+    `few`: the matches are known to be few (counted exactly): read them all through the
+    filters' own indexes and sort them, rather than walk the sort order's index hoping to
+    meet them soon. A planner guessing how many rows a condition keeps (a viewer's
+    visibility, a few children) may walk most of the table for a handful of rows.
 
     Reads one more than it shows, to know whether there is a page beyond."""
     skip = 0 if cursor is not None else (page - 1) * per_page
     wanted = skip + per_page + 1
     found: list[int] = []
     for conditions, order in segments(sort, descending, cursor):
-        query = sa.select(_C.c.id).where(*where, *conditions).order_by(*order)
+        if few:
+            query = _sorted_matches([*where, *conditions], SORT_KEYS[sort].column, order)
+        else:
+            query = sa.select(_C.c.id).where(*where, *conditions).order_by(*order)
         found += session.execute(query.limit(wanted - len(found))).scalars()
         if len(found) >= wanted:
             break
@@ -168,3 +178,13 @@ def page_ids(
         return Found(found[:per_page][::-1], True, len(found) > per_page)
     shown = found[skip : skip + per_page]
     return Found(shown, len(found) > skip + per_page, cursor is not None or page > 1)
+
+
+def _sorted_matches(where: list[sa.ColumnElement[bool]], column: str, order: list[Any]) -> Any:
+    """The matches' ids with their sort key, gathered first (a materialised CTE, so neither
+    database can turn it back into a walk of the sort order's index), then sorted."""
+    matches = (
+        sa.select(_C.c.id, _C.c[column]).where(*where).cte("matches").prefix_with("MATERIALIZED")
+    )
+    on_matches = ClauseAdapter(matches)
+    return sa.select(matches.c.id).order_by(*(on_matches.traverse(o) for o in order))

@@ -19,7 +19,7 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -29,6 +29,7 @@ from sqlmodel import SQLModel
 
 from escalation_rules.model import Role
 from workflow.batch_sql import OverArrays, PerDialect
+from workflow.deadline_next import plan_after
 from workflow.deadline_planner import DEADLINE
 from workflow.deadline_settings import DeadlineSettings, get_deadline_settings
 from workflow.deadline_tables import DeadlineKind, DeadlineStatus
@@ -142,7 +143,7 @@ def claim(
     values = {"now": now, "wall": wall, "limit": settings.batch_size}
     with runtime.engine.begin() as conn:
         pg = conn.dialect.name == "postgresql"
-        ids = list(conn.execute(_DUE_LOCKED if pg else _DUE, values).scalars())
+        ids = _in_due_order(conn.execute(_DUE_LOCKED if pg else _DUE, values).all())
         if not ids:
             return []
         lease = wall + timedelta(seconds=settings.lease_seconds)
@@ -151,8 +152,26 @@ def claim(
         return [Claim(*tuple(row)) for row in rows]
 
 
+def _in_due_order(due: Sequence[Any]) -> list[int]:
+    """The ids to claim: the batch stops before a row due after a deadline that a
+    reminder in it may plan (the next reminder point or timeout, due by the stage's due
+    date), so that after downtime every deadline still fires in due order."""
+    ids: list[int] = []
+    before: datetime | None = None
+    for row in due:
+        if before is not None and row.next_attempt_at > before:
+            break
+        ids.append(row.id)
+        if row.kind == DeadlineKind.REMINDER:
+            stage_due = row.applies_to_due_at
+            before = stage_due if before is None else min(before, stage_due)
+    return ids
+
+
 _DUE = (
-    sa.select(DEADLINE.c.id)
+    sa.select(
+        DEADLINE.c.id, DEADLINE.c.kind, DEADLINE.c.next_attempt_at, DEADLINE.c.applies_to_due_at
+    )
     .where(DEADLINE.c.status == DeadlineStatus.PENDING)
     .where(DEADLINE.c.next_attempt_at <= sa.bindparam("now"))
     .where(sa.or_(DEADLINE.c.lease_until.is_(None), DEADLINE.c.lease_until < sa.bindparam("wall")))
@@ -236,6 +255,9 @@ class _Batch:
         self.held = False
         self._finishes: list[dict[str, Any]] = []
         self._touched: set[int] = set()
+        # Reminders fired, whose next deadline is planned with the batch's writes; by
+        # whether it may have been planned already (the reminder failed before).
+        self._chains: dict[bool, list[tuple[Challenge, datetime]]] = {False: [], True: []}
 
     def fire(self, claims: list[Claim], isolated: bool) -> list[Fired]:
         with self.runtime.uow() as uow:
@@ -264,6 +286,7 @@ class _Batch:
         """Close the held rows (all still ours, or the batch is redone one by one), then
         save the challenges and run the listeners for the whole batch."""
         finishes, self._finishes = self._finishes, []
+        chains, self._chains = self._chains, {False: [], True: []}
         self._touched.clear()
         try:
             if finishes:
@@ -271,6 +294,8 @@ class _Batch:
                 if closed != len(finishes):
                     raise _Gone
             uow.publish()
+            for look_first, fired in chains.items():
+                plan_after(uow.session, fired, look_first)
         except Exception as error:
             raise _FastPathFailed from error
 
@@ -295,6 +320,7 @@ class _Batch:
                 # stuck instead of being taken again forever, and never blocks the rest.
                 status, outcome = _failed(uow, item, self.now, self.worker, self.settings,
                                           error, self.wall_clock)  # fmt: skip
+                self._chain_after_failure(uow, item)
         return self._fired(item, status, outcome, late, reason)
 
     def _act(self, uow: UnitOfWork, item: Claim, late: int, reason: str) -> tuple[str, str]:
@@ -322,9 +348,28 @@ class _Batch:
             raise
         outcome = _describe(challenge, item)
         self._finish(uow, item, DeadlineStatus.DONE, late, outcome)
-        if not self.held:
+        chain = [(challenge, item.due_at)] if item.kind == DeadlineKind.REMINDER else []
+        if self.held:
+            self._chains[item.attempts > 0].extend(chain)
+        else:
             uow.publish()  # after closing the row: the planner cancels what is still pending
+            plan_after(uow.session, chain, look_first=item.attempts > 0)
         return DeadlineStatus.DONE.value, outcome
+
+    def _chain_after_failure(self, uow: UnitOfWork, item: Claim) -> None:
+        """A failing reminder still lets the stage clock run on: its next deadline (the
+        timeout, say) is planned at its first failure, not held back until it fires or
+        is stuck. Looked up first: it may have been planned at an earlier failure."""
+        if item.kind != DeadlineKind.REMINDER:
+            return
+        try:
+            with uow.session.begin_nested():
+                challenge = self._challenge(uow, item)
+                if _no_longer_applies(challenge, item) is None:
+                    plan_after(uow.session, [(challenge, item.due_at)], look_first=True)
+        except Exception:  # the next attempt (or its failure) plans it again
+            self._forget(uow, item)
+            _log.exception("deadline %d: the deadline after it not planned yet", item.id)
 
     def _finish(
         self, uow: UnitOfWork, item: Claim, status: DeadlineStatus, late: int, outcome: str

@@ -160,16 +160,21 @@ class ChallengeRecord(SQLModel, table=True):
         sa.Index("ix_challenge_raised_by_raised", "raised_by_id", "raised_at"),
         # The log's sort orders, each ending in the id that breaks ties, so a page seeks to
         # where the last one stopped (`workflow.log_seek`) instead of counting past rows.
-        # The reference is unique and needs none beyond its own.
-        sa.Index("ix_challenge_raised_id", "raised_at", "id"),
+        # The reference is unique and needs none beyond its own. Newest first also carries
+        # the state and due date, so "open" and "overdue" are checked in the index as it is
+        # walked, without reading each row (`migration 0022_log_filters`).
+        sa.Index("ix_challenge_raised_state_due", "raised_at", "id", "state", "due_at"),
         sa.Index("ix_challenge_due_id", "due_at", "id"),
         sa.Index("ix_challenge_state_id", "state", "id"),
         sa.Index("ix_challenge_stage_id", "stage_key", "id"),
+        # A child's challenges newest first, read from the index alone: the log's child and
+        # team filters (a few children's challenges, sorted), and anything by child.
+        sa.Index("ix_challenge_child_raised", "child_id", "raised_at", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     reference: str = Field(max_length=20, unique=True)
-    child_id: int = Field(foreign_key="child.id", index=True)
+    child_id: int = Field(foreign_key="child.id")
     raised_by_id: int = Field(foreign_key="person.id")
     theme_key: str = Field(foreign_key="theme.key", max_length=60, index=True)
     ladder_id: str = Field(max_length=60)

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 
 from api.wiring import build
 from tests.factories import Council, new_challenge
-from workflow.deadline_planner import DEADLINE
+from workflow.deadline_planner import DEADLINE, ladder_for, planned
 from workflow.deadline_settings import DeadlineSettings
 from workflow.domain import Challenge
 from workflow.runtime import Runtime
@@ -86,6 +86,15 @@ def rows(runtime: Runtime, challenge: Challenge, status: str | None = None) -> l
 
 def pending(runtime: Runtime, challenge: Challenge) -> list[tuple[str, datetime]]:
     return [(r.kind, r.due_at) for r in rows(runtime, challenge, "pending")]
+
+
+def stage_clock(runtime: Runtime, challenge: Challenge, at: datetime) -> list[tuple[str, datetime]]:
+    """Every deadline of the challenge's stage clock as planned at `at` (pure: its rows
+    are written one at a time, each when the one before it fires)."""
+    c = current(runtime, challenge)
+    with runtime.uow() as uow:
+        plans = planned(c, ladder_for(uow.session, c.ladder_hash), at)
+    return sorted((p.kind.value, p.due_at) for p in plans if p.kind.value != "cap")
 
 
 def events(runtime: Runtime, challenge: Challenge) -> list[Any]:

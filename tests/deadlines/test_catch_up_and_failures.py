@@ -16,6 +16,7 @@ from tests.deadlines.conftest import (
     raise_formal,
     rows,
     run_sweep,
+    stage_clock,
     utc,
 )
 from tests.factories import Council
@@ -32,11 +33,14 @@ def test_a_restart_after_three_days_down_fires_every_missed_deadline_once_in_ord
         raise_formal(runtime, council, WED + timedelta(hours=2), child="LL1002"),
         raise_formal(runtime, council, WED + timedelta(days=1)),
     ]
+    # Each has one row of its stage clock pending; the rest is planned as each fires.
+    assert [[k for k, _ in pending(runtime, c)] for c in raised] == [["reminder", "cap"]] * 3
     planned = {
         (c.reference, kind, due)
-        for c in raised
-        for kind, due in pending(runtime, c)
-        if kind != "cap"
+        for c, at in zip(
+            raised, (WED, WED + timedelta(hours=2), WED + timedelta(days=1)), strict=True
+        )
+        for kind, due in stage_clock(runtime, c, at)
     }
     assert run_sweep(runtime, utc(2026, 12, 7, 8, 0)) == []  # last sweep before the outage
     back = utc(2026, 12, 10, 17, 30)  # three and a half days later

@@ -20,7 +20,7 @@ def test_a_dead_workers_claims_are_fired_by_another_once_the_lease_runs_out(
 ) -> None:
     c = raise_formal(runtime, council, WED)
     claimed = claim(runtime, DUE, "dead", SETTINGS, lambda: WALL)
-    assert [k.kind for k in claimed] == ["reminder", "reminder", "timeout"]
+    assert [k.kind for k in claimed] == ["reminder"]  # the rest is planned as each fires
     # "dead" never fires them. While its lease lasts, nobody else may.
     assert sweep(runtime, DUE, "alive", SETTINGS, lambda: WALL + timedelta(seconds=299)) == []
     later = WALL + timedelta(seconds=SETTINGS.lease_seconds + 1)
@@ -39,7 +39,7 @@ def test_a_worker_that_lost_its_lease_writes_nothing(runtime: Runtime, council: 
     assert len(sweep(runtime, DUE, "fast", SETTINGS, lambda: later)) == 3
     # The slow worker wakes up and tries to fire what it claimed long ago.
     late = fire_batch(runtime, slow, DUE, "slow", SETTINGS, lambda: later)
-    assert [f.status for f in late] == ["skipped", "skipped", "skipped"]
+    assert [f.status for f in late] == ["skipped"]
     assert [e.kind for e in events(runtime, c)] == ["raise_formal", "remind", "remind", "time_out"]
 
 

@@ -13,6 +13,7 @@ from tests.deadlines.conftest import (
     raise_formal,
     rows,
     run_sweep,
+    stage_clock,
     utc,
 )
 from tests.factories import Council, new_challenge
@@ -28,16 +29,18 @@ DUE = utc(2026, 12, 9, 17, 0)
 CAP = utc(2027, 1, 4, 17, 0)
 
 
-def test_a_raise_plans_reminders_timeout_and_cap_in_its_transaction(
+def test_a_raise_plans_the_stage_clocks_first_deadline_and_the_cap_in_its_transaction(
     runtime: Runtime, council: Council
 ) -> None:
     c = raise_formal(runtime, council, WED)
-    assert pending(runtime, c) == [
+    # The stage clock's reminders and timeout, planned one row at a time: the first now.
+    assert stage_clock(runtime, c, WED) == [
         ("reminder", utc(2026, 12, 7, 9, 0)),
         ("reminder", utc(2026, 12, 9, 9, 0)),
         ("timeout", DUE),
-        ("cap", CAP),
     ]
+    assert pending(runtime, c) == [("reminder", utc(2026, 12, 7, 9, 0)), ("cap", CAP)]
+    assert {r.applies_to_due_at for r in rows(runtime, c) if r.kind != "cap"} == {DUE}
     assert {r.challenge_version for r in rows(runtime, c)} == {1}
     assert {r.stage_key for r in rows(runtime, c)} == {"social_worker"}
 
@@ -81,9 +84,9 @@ def test_a_timeout_escalates_automatically_and_plans_the_next_stage(
     assert timeout.details["late_seconds"] == 12
     assert timeout.details["due_at"] == DUE.isoformat()
     assert timeout.details["reason"] == "on schedule"
-    # The new stage's deadlines came with the escalation; the cap did not move.
-    assert ("timeout", after.due_at) in pending(runtime, c)
-    assert ("cap", CAP) in pending(runtime, c)
+    # The new stage's first deadline came with the escalation; the cap did not move.
+    new_stage = [(r.kind, r.applies_to_due_at, r.stage_key) for r in rows(runtime, c, "pending")]
+    assert new_stage == [("reminder", after.due_at, "team_manager"), ("cap", CAP, "social_worker")]
     assert run_sweep(runtime, DUE + timedelta(minutes=1)) == []
 
 
@@ -118,7 +121,7 @@ def test_the_overall_cap_alerts_the_head_of_service_once(notts: Runtime, council
     with notts.uow() as uow:
         take_action(uow, c.reference, "extend", council.iro,
                     {"working_days": 2, "reason": "New manager"}, CAP + timedelta(hours=1))  # fmt: skip
-    assert [k for k, _ in pending(notts, c)] == ["reminder", "reminder", "timeout"]
+    assert [k for k, _ in pending(notts, c)] == ["reminder"]  # the rest as each fires
     assert [f.kind for f in run_sweep(notts, CAP + timedelta(days=4))] == [
         "reminder",
         "reminder",
@@ -137,13 +140,11 @@ def test_an_escalation_keeps_the_caps_row_and_a_pause_replans_it(
     # The cap did not move: its row is the same one, still pending, neither cancelled nor
     # planned again; the ended stage's other rows were closed and the new stage's planned.
     assert [(r.id, r.status) for r in rows(runtime, c) if r.kind == "cap"] == [(cap.id, "pending")]
-    assert sorted(r.status for r in rows(runtime, c) if r.kind != "cap") == [
-        "done",
-        "done",
-        "done",
-        "pending",
-        "pending",
-        "pending",
+    assert [(r.kind, r.status) for r in rows(runtime, c) if r.kind != "cap"] == [
+        ("reminder", "done"),
+        ("reminder", "done"),
+        ("timeout", "done"),
+        ("reminder", "pending"),  # the new stage's first; the rest as each fires
     ]
     # A pause stops the cap (its row is cancelled); the resume plans the moved cap afresh.
     with runtime.uow() as uow:
@@ -177,7 +178,9 @@ def test_pause_and_resume_across_a_bank_holiday_moves_the_deadline(
                               utc(2026, 12, 29, 10, 0))  # fmt: skip
     # Paused over 24 Dec to 29 Dec: 25 and 28 Dec are bank holidays, so one working day (29th).
     assert resumed.due_at == utc(2027, 1, 5, 17, 0)
-    assert ("timeout", resumed.due_at) in pending(runtime, c)
+    [first] = [r for r in rows(runtime, c, "pending") if r.kind != "cap"]
+    assert (first.kind, first.applies_to_due_at) == ("reminder", resumed.due_at)
+    assert ("timeout", resumed.due_at) in stage_clock(runtime, c, utc(2026, 12, 29, 10, 0))
     assert [f.kind for f in run_sweep(runtime, utc(2027, 1, 4, 17, 0))] == ["reminder"]
     assert current(runtime, c).stage_key == "social_worker"
     fired = run_sweep(runtime, utc(2027, 1, 5, 17, 0))
@@ -194,8 +197,10 @@ def test_an_extension_moves_the_timeout_and_the_old_one_never_fires(
                                {"working_days": 3, "reason": "Awaiting a report"},
                                WED + timedelta(days=1))  # fmt: skip
     assert extended.due_at == utc(2026, 12, 14, 17, 0)
-    cancelled = [r for r in rows(runtime, c, "cancelled") if r.kind == "timeout"]
-    assert [r.due_at for r in cancelled] == [DUE]
+    cancelled = rows(runtime, c, "cancelled")  # the old stage clock's pending row
+    assert [(r.kind, r.due_at, r.applies_to_due_at) for r in cancelled] == [
+        ("reminder", utc(2026, 12, 7, 9, 0), DUE)
+    ]
     assert "moved on (extend" in cancelled[0].outcome
     # The reminders moved too: 2 working days before Mon 14 Dec is Thu 10 Dec.
     assert ("reminder", utc(2026, 12, 10, 9, 0)) in pending(runtime, c)

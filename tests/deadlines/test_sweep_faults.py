@@ -96,9 +96,9 @@ def test_a_concurrent_change_is_released_for_the_next_sweep_without_counting(
 def test_a_sweep_stops_claiming_after_its_time_limit_and_the_next_carries_on(
     runtime: Runtime, council: Council
 ) -> None:
-    for n in range(5):
+    for n in range(8):  # eight first reminders due at once: over one batch of 7
         raise_formal(runtime, council, WED + timedelta(minutes=n), child=f"LL100{1 + n % 2}")
-    late = WED + timedelta(days=30)  # every reminder, timeout and more: over one batch of 7
+    late = WED + timedelta(days=30)  # every reminder, timeout and more
     ticks = iter(range(1000))
 
     def slow_clock() -> Any:

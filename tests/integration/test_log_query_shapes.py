@@ -1,0 +1,158 @@
+"""The log's query shapes give the same rows, in the same order, with the same counts.
+
+A page's ids come either from a filter's index, sorted (few matches: a few children's
+challenges from (child_id, raised_at, id)), or from walking the sort order's index and
+checking the filters on the way (many matches; on SQLite the filters are hidden from the
+index choice past the count's cap). Both must agree with each other and with the rule
+itself, computed here in Python: ties in the sort keys broken by the id, empty due dates
+last going up and first going down, on both databases, every page followed by its cursor.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
+from sqlmodel import Session
+
+from escalation_rules.model import Role
+from tests.factories import new_challenge
+from workflow import queries
+from workflow.migrate import alembic_config
+from workflow.services import raise_challenge, take_action
+from workflow.states import CLOCK_RUNNING_STATES, OPEN_STATES
+from workflow.tables import ChallengeRecord, Child
+
+OPEN = {s.value for s in OPEN_STATES}
+RUNNING = {s.value for s in CLOCK_RUNNING_STATES}
+
+
+@pytest.fixture
+def tied(runtime, council):
+    """Challenges of two children raised at the same moments (ties in the date), informal
+    ones, withdrawn ones (no due date) and ones not yet due."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    moments = [now - timedelta(days=20)] * 4 + [now - timedelta(days=3)] * 3 + [now] * 2
+    references = []
+    for n, at in enumerate(moments):
+        child = "LL1001" if n % 2 else "LL1002"
+        with runtime.uow() as uow:
+            wanted = new_challenge(at, formal=n % 3 != 0, stage="social_worker", child=child)
+            references.append(raise_challenge(uow, wanted, council.iro, at).reference)
+    for reference in references[1::4]:
+        with runtime.uow() as uow:
+            take_action(uow, reference, "withdraw", council.iro, {"reason": "Sorted"}, now)
+    return now
+
+
+def _all_rows(engine):
+    c, child = ChallengeRecord.__table__, Child.__table__
+    with engine.connect() as conn:
+        return conn.execute(
+            sa.select(
+                c.c.id, c.c.raised_at, c.c.due_at, c.c.state, child.c.case_reference
+            ).join_from(c, child, child.c.id == c.c.child_id)
+        ).all()
+
+
+def _expected(rows, f: queries.LogFilters, now: datetime) -> list[int]:
+    def kept(r) -> bool:
+        if f.status == "open" and r.state not in OPEN:
+            return False
+        if f.status not in (None, "open") and r.state != f.status:
+            return False
+        if f.overdue and not (r.state in RUNNING and r.due_at is not None and r.due_at < now):
+            return False
+        return not f.child_reference or r.case_reference.startswith(f.child_reference)
+
+    matching = [r for r in rows if kept(r)]
+    if f.sort == "raised":
+        return [r.id for r in sorted(matching, key=lambda r: (r.raised_at, r.id),
+                                     reverse=f.descending)]  # fmt: skip
+    filled = sorted((r for r in matching if r.due_at is not None), key=lambda r: (r.due_at, r.id))
+    empty = sorted((r for r in matching if r.due_at is None), key=lambda r: r.id)
+    ordered = filled + empty  # empty due dates last going up, first going down
+    return [r.id for r in (ordered[::-1] if f.descending else ordered)]
+
+
+def _every_page(engine, f: queries.LogFilters, now: datetime, visible=None):
+    """The ids of every page in order, following each page's next cursor; the totals."""
+    seen: list[int] = []
+    totals = set()
+    while True:
+        with Session(engine) as session:
+            page = queries.challenge_log(session, f, now, visible)
+        seen += [r.id for r in page.rows]
+        totals.add(page.total)
+        if page.next_cursor is None:
+            return seen, totals
+        f = replace(f, cursor=page.next_cursor)
+
+
+@pytest.mark.parametrize("viewer", ["head_of_service", "social_worker"])
+@pytest.mark.parametrize("cap", [0, 3, 10_000])
+def test_every_shape_gives_the_rule_s_rows_and_order(runtime, council, tied, cap, viewer,
+                                                     monkeypatch):  # fmt: skip
+    """Past the count's cap the page walks the sort order's index; up to it, it sorts the
+    matches it gathered: the cap decides the shape, never the rows (for a viewer who sees
+    everything, and one whose visibility is a condition of its own)."""
+    monkeypatch.setattr("workflow.queries.COUNT_CAP", cap)
+    monkeypatch.setattr("workflow.log_seek.NUMBERED_PAGES", 2)
+    now = tied
+    rows = _all_rows(runtime.engine)
+    visible = None
+    if viewer == "social_worker":
+        visible = queries.visible_to(council.social_worker, Role.SOCIAL_WORKER)
+        with runtime.engine.connect() as conn:
+            seen_by = set(conn.execute(sa.select(ChallengeRecord.id).where(visible)).scalars())
+        assert len(seen_by) > 0
+        rows = [r for r in rows if r.id in seen_by]
+    assert {r.due_at is None for r in rows} == {True, False}  # both kinds of due date
+    assert len({r.raised_at for r in rows}) < len(rows)  # ties in the date
+    for filters in ({}, {"child_reference": "LL1001"}, {"child_reference": "LL100"},
+                    {"status": "open"}, {"overdue": True}, {"status": "withdrawn"},
+                    {"status": "open", "child_reference": "LL1002"}):  # fmt: skip
+        for sort, descending in (("raised", True), ("raised", False),
+                                 ("due", False), ("due", True)):  # fmt: skip
+            f = queries.LogFilters(sort=sort, descending=descending, per_page=2, **filters)
+            expected = _expected(rows, f, now)
+            seen, totals = _every_page(runtime.engine, f, now, visible)
+            assert seen == expected, (filters, sort, descending)
+            assert totals == {min(len(expected), cap)}, (filters, sort, descending)
+
+
+def _challenge_indexes(engine) -> dict[str, list[str]]:
+    with engine.connect() as conn:
+        found = sa.inspect(conn).get_indexes("challenge")
+    return {str(i["name"]): [str(c) for c in i["column_names"]] for i in found}
+
+
+def test_the_log_filters_migration_goes_down_and_up_keeping_every_row(runtime, tied):
+    """0022 swaps two indexes for wider ones beginning with the same columns; down and up
+    again, the log reads the same rows."""
+    engine, now = runtime.engine, tied
+    f = queries.LogFilters(child_reference="LL1001", per_page=3)
+    before = _every_page(engine, f, now)
+    config = alembic_config()
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0021_next_deadline_rows")
+    try:
+        old = _challenge_indexes(engine)
+        assert old["ix_challenge_child_id"] == ["child_id"]
+        assert old["ix_challenge_raised_id"] == ["raised_at", "id"]
+        assert "ix_challenge_child_raised" not in old
+        assert "ix_challenge_raised_state_due" not in old
+        assert _every_page(engine, f, now) == before
+    finally:
+        with engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, "heads")
+    new = _challenge_indexes(engine)
+    assert new["ix_challenge_child_raised"] == ["child_id", "raised_at", "id"]
+    assert new["ix_challenge_raised_state_due"] == ["raised_at", "id", "state", "due_at"]
+    assert "ix_challenge_child_id" not in new and "ix_challenge_raised_id" not in new
+    assert _every_page(engine, f, now) == before
