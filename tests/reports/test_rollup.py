@@ -208,13 +208,13 @@ def test_the_pages_build_the_rollup_and_read_it(seeded: Engine) -> None:
 
 
 def test_the_migration_adds_the_tables_empty_and_its_downgrade_drops_them(seeded: Engine) -> None:
-    """Migration 0021: after a downgrade the report counts every day live, as before; after
+    """Migration 0023: after a downgrade the report counts every day live, as before; after
     the upgrade the tables start empty and the first build rolls up every closed day."""
     roll_up(seeded, NOW)
     config = alembic_config()
     with seeded.begin() as conn:
         config.attributes["connection"] = conn
-        command.downgrade(config, "0020_log_seek")
+        command.downgrade(config, "0022_log_filters")
     assert "report_day_rollup" not in sa.inspect(seeded).get_table_names()
     before = smt_report(seeded, LADDER, Period.year(2026), NOW, live=True)
     with seeded.begin() as conn:

@@ -10,8 +10,8 @@ Nothing to convert: the tables start empty, and the first report builds the roll
 every closed day from the event log (the report counts live until then). The downgrade
 drops them; the report then counts every day live, as before.
 
-Revision ID: 0021_report_rollup
-Revises: 0020_log_seek
+Revision ID: 0023_report_rollup
+Revises: 0022_log_filters
 Create Date: 2026-11-30
 """
 
@@ -21,8 +21,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = "0021_report_rollup"
-down_revision: str | None = "0020_log_seek"
+revision: str = "0023_report_rollup"
+down_revision: str | None = "0022_log_filters"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
