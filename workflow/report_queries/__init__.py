@@ -73,7 +73,7 @@ def smt_report(engine: Engine, ladder: Ladder, period: Period, now: datetime,
     (`workflow.report_queries.rollup`); `roll_with` (an engine that may write) brings it up to the
     day of `now` first. `live`: count every day from the log (what the rollup must equal)."""
     if roll_with is not None and not live:
-        roll_up(roll_with, now)
+        roll_up(roll_with, now, reader=engine)
     moment = now if as_at is None else min(as_at, now)
     year = period.year_earlier()
     with engine.connect() as conn:

@@ -46,8 +46,14 @@ class Built:
     skipped: bool = False  # PostgreSQL: older transactions did not end in time
 
 
-def roll_up(engine: Engine, now: datetime, wait_s: float = 10.0) -> Built:
-    """Bring the rollup up to the London day of `now` (that day excluded)."""
+def roll_up(engine: Engine, now: datetime, wait_s: float = 10.0,
+            reader: Engine | None = None) -> Built:  # fmt: skip
+    """Bring the rollup up to the London day of `now` (that day excluded). `reader`: an
+    engine for reads only, to find first that there is nothing to do without a write
+    transaction (on SQLite the main engine's transactions take the write lock)."""
+    with (reader or engine).connect() as conn:
+        if _up_to_date(conn, london_day(now)):
+            return Built(0, 0)
     postgres = engine.dialect.name == "postgresql"
     mark = _settled_mark(engine, wait_s) if postgres else None
     if postgres and mark is None:
@@ -85,6 +91,15 @@ def _settled_mark(engine: Engine, wait_s: float) -> int | None:
             writing &= {str(v) for (v,) in conn.execute(_WRITING)}
             conn.rollback()
         return mark
+
+
+def _up_to_date(conn: Connection, today: date) -> bool:
+    """Rolled up to `today`, nothing marked dirty, no event newer than the last build dated
+    before its end (today's events are counted live anyway)."""
+    row = conn.execute(sa.select(STATE.c.rolled_through, STATE.c.event_mark)).first()
+    if row is None or row[0] is None or row[0] < today:
+        return False
+    return bool(usable_until(conn) == row[0])
 
 
 def _state(conn: Connection) -> tuple[date | None, int]:
