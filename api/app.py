@@ -25,6 +25,7 @@ from api.failures import UnexpectedErrors
 from api.idempotency import IdempotentApi
 from api.input_guard import ControlCharacterGuard
 from api.one_connection import OneConnection
+from api.option_lists import MenuCache
 from api.request_context import RequestContext, note_route
 from api.security import (
     ClientAddressMiddleware,
@@ -78,6 +79,7 @@ def create_app(
     app.state.web_settings = settings
     app.state.operations = operations
     app.state.sweep_seconds = get_deadline_settings().sweep_seconds
+    app.state.log_menus = MenuCache()
     secure = not settings.is_development
 
     _mount_static(app)

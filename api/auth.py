@@ -264,7 +264,9 @@ def require_roles(*roles: Role) -> Any:
     """A dependency that lets through only people holding one of `roles` (403 otherwise)."""
     allowed = frozenset(roles)
 
-    def check(person: CurrentPerson) -> Person:
+    # Async: it only compares, so it runs on the event loop instead of taking a trip to
+    # the thread pool (as each plain `def` dependency does) on every request.
+    async def check(person: CurrentPerson) -> Person:
         if role_of(person) not in allowed:
             raise NotPermitted(person.name, "open", "this page")
         return person
@@ -295,7 +297,8 @@ def sign_out_session(request: Request) -> None:
     request.session.clear()
 
 
-def runtime_dependency(request: Request) -> Runtime:
+async def runtime_dependency(request: Request) -> Runtime:
+    """Async for the same reason as `require_roles`' check: no I/O, no thread."""
     return _runtime(request)
 
 

@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 
 from api.account_tables import UserSession
 from api.web_settings import WebSettings
+from workflow.db import read_only_engine
 from workflow.tables import Person
 
 TOUCH_EVERY = timedelta(seconds=60)
@@ -68,25 +69,40 @@ def _ending_reason(row: UserSession, settings: WebSettings, now: datetime) -> st
 def person_for_session(
     engine: Engine, token: str, settings: WebSettings, now: datetime
 ) -> Person | None:
-    """The active person behind a live session, or None (ending it if it has run out)."""
-    with Session(engine, expire_on_commit=False) as session:
-        row = session.exec(
-            select(UserSession).where(UserSession.token_hash == digest(token))
+    """The active person behind a live session, or None (ending it if it has run out).
+
+    Read without the write lock (on SQLite the main engine's transactions begin
+    IMMEDIATE, which would make every page queue behind every write, in every web
+    process); the row is written only to end it or, at most once a minute, to note use."""
+    with Session(read_only_engine(engine), expire_on_commit=False) as session:
+        # The session and its person in one statement (a person is never deleted while
+        # their sessions remain: the foreign key; an outer join all the same).
+        found = session.exec(
+            select(UserSession, Person)
+            .outerjoin(Person, col(Person.id) == col(UserSession.person_id))
+            .where(UserSession.token_hash == digest(token))
         ).first()
-        if row is None or row.ended_at is not None:
-            return None
-        person = session.get(Person, row.person_id)
-        reason = "deactivated" if person is None or not person.active else None
-        reason = reason or _ending_reason(row, settings, now)
-        if reason is not None:
-            row.ended_at, row.ended_reason = now, reason
-        elif now - row.last_seen_at >= TOUCH_EVERY:
-            row.last_seen_at = now
-        else:
-            return person
-        session.add(row)
-        session.commit()
-        return None if reason else person
+    if found is None or found[0].ended_at is not None:
+        return None
+    row, person = found
+    reason = "deactivated" if person is None or not person.active else None
+    reason = reason or _ending_reason(row, settings, now)
+    if reason is not None:
+        values: dict[str, object] = {"ended_at": now, "ended_reason": reason}
+    elif now - row.last_seen_at >= TOUCH_EVERY:
+        values = {"last_seen_at": now}
+    else:
+        return person
+    with engine.begin() as conn:
+        # Only while the session is live: a sign-out in between is not undone.
+        ended = conn.execute(
+            sa.update(UserSession)
+            .where(col(UserSession.id) == row.id, col(UserSession.ended_at).is_(None))
+            .values(**values)
+        )
+    if reason is not None or not ended.rowcount:
+        return None
+    return person
 
 
 def end_session(engine: Engine, token: str, now: datetime, reason: str = "signed out") -> None:

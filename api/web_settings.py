@@ -8,6 +8,7 @@ In development a random secret is made once and kept in the data folder.
 from __future__ import annotations
 
 import math
+import os
 import re
 import secrets
 from collections import Counter
@@ -144,10 +145,19 @@ class WebSettings(BaseSettings):
         if path.exists():
             return path.read_text(encoding="utf-8").strip()
         path.parent.mkdir(parents=True, exist_ok=True)
-        value = secrets.token_urlsafe(48)
-        path.write_text(value, encoding="utf-8")
-        path.chmod(0o600)
-        return value
+        # Written whole to a file of its own, then linked into place: a process starting
+        # at the same moment either links first (and this one reads its secret) or finds
+        # nothing, never a half-written file; every process signs with the same secret.
+        made = path.with_name(f".web-secret-{secrets.token_hex(8)}")
+        made.write_text(secrets.token_urlsafe(48), encoding="utf-8")
+        made.chmod(0o600)
+        try:
+            os.link(made, path)
+        except FileExistsError:
+            pass
+        finally:
+            made.unlink()
+        return path.read_text(encoding="utf-8").strip()
 
 
 @lru_cache

@@ -24,6 +24,7 @@ from notifications.tables import LinkToken
 from workflow.domain import Challenge
 from workflow.errors import DomainError
 from workflow.prepared import Prepared
+from workflow.rows import connection_of
 from workflow.services import take_action
 from workflow.states import Action, State
 from workflow.tables import Child, Person
@@ -140,7 +141,7 @@ def expire_ended_stages(session: Session, moved: list[tuple[Challenge, datetime]
         else:
             key = (now, None, None)
         groups.setdefault(key, []).append(challenge.id)
-    connection = session.connection()
+    connection = connection_of(session)
     for (now, stage, started), ids in groups.items():
         # One action's challenge: `=` (an expanding IN costs more than the UPDATE itself).
         one = len(ids) == 1

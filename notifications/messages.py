@@ -31,6 +31,7 @@ from notifications.tables import OutboxMessage, OutboxStatus
 from workflow.domain import Challenge, NewEvent
 from workflow.prepared import Prepared
 from workflow.replay import encode
+from workflow.rows import connection_of
 from workflow.states import State
 from workflow.tables import Person, utc_now
 
@@ -68,7 +69,7 @@ def on_events(session: Session, appended: list[tuple[Challenge, list[NewEvent]]]
     if moved:
         expire_ended_stages(session, moved)
     if rows:
-        connection = session.connection()
+        connection = connection_of(session)
         if len(rows) <= _FEW:  # an action's: on the driver, compiled once
             _INSERT_FEW[connection.dialect.name].run(
                 connection, rows[0] if len(rows) == 1 else rows

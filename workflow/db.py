@@ -9,6 +9,8 @@ from weakref import WeakKeyDictionary
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from workflow.driver import on_cursor
+
 # Connections beyond one per request: for the worker when `serve --worker` runs it in
 # the web process (its jobs take one each), and anything outside a request.
 RESERVE = 3
@@ -52,7 +54,7 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
     @sa.event.listens_for(engine, "begin")
     def _begin(conn: sa.Connection) -> None:
         # Take the write lock at the start: two writers never both read then fail to upgrade.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        on_cursor(conn, "BEGIN IMMEDIATE", (), beginning=True)
 
     return engine
 

@@ -22,7 +22,8 @@ from escalation_rules.responders import (
     find_holder,
     find_responder,
 )
-from workflow.rows import SHARED_PREFIX, ChildFacts
+from workflow.prepared import PreparedRead
+from workflow.rows import SHARED_PREFIX, ChildFacts, connection_of
 from workflow.tables import Person, PersonPost, Team
 
 SHARED_KEY = SHARED_PREFIX + "directory"
@@ -62,7 +63,7 @@ class _Organisation:
     def _load(self, person_id: int) -> None:
         """The person and their manager in one read: a search up a line asks for both."""
         self._people[person_id] = None
-        row = self._session.connection().execute(_PERSON_BY_ID, {"id": person_id}).first()
+        row = _READ_PERSON.first(connection_of(self._session), {"id": person_id})
         if row is None:
             return
         for prefix in ("", "manager__"):
@@ -214,6 +215,7 @@ _PERSON_BY_ID = (
     .outerjoin(_MANAGER, _MANAGER.c.id == _PERSON.c.manager_id)
     .where(_PERSON.c.id == sa.bindparam("id"))
 )
+_READ_PERSON = PreparedRead(_PERSON_BY_ID)  # on the driver: routing up a line reads a few
 
 
 class PeopleAlongside:

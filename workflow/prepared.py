@@ -5,8 +5,9 @@ driver sees it (cache key, compiled-cache look-up, parameter processing, result 
 more than SQLite takes to run it, and an action makes half a dozen. Its writes are
 fixed statements, so each is compiled once per dialect, its parameters converted by the
 columns' own types (the same bind processors Core would apply: aware UTC times, JSON,
-booleans) and sent with `exec_driver_sql`: the same connection and transaction, and the
-same engine events (`tests/integration/test_statement_counts.py` still sees each one).
+booleans) and sent on the connection's DB-API cursor (`workflow.driver`): the same
+connection and transaction, and the same engine events
+(`tests/integration/test_statement_counts.py` still sees each one).
 
 Only for statements whose every value is a bound parameter: a column with a Python-side
 default or `onupdate` would be skipped silently by the driver, so preparing one refuses.
@@ -19,9 +20,10 @@ from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, CursorResult, Dialect
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.sql.compiler import SQLCompiler
 
+from workflow.driver import DriverResult, on_cursor
 from workflow.tables import UTCDateTime, sqlite_utc_text
 
 _Processor = Callable[[Any], Any] | None
@@ -52,6 +54,9 @@ class _Compiled:
         }
         processors.update(expanded.processors)  # the expanded IN lists' own names
         self.processors: list[tuple[str, _Processor]] = [(n, processors.get(n)) for n in names]
+        # A SELECT's columns, in order: their names and types (for `PreparedRead`).
+        self.columns = [(c.keyname, c.type) for c in compiled._result_columns]
+        self.returns_rows = _returns_rows(statement, compiled, self.sql)
 
     def parameters(self, values: Mapping[str, Any]) -> Any:
         defaults = self.defaults
@@ -62,6 +67,16 @@ class _Compiled:
         return (
             tuple(converted) if self.positional else dict(zip(self.names, converted, strict=True))
         )
+
+
+def _returns_rows(statement: sa.ClauseElement, compiled: SQLCompiler, sql: str) -> bool:
+    """Whether the driver will have rows to fetch (asking the cursor costs, on psycopg)."""
+    if isinstance(statement, sa.TextClause):  # plain SQL text: read what it says
+        text = sql.lstrip().upper()
+        return text.startswith(("SELECT", "WITH")) or " RETURNING " in text
+    if compiled.isinsert or compiled.isupdate or compiled.isdelete:
+        return bool(compiled.effective_returning)
+    return True
 
 
 def _processor(type_: Any, dialect: Dialect) -> _Processor:
@@ -95,10 +110,66 @@ class Prepared:
 
     def run(
         self, connection: Connection, values: Mapping[str, Any] | Sequence[Mapping[str, Any]]
-    ) -> CursorResult[Any]:
+    ) -> DriverResult:
         """Execute with one set of values, or with a list of them (the driver's executemany)."""
         compiled = self._for(connection.dialect)
         if isinstance(values, Mapping):
-            return connection.exec_driver_sql(compiled.sql, compiled.parameters(values))
+            parameters = compiled.parameters(values)
+            return on_cursor(
+                connection, compiled.sql, parameters, returns_rows=compiled.returns_rows
+            )
         rows = [compiled.parameters(v) for v in values]
-        return connection.exec_driver_sql(compiled.sql, rows)
+        # No rows from an executemany: DB-API drivers keep none (psycopg only if asked).
+        return on_cursor(connection, compiled.sql, rows, many=True)
+
+
+class PlainRow:
+    """A row read by `PreparedRead`: its values by column name, as `row.name` or through
+    `row._mapping`, like the Core rows the callers read before."""
+
+    __slots__ = ("_mapping",)
+
+    def __init__(self, mapping: dict[str, Any]) -> None:
+        self._mapping = mapping
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._mapping[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+class PreparedRead(Prepared):
+    """A SELECT compiled once and run on the driver, its values converted by the columns'
+    own result processors (the ones Core applies: aware UTC times, JSON, booleans).
+
+    For an action's one read: Core spends more on the statement's cache key and the
+    result's set-up than SQLite spends running it."""
+
+    def __init__(self, statement: sa.ClauseElement) -> None:
+        super().__init__(statement)
+        self._converters: dict[Dialect, list[tuple[str, _Processor]]] = {}
+
+    def first(self, connection: Connection, values: Mapping[str, Any]) -> PlainRow | None:
+        compiled = self._for(connection.dialect)
+        converters = self._converters.get(connection.dialect)
+        parameters = compiled.parameters(values)
+        result = on_cursor(connection, compiled.sql, parameters, returns_rows=True,
+                           describe=converters is None)  # fmt: skip
+        if not result.rows:
+            return None
+        if converters is None:  # the driver's column types, as Core reads them
+            if len(self._converters) >= 16:  # as `_for`: tests build many engines
+                self._converters.clear()
+            converters = self._converters[connection.dialect] = [
+                (name, type_._cached_result_processor(connection.dialect, described[1]))
+                for (name, type_), described in zip(
+                    compiled.columns, result.description, strict=True
+                )
+            ]
+        return PlainRow(
+            {
+                name: value if convert is None or value is None else convert(value)
+                for (name, convert), value in zip(converters, result.rows[0], strict=True)
+            }
+        )

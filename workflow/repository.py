@@ -13,6 +13,7 @@ from workflow.errors import ConcurrentUpdate, NotFound
 from workflow.event_facts import NO_TEAM, ChildTeam, WorkingDayNumbers, child_with_team, team_of
 from workflow.prepared import Prepared
 from workflow.replay import encode
+from workflow.rows import connection_of
 from workflow.states import State
 from workflow.tables import ChallengeEvent, ChallengeRecord, utc_now
 
@@ -67,20 +68,20 @@ class ChallengeRepository:
         self._held_events: list[dict[str, Any]] = []
 
     def get(self, reference: str) -> Challenge:
-        row = self.session.connection().execute(_BY_REFERENCE, {"reference": reference}).first()
+        row = connection_of(self.session).execute(_BY_REFERENCE, {"reference": reference}).first()
         if row is None:
             raise NotFound("challenge", reference)
         return challenge_from_row(row)
 
     def next_reference(self, year: int) -> str:
-        number = _NEXT_NUMBER.run(self.session.connection(), {"year": year}).scalar_one()
+        number = _NEXT_NUMBER.run(connection_of(self.session), {"year": year}).scalar_one()
         return f"IRO-{year}-{number:04d}"
 
     def add(self, challenge: Challenge) -> None:
         values = {name: getattr(challenge, name) for name in CHALLENGE_FIELDS if name != "id"}
         version = len(challenge.pending_events)
         values.update(_storable(challenge), version=version, updated_at=utc_now())
-        challenge.id = _ADD_ONE.run(self.session.connection(), values).scalar_one()
+        challenge.id = _ADD_ONE.run(connection_of(self.session), values).scalar_one()
         self._append_events(challenge, first_seq=1)
         self._appended(challenge)
         challenge.version = version
@@ -97,7 +98,7 @@ class ChallengeRepository:
             self._held_saves.append(values)
             self._held_events.extend(self._event_rows(challenge, challenge.version + 1))
         else:
-            result = _SAVE_ONE.run(self.session.connection(), values)
+            result = _SAVE_ONE.run(connection_of(self.session), values)
             if result.rowcount != 1:
                 raise ConcurrentUpdate(challenge.reference, challenge.version)
             self._append_events(challenge, first_seq=challenge.version + 1)
@@ -110,14 +111,14 @@ class ChallengeRepository:
         if not saves:
             return
         self._held_saves, self._held_events = [], []
-        connection = self.session.connection()
+        connection = connection_of(self.session)
         if connection.execute(_SAVE, saves).rowcount != len(saves):
             raise ConcurrentUpdate("(one of a batch)", -1)
         connection.execute(_INSERT_EVENTS, events)
 
     def _append_events(self, challenge: Challenge, first_seq: int) -> None:
         rows = self._event_rows(challenge, first_seq)
-        _INSERT_EVENT_ROWS.run(self.session.connection(), rows[0] if len(rows) == 1 else rows)
+        _INSERT_EVENT_ROWS.run(connection_of(self.session), rows[0] if len(rows) == 1 else rows)
 
     def _appended(self, challenge: Challenge) -> None:
         self.appended.append((challenge, list(challenge.pending_events)))
@@ -131,7 +132,7 @@ class ChallengeRepository:
         """The child's team as read with the child; read now if nobody noted it."""
         if child_id not in self.teams:
             row = (
-                self.session.connection()
+                connection_of(self.session)
                 .execute(_CHILD_TEAM.where(_CHILD_TEAM.selected_columns.id == child_id))
                 .first()
             )
@@ -183,7 +184,8 @@ def _storable(challenge: Challenge) -> dict[str, Any]:
 
 def challenge_from_row(row: Any) -> Challenge:
     """A domain challenge from a plain `challenge` row (no ORM object, no identity map)."""
-    values: dict[str, Any] = {name: getattr(row, name) for name in CHALLENGE_FIELDS}
+    mapping = row._mapping  # a Core row's, or a `PreparedRead`'s dict: no attribute look-ups
+    values: dict[str, Any] = {name: mapping[name] for name in CHALLENGE_FIELDS}
     values["state"] = State(row.state)
     values["paused_from"] = State(row.paused_from) if row.paused_from else None
     review_date = values.get("review_date")

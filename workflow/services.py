@@ -23,9 +23,16 @@ from workflow.errors import ConcurrentUpdate, NoResponder, NotFound, NotPermitte
 from workflow.event_facts import TEAM_COLUMNS, join_team, team_of
 from workflow.lifecycle import ActionContext, Lifecycle, lifecycle_for
 from workflow.outcome_kinds import check_outcome_kind
+from workflow.prepared import PreparedRead
 from workflow.repository import CHALLENGE, challenge_from_row
 from workflow.routing import raiser_check, responder_finder
-from workflow.rows import ChildFacts, child_row, remember_children, remember_responders
+from workflow.rows import (
+    ChildFacts,
+    child_row,
+    connection_of,
+    remember_children,
+    remember_responders,
+)
 from workflow.states import SYSTEM_ACTIONS, Action
 from workflow.tables import ChallengeEvent, Child, Person, Theme
 from workflow.unit_of_work import UnitOfWork
@@ -251,7 +258,7 @@ _PERSON_BY_ID = sa.select(_PERSON.c.name, _PERSON.c.role).where(_PERSON.c.id == 
 
 def _person(uow: UnitOfWork, person_id: int) -> Any:
     """The person's name and role, as a plain row."""
-    row = uow.session.connection().execute(_PERSON_BY_ID, {"id": person_id}).first()
+    row = connection_of(uow.session).execute(_PERSON_BY_ID, {"id": person_id}).first()
     if row is None:
         raise NotFound("person", person_id)
     return row
@@ -261,7 +268,7 @@ _CHILD: sa.Table = Child.__table__  # type: ignore[attr-defined]
 _THEME: sa.Table = Theme.__table__  # type: ignore[attr-defined]
 _RAISE_PEOPLE = PeopleAlongside(worker=_CHILD.c.social_worker_id)
 # What a raise checks first, in one read: the IRO, the child, whether the theme is active.
-_RAISE_FACTS = (
+_RAISE_FACTS = PreparedRead(
     sa.select(
         _PERSON.c.name.label("iro__name"),
         _PERSON.c.role.label("iro__role"),
@@ -281,7 +288,7 @@ def _raise_facts(uow: UnitOfWork, iro_id: int, new: NewChallenge) -> tuple[str, 
     """The IRO's name, the child, and whether the theme may be chosen; refusing a person
     who is not an IRO before saying the child is not found, as one would in person."""
     params = {"iro": iro_id, "theme": new.theme_key, "ref": new.child_reference}
-    row = uow.session.connection().execute(_RAISE_FACTS, params).first()
+    row = _RAISE_FACTS.first(connection_of(uow.session), params)
     if row is None or row.iro__role is None:  # which is missing, in that order
         iro = _person(uow, iro_id)
         if iro.role != Role.IRO:
@@ -320,6 +327,11 @@ _RESPONDERS_SO_FAR = (
 _CHALLENGE_CHILD_AND_RESPONDERS = _CHALLENGE_AND_CHILD.add_columns(
     _RESPONDERS_SO_FAR.label("responders_so_far")
 )
+# Compiled once and run on the driver (`workflow.prepared`): the read is an action's
+# largest statement, and Core's cache key and result set-up for it cost more than SQLite
+# takes to run it.
+_READ_FOR_ACTION = PreparedRead(_CHALLENGE_AND_CHILD)
+_READ_FOR_ENDING = PreparedRead(_CHALLENGE_CHILD_AND_RESPONDERS)
 _ENDINGS = frozenset({Action.ACCEPT, Action.WITHDRAW})
 
 
@@ -327,8 +339,8 @@ def _challenge_and_child(
     uow: UnitOfWork, reference: str, action: Action | None = None
 ) -> tuple[Challenge, ChildFacts]:
     ending = action in _ENDINGS
-    query = _CHALLENGE_CHILD_AND_RESPONDERS if ending else _CHALLENGE_AND_CHILD
-    row = uow.session.connection().execute(query, {"reference": reference}).first()
+    query = _READ_FOR_ENDING if ending else _READ_FOR_ACTION
+    row = query.first(connection_of(uow.session), {"reference": reference})
     if row is None:
         raise NotFound("challenge", reference)
     if ending:

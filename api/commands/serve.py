@@ -5,10 +5,15 @@ built, the worker starting), while it serves (uvicorn finishes the requests in
 flight), and the worker then finishes its batch and stops.
 
 `--workers N` serves from N web processes sharing the port (uvicorn's supervisor
-restarts one that dies), on PostgreSQL only: SQLite serves from one process. On
-PostgreSQL the default is one per CPU (up to 4): one Python process uses one core. The deadline worker and mail then run once, in the
-supervising process, never in each web process; /metrics adds up the request counts
-of every web process (Prometheus' multi-process mode, files in a fresh folder).
+restarts one that dies); the default is one per CPU (up to 4): one Python process uses
+one core. That holds on SQLite too: in WAL mode several processes read the same file at
+once, and writers queue on its lock (every write transaction begins IMMEDIATE, with a
+30 s busy timeout) as threads in one process already do; sessions, CSRF, idempotency
+keys and the cached filter lists' versions all live in the database or in signed
+cookies, not in a process. Only an in-memory SQLite database serves from one process.
+The deadline worker and mail then run once, in the supervising process, never in each
+web process; /metrics adds up the request counts of every web process (Prometheus'
+multi-process mode, files in a fresh folder).
 """
 
 from __future__ import annotations
@@ -69,7 +74,7 @@ def register(cli: typer.Typer) -> None:
                 min=1,
                 max=64,
                 help="Web processes sharing the port (the deadline worker still runs once); "
-                "default: one per CPU, up to 4, on PostgreSQL; 1 on SQLite",
+                "default: one per CPU, up to 4",
                 show_default=False,
             ),
         ] = None,
@@ -79,14 +84,13 @@ def register(cli: typer.Typer) -> None:
         shutdown.install()
         configure_from_settings("web+worker" if worker else "web")
         settings = refuse_broken_start()
-        sqlite = settings.workflow.resolved_database_url.startswith("sqlite")
+        in_memory = in_memory_sqlite(settings.workflow.resolved_database_url)
         if workers is None:
-            workers = 1 if sqlite else default_workers()
-        if workers > 1 and sqlite:
+            workers = 1 if in_memory else default_workers()
+        if workers > 1 and in_memory:
             typer.echo(
-                "Error: --workers needs PostgreSQL (DATABASE_URL). SQLite serves from one "
-                "process: its single writer makes several web processes wait on each other's "
-                "writes (sign-ins, the access log) instead of serving more.",
+                "Error: --workers needs a database file (DATABASE_URL): an in-memory SQLite "
+                "database lives inside one process, so it serves from one.",
                 err=True,
             )
             raise typer.Exit(code=2)
@@ -94,6 +98,9 @@ def register(cli: typer.Typer) -> None:
             from api.wiring import build
 
             _prepare_metrics_folder()
+            # Made here, once, before the web processes start: each would otherwise make
+            # its own development secret and refuse the others' cookies.
+            settings.web.signing_secret()
             runtime = build() if worker else None
             with _worker_running(runtime, shutdown):
                 _serve_processes(host, port, workers, shutdown)
@@ -108,6 +115,14 @@ def register(cli: typer.Typer) -> None:
 
 # Each web process holds its own pool and ~140 MB: more than four rarely pays on one host.
 MOST_DEFAULT_WORKERS = 4
+
+
+def in_memory_sqlite(url: str) -> bool:
+    """An SQLite database with no file behind it (each process would have its own)."""
+    if not url.startswith("sqlite"):
+        return False
+    path = url.split(":///", 1)[-1] if ":///" in url else ""
+    return path in ("", ":memory:") or "mode=memory" in url
 
 
 def default_workers() -> int:

@@ -58,7 +58,7 @@ def log_page(
             "f": filters,
             "errors": errors,
             "now": now,
-            "choices": choices,
+            "menus": request.app.state.log_menus.menus(choices),
             "statuses": [(s, status_label(s)) for s in STATUSES],
             "stages": [(s.key, s.name) for s in ladder.stages],
             "stage_name": lambda k: stage_name(ladder, k),

@@ -1,17 +1,28 @@
-"""`iro-disputes serve --workers N` as real processes (PostgreSQL): several web processes share the
-port, /metrics adds up all their requests, the deadline worker runs once."""
+"""`iro-disputes serve --workers N` as real processes: several web processes share the port,
+/metrics adds up all their requests, the deadline worker runs once (PostgreSQL); on one SQLite
+file they write at once and lose nothing."""
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
 import signal
+import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from sqlmodel import Session
 
-from tests.deadlines.processes import env, free_port, run, start, stop, wait_for
+from api.auth import create_api_token
+from tests.deadlines.processes import env, free_port, start, stop, wait_for
+from tests.factories import build_council, new_challenge
+from workflow.db import make_engine
 
 
 def _get(port: int, path: str) -> str:
@@ -82,8 +93,91 @@ def test_several_web_processes_one_worker_and_metrics_from_all(postgres_engine, 
     assert all(not Path(f"/proc/{pid}").exists() for pid in web)
 
 
-def test_sqlite_serves_from_one_process_and_says_so(tmp_path, sqlite_template):
-    url = f"sqlite:///{sqlite_template}"
-    done = run(["serve", "--workers", "2", "--no-worker"], env(url, tmp_path), tmp_path)
-    assert done.returncode == 2
-    assert "--workers needs PostgreSQL" in done.stderr and "SQLite serves from one" in done.stderr
+RAISERS, VIEWERS, EACH = 4, 4, 10
+
+
+def _call(port: int, token: str, method: str, path: str, body: dict[str, Any] | None = None) -> int:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}",
+        method=method,
+        data=json.dumps(body).encode() if body is not None else None,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as r:
+            return int(r.status)
+    except urllib.error.HTTPError as refused:
+        return int(refused.code)
+
+
+def _raise_body() -> dict[str, Any]:
+    new = new_challenge(datetime.now(UTC))
+    assert new.informal is not None
+    return {
+        "child_reference": new.child_reference, "theme_key": new.theme_key,
+        "what_is_wrong": new.what_is_wrong, "impact_on_child": new.impact_on_child,
+        "outcome_wanted": new.outcome_wanted, "review_date": str(new.review_date),
+        "formal": True, "informal": {
+            "discussed_with": new.informal.discussed_with,
+            "discussed_on": str(new.informal.discussed_on),
+            "agreed_actions": new.informal.agreed_actions,
+            "agreed_by": str(new.informal.agreed_by),
+        },
+    }  # fmt: skip
+
+
+@pytest.mark.slow
+def test_sqlite_two_web_processes_writing_at_once_lose_nothing(tmp_path, sqlite_template):
+    """On one SQLite file, two web processes take raises (each a challenge, its events,
+    deadlines and mail) and views (each an access-log line) from eight clients at once:
+    every request succeeds (no "database is locked" reaches anyone) and every write is kept."""
+    path = tmp_path / "iro.sqlite3"
+    shutil.copy(sqlite_template, path)
+    engine = make_engine(f"sqlite:///{path}")
+    council = build_council(engine)
+    with Session(engine) as session:
+        token = create_api_token(session, council.iro, "test")
+        session.commit()
+    port, log = free_port(), tmp_path / "serve.log"
+    environment = env(f"sqlite:///{path}", tmp_path, PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "m"))
+    process = start(
+        ["serve", "--port", str(port), "--workers", "2", "--no-worker"], environment, log
+    )
+    try:
+        wait_for(lambda: _answers(port), 240, "the server to answer")
+        wait_for(lambda: len(_web_processes(process.pid)) == 2, 120, "two web processes")
+        assert _call(port, token, "POST", "/api/v1/challenges", _raise_body()) == 201
+        with engine.connect() as conn:
+            first = conn.execute(sa.text("SELECT reference FROM challenge")).scalar_one()
+            logged = conn.execute(sa.text("SELECT count(*) FROM access_log")).scalar_one()
+
+        def raises(_: int) -> list[int]:
+            return [_call(port, token, "POST", "/api/v1/challenges", _raise_body())
+                    for _ in range(EACH)]  # fmt: skip
+
+        def views(_: int) -> list[int]:
+            return [_call(port, token, "GET", f"/api/v1/challenges/{first}") for _ in range(EACH)]
+
+        with ThreadPoolExecutor(RAISERS + VIEWERS) as pool:
+            raised = pool.map(raises, range(RAISERS))
+            viewed = pool.map(views, range(VIEWERS))
+            statuses = [*(s for r in raised for s in r), *(s for v in viewed for s in v)]
+        assert statuses.count(201) == RAISERS * EACH and statuses.count(200) == VIEWERS * EACH
+        # Both processes answered (each keeps its own counts in the folder).
+        assert len(list((tmp_path / "m").glob("counter_*.db"))) == 2
+        with engine.connect() as conn:
+            challenges = conn.execute(sa.text("SELECT count(*) FROM challenge")).scalar_one()
+            references = conn.execute(
+                sa.text("SELECT count(DISTINCT reference) FROM challenge")
+            ).scalar_one()
+            lines = conn.execute(sa.text("SELECT count(*) FROM access_log")).scalar_one()
+        assert challenges == references == 1 + RAISERS * EACH
+        # Every view of the challenge is written (raising writes its own lines too).
+        assert lines - logged >= VIEWERS * EACH
+        assert "database is locked" not in log.read_text()
+    except AssertionError:
+        raise AssertionError(log.read_text()[-3000:]) from None
+    finally:
+        process.send_signal(signal.SIGTERM)
+        stop(process)
+        engine.dispose()

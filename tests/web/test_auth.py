@@ -106,6 +106,16 @@ def test_development_secret_is_made_once_and_kept(tmp_path):
     assert web_settings(tmp_path).signing_secret() == first
 
 
+def test_development_secret_made_at_once_by_several_is_one_secret(tmp_path):
+    """Web processes starting together all sign with the one secret kept on disk."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(8) as pool:
+        made = set(pool.map(lambda _: web_settings(tmp_path).signing_secret(), range(32)))
+    assert made == {(tmp_path / "web-secret.txt").read_text()}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["web-secret.txt"]
+
+
 def test_cookie_is_secure_outside_development(runtime, people, tmp_path):
     from api.app import create_app
 

@@ -1,0 +1,74 @@
+"""Statements sent on the connection's own DB-API cursor, as SQLAlchemy would send them.
+
+Even `exec_driver_sql` costs about 20 µs per statement in SQLAlchemy (an execution
+context, a result object), a fifth of a SQLite action's CPU over its half-dozen
+statements. So an action's statements (`workflow.prepared`) and the BEGIN of its
+transaction (`workflow.db`) run on a cursor of the connection's DB-API connection, as
+SQLAlchemy's own `Connection._cursor_execute` does for its side statements: inside the
+connection's transaction, with the engine's `before_cursor_execute` and
+`after_cursor_execute` listeners called (statement counts and tracing still see each
+one) and the driver's errors wrapped into SQLAlchemy's (`sa.exc.IntegrityError`; a
+disconnect invalidates the connection). A connection that echoes SQL, a dialect with
+listeners of its own, or a connection with no transaction yet goes through
+`exec_driver_sql` instead.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from sqlalchemy.engine import Connection
+
+
+class DriverResult(NamedTuple):
+    """What a prepared statement tells its caller: rows changed, any rows it returned (as
+    the driver gave them) and the driver's description of their columns."""
+
+    rowcount: int
+    rows: list[Any]
+    description: Any = None
+
+    def scalar_one(self) -> Any:
+        (row,) = self.rows  # exactly one, as Core's scalar_one insists
+        return row[0]
+
+
+def on_cursor(
+    connection: Connection,
+    sql: str,
+    parameters: Any,
+    many: bool = False,
+    beginning: bool = False,
+    returns_rows: bool = False,
+    describe: bool = False,
+) -> DriverResult:
+    """Run `sql` on a DB-API cursor in the connection's transaction, listeners called and
+    errors wrapped as SQLAlchemy would. `beginning`: the statement that begins the
+    transaction itself (from the engine's `begin` listener), before SQLAlchemy records it.
+    `returns_rows`: fetch its rows; `describe`: also the cursor's description, which
+    psycopg builds afresh, column by column, each time it is asked (about a third of a
+    millisecond of CPU for an action's sixty-column read), so only when wanted."""
+    in_transaction = beginning or connection.in_transaction()
+    if connection._echo or connection.dialect._has_events or not in_transaction:
+        result = connection.exec_driver_sql(sql, parameters)
+        if not result.returns_rows:
+            return DriverResult(result.rowcount, [])
+        description = result.cursor.description if result.cursor is not None else None
+        return DriverResult(result.rowcount, list(result), description)
+    dialect, dispatch = connection.dialect, connection.dispatch
+    cursor = connection.connection.cursor()
+    try:
+        for before in dispatch.before_cursor_execute:
+            sql, parameters = before(connection, cursor, sql, parameters, None, many)
+        if many:
+            dialect.do_executemany(cursor, sql, parameters, None)
+        else:
+            dialect.do_execute(cursor, sql, parameters, None)
+        dispatch.after_cursor_execute(connection, cursor, sql, parameters, None, many)
+        rows = list(cursor.fetchall()) if returns_rows else []
+        return DriverResult(cursor.rowcount, rows, cursor.description if describe else None)
+    except BaseException as error:
+        connection._handle_dbapi_exception(error, sql, parameters, cursor, None)
+        raise  # pragma: no cover - the line above raises the wrapped error
+    finally:
+        cursor.close()
