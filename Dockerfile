@@ -21,7 +21,7 @@ RUN /opt/iro-disputes/bin/pip install --no-deps . \
 # -- run: the venv, the libraries WeasyPrint needs for PDFs, and a user that owns nothing else
 FROM ${PYTHON_IMAGE}
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 fonts-liberation \
+ && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-liberation \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --user-group --home-dir /var/lib/iro-disputes --create-home iro
 COPY --from=build /opt/iro-disputes /opt/iro-disputes

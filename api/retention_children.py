@@ -32,6 +32,7 @@ from workflow.access_tables import RetentionPass, RetentionRecord, RetiredRow
 from workflow.activity_tables import GoodPractice, IroActivity
 from workflow.change_history import ChangeRecord
 from workflow.deadline_tables import DeadlineRecord
+from workflow.rollup_tables import mark_events
 from workflow.states import State
 from workflow.tables import ChallengeEvent, ChallengeRecord, Child
 
@@ -155,6 +156,8 @@ def remove(conn: Connection, child_id: int, reference: str, stamp: Stamp) -> Chi
     if (child_id, reference) not in still_due:
         return None
     found = rows_of(conn, child_id, reference)
+    # The report's rollup of closed days counted these events: those days count again.
+    mark_events(conn, found.rows["challenge_event"])
     conn.execute(MARKER.insert().values(started_at=stamp.ran_at))
     for table, ids in found.rows.items():
         target = sa.table(table, sa.column("id"))

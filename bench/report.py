@@ -1,7 +1,7 @@
 """How long the full SMT report takes over 100,000 challenges and about a million events,
 side by side with plain SQL GROUP BYs over the same rows.
 
-    .venv/bin/python -m bench.report [--challenges 100000] [--runs 5] [--skip-postgres]
+    .venv/bin/python -m bench.report [--challenges 100000] [--runs 5] [--skip-postgres] [--live]
 
 Builds the data with bulk inserts (executemany on SQLite, COPY on PostgreSQL), never
 the ORM, in a scratch SQLite file and a scratch PostgreSQL database that it drops at
@@ -10,9 +10,13 @@ carries what the write path records on it (the child's team and service area, wo
 numbers from the ladder's calendar). Event sequences follow the lifecycle's shape, with
 reminder events of a kind the report must ignore.
 
-Then, for a month, a quarter and a year (each against its previous period), it times
-`smt_report` and the plain-SQL floor alternately, `--runs` times each, and prints medians
-with ranges; and the drill-down of the biggest cell. The floor is the same rows read by
+Then it times the first (cold) report, the year, which builds the rollup of every closed
+London day on the way (`workflow.report_queries.rollup`), beside one run of the floor; then,
+for a month, a quarter and a year (each against its previous period), `smt_report` as the
+pages call it (warm: the rollup is up to date, nothing new to roll up) and the plain-SQL
+floor alternately, `--runs` times each, with medians and ranges; with `--live` the same
+again with the report counted wholly from the log (the design before the rollup); and the
+drill-down of the biggest cell. The floor is the same rows read by
 hand-written GROUP BYs, as few as SQL needs: challenges raised by theme, IRO, highest
 stage and how; events by kind, stage and team; the response times' and ended challenges'
 working days (the stored numbers, with the same index look-up of each stage's start).
@@ -45,6 +49,7 @@ from workflow.db import make_engine
 from workflow.event_facts import WorkingDayNumbers
 from workflow.report_definitions import Period
 from workflow.report_queries import ACT, CH, CHILD, EV, PERSON, TEAM, drilldown, smt_report
+from workflow.report_queries.rollup import roll_up
 from workflow.runtime import prepare_database
 from workflow.tables import LadderVersion
 
@@ -284,12 +289,27 @@ PERIODS = {
 Timings = dict[str, tuple[list[float], list[float], list[float], list[float]]]
 
 
-def timed(engine: Engine, runs: int) -> Timings:
+def cold(engine: Engine) -> tuple[float, float, float, int]:
+    """The first report after the data arrived: the year, building the rollup of every
+    closed day on the way (`roll_with`), then the floor once. (report s, build s within
+    it, floor s, days rolled up)."""
+    t0 = time.perf_counter()
+    built = roll_up(engine, NOW)
+    build_s = time.perf_counter() - t0
+    smt_report(engine, LADDER, PERIODS["year (2026, against 2025)"], NOW, roll_with=engine)
+    report_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    floor(engine, PERIODS["year (2026, against 2025)"], NOW)
+    return report_s, build_s, time.perf_counter() - t0, built.days
+
+
+def timed(engine: Engine, runs: int, live: bool = False) -> Timings:
     """{period: (report seconds, floor seconds, report CPU, floor CPU)}, the two alternating
     run by run. CPU is this process's: on SQLite, all the work (the database runs in the
-    process), and what a loaded machine inflates least."""
+    process), and what a loaded machine inflates least. The report is the pages' (reading
+    the rollup, brought up to date first: warm, nothing new to roll up), or with `live`
+    counted wholly from the log (the design before the rollup)."""
     out: Timings = {}
-    smt_report(engine, LADDER, PERIODS["month (Nov 2026)"], NOW)  # warm: imports, caches
     for name, period in PERIODS.items():
         times: dict[str, list[float]] = {"report": [], "plain": []}
         cpu: dict[str, list[float]] = {"report": [], "plain": []}
@@ -297,7 +317,7 @@ def timed(engine: Engine, runs: int) -> Timings:
             for side in ("report", "plain") if i % 2 == 0 else ("plain", "report"):
                 t0, c0 = time.perf_counter(), time.process_time()
                 if side == "report":
-                    smt_report(engine, LADDER, period, NOW)
+                    smt_report(engine, LADDER, period, NOW, roll_with=engine, live=live)
                 else:
                     floor(engine, period, NOW)
                 times[side].append(time.perf_counter() - t0)
@@ -310,17 +330,26 @@ def _spread(runs: list[float]) -> str:
     return f"{statistics.median(runs):5.2f} s ({min(runs):.2f}-{max(runs):.2f})"
 
 
-def _report(name: str, load_s: float, events: int, engine: Engine, runs: int) -> None:
+def _report(name: str, load_s: float, events: int, engine: Engine, runs: int,
+            live: bool) -> None:  # fmt: skip
     print(f"{name}: loaded {events:,} events in {load_s:.1f} s; load average "
           f"{os.getloadavg()[0]:.1f}")  # fmt: skip
-    for label, (report, plain, cpu, plain_cpu) in timed(engine, runs).items():
-        ratio = statistics.median(report) / statistics.median(plain)
-        line = (f"  {label:<28} report {_spread(report)}   plain SQL {_spread(plain)}   "
-                f"{ratio:4.1f}x")  # fmt: skip
-        if engine.dialect.name == "sqlite":
-            mine, theirs = statistics.median(cpu), statistics.median(plain_cpu)
-            line += f"   CPU {mine:.2f} s / {theirs:.2f} s ({mine / theirs:.1f}x)"
-        print(line)
+    smt_report(engine, LADDER, PERIODS["month (Nov 2026)"], NOW, live=True)  # imports, caches
+    report_s, build_s, floor_s, days = cold(engine)
+    print(f"  cold: the first year report {report_s:.2f} s (building the rollup of {days} "
+          f"closed days: {build_s:.2f} s), plain SQL {floor_s:.2f} s; load average "
+          f"{os.getloadavg()[0]:.1f}")  # fmt: skip
+    sides = [("warm, from the rollup", False), *([("live, from the log", True)] if live else [])]
+    for title, wholly_live in sides:
+        print(f"  {title}:")
+        for label, (report, plain, cpu, plain_cpu) in timed(engine, runs, wholly_live).items():
+            ratio = statistics.median(report) / statistics.median(plain)
+            line = (f"  {label:<28} report {_spread(report)}   plain SQL {_spread(plain)}   "
+                    f"{ratio:4.1f}x")  # fmt: skip
+            if engine.dialect.name == "sqlite":
+                mine, theirs = statistics.median(cpu), statistics.median(plain_cpu)
+                line += f"   CPU {mine:.2f} s / {theirs:.2f} s ({mine / theirs:.1f}x)"
+            print(line)
     t0 = time.perf_counter()
     refs = drilldown(engine, LADDER, Period.year(2026), "raised:*", NOW)
     print(f"  drill-down of 'raised, 2026' ({len(refs):,} references) "
@@ -333,19 +362,22 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5, help="runs of each side per period")
     parser.add_argument("--skip-postgres", action="store_true")
     parser.add_argument("--skip-sqlite", action="store_true")
+    parser.add_argument(
+        "--live", action="store_true", help="also time the report counted wholly from the log"
+    )
     args = parser.parse_args()
     if not args.skip_sqlite:
         with tempfile.TemporaryDirectory() as tmp:
             engine = make_engine(f"sqlite:///{Path(tmp) / 'bench.sqlite3'}")
             t0 = time.perf_counter()
             events = load(engine, args.challenges)
-            _report("SQLite", time.perf_counter() - t0, events, engine, args.runs)
+            _report("SQLite", time.perf_counter() - t0, events, engine, args.runs, args.live)
             engine.dispose()
     if not args.skip_postgres:
-        _postgres(args.challenges, args.runs)
+        _postgres(args.challenges, args.runs, args.live)
 
 
-def _postgres(n: int, runs: int) -> None:
+def _postgres(n: int, runs: int, live: bool) -> None:
     name = f"iro_bench_{uuid.uuid4().hex[:8]}"
     admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -354,7 +386,7 @@ def _postgres(n: int, runs: int) -> None:
         engine = make_engine(PG_ADMIN.rsplit("/", 1)[0] + f"/{name}")
         t0 = time.perf_counter()
         events = load(engine, n)
-        _report("PostgreSQL", time.perf_counter() - t0, events, engine, runs)
+        _report("PostgreSQL", time.perf_counter() - t0, events, engine, runs, live)
         engine.dispose()
     finally:
         with admin.connect() as conn:

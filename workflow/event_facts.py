@@ -36,6 +36,7 @@ from sqlalchemy.engine import Connection
 from escalation_rules.deadlines import DeadlineRules
 from escalation_rules.model import Ladder
 from workflow.access_tables import WorkingDayRenumbering
+from workflow.rollup_tables import mark_all
 from workflow.tables import ChallengeEvent, Child, Person, Team
 
 EPOCH = date(2000, 1, 1)  # working day numbers count from here (the day itself is 0)
@@ -113,13 +114,16 @@ def renumber_working_days(
     batch: int = 5000,
     now: datetime | None = None,
     keep_before: bool = True,
+    mark_rollup: bool = True,
 ) -> int:
     """Work out every event's working-day numbers again with `ladder`'s calendar (after a
     change to past dates of the calendar). The log is append-only: its trigger is set
     aside for this transaction only, so run it as the tables' owner (the migration role).
     Each change is recorded with the numbers before (`working_day_renumbering`): the audit
     chain sealed them (`keep_before=False` only for migration 0015's first numbering, before
-    that table was). Returns how many events changed."""
+    that table was). The report's rollup of closed days is marked to be counted again
+    (`mark_rollup=False` only for migration 0015, which runs before that table exists).
+    Returns how many events changed."""
     numbers = WorkingDayNumbers(ladder)
     at_time = now or datetime.now(UTC)
     update = (sa.update(_EVENT).where(_EVENT.c.id == sa.bindparam("_id"))
@@ -140,6 +144,8 @@ def renumber_working_days(
                 if keep_before:
                     conn.execute(_RENUMBERED.insert(), records)
                 changed += len(params)
+    if changed and mark_rollup:  # the rollup of closed days holds the old numbers
+        mark_all(conn)
     return changed
 
 

@@ -43,7 +43,9 @@ _MEDIA = {
 def build_report(runtime: Runtime, start: date, end: date, now: datetime,
                  as_at: datetime | None = None) -> SmtReport:  # fmt: skip
     engine = read_only_engine(runtime.engine)
-    return smt_report(engine, runtime.ladders.current, Period(start, end), now, as_at)
+    return smt_report(
+        engine, runtime.ladders.current, Period(start, end), now, as_at, roll_with=runtime.engine
+    )
 
 
 def render(report: SmtReport, fmt: ReportFormat, keys: bool = False) -> bytes:

@@ -55,7 +55,13 @@ def queue_monthly_report(runtime: Runtime, now: datetime) -> int:
     period = last_month(now)
     if not _readers_waiting(runtime, period):
         return 0  # everyone has it: don't spend seconds on a PDF nobody gets
-    report = smt_report(read_only_engine(runtime.engine), runtime.ladders.current, period, now)
+    report = smt_report(
+        read_only_engine(runtime.engine),
+        runtime.ladders.current,
+        period,
+        now,
+        roll_with=runtime.engine,
+    )
     pdf = Attachment(pdf_filename(period), "application/pdf", report_pdf(report))
     context = {
         "period": {"month": f"{period.start:%B %Y}", "dates": period.label()},

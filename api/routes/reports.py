@@ -82,7 +82,9 @@ def report_page(request: Request, person: ReportReader, runtime: RuntimeDep) -> 
     period, errors = _period(request, now)
     as_at, as_at_errors = _as_at(request, now)
     engine = read_only_engine(runtime.engine)
-    report = smt_report(engine, runtime.ladders.current, period, now, as_at)
+    report = smt_report(
+        engine, runtime.ladders.current, period, now, as_at, roll_with=runtime.engine
+    )
     query = _query(period, as_at)
     errors = {**errors, **as_at_errors}
     return render(
@@ -162,7 +164,9 @@ def report_export(
     assert person.id is not None
     record_access(runtime.engine, person.id, "export", what=f"SMT report {period.label()} {suffix}")
     engine = read_only_engine(runtime.engine)
-    report = smt_report(engine, runtime.ladders.current, period, now, as_at)
+    report = smt_report(
+        engine, runtime.ladders.current, period, now, as_at, roll_with=runtime.engine
+    )
     return Response(
         render_bytes(report, fmt, keys=request.query_params.get("keys") == "1"),
         media_type=fmt.media_type,

@@ -47,7 +47,10 @@ def smt(
     period = period_from(start, end, last_month(now))
     moment = as_at_from(as_at, now)
     engine = read_only_engine(runtime.engine)
-    return report_json(smt_report(engine, runtime.ladders.current, period, now, moment))
+    report = smt_report(
+        engine, runtime.ladders.current, period, now, moment, roll_with=runtime.engine
+    )
+    return report_json(report)
 
 
 @router.get("/reports/smt/drilldown")

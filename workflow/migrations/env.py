@@ -21,6 +21,7 @@ TABLE_MODULES = (
     "workflow.access_tables",
     "workflow.change_history",
     "workflow.record_history",
+    "workflow.rollup_tables",
     "api.tables",
     "api.account_tables",
     "api.ops_tables",

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection
 from escalation_rules.model import Ladder
 from workflow.report_definitions import INFORMAL, LONDON, Period
 from workflow.report_queries.model import Table
+from workflow.report_queries.rolled import FIGURES, merge, rolled_counts, rolled_rows
 from workflow.report_queries.schema import PERSON, TEAM
 from workflow.report_queries.slices import (
     RAISED_TOGETHER,
@@ -49,6 +50,9 @@ class ReportContext:
     open_at: dict[datetime, Any] = field(init=False, default_factory=dict)
     # Each slice's counts for the period, counted once per report (`counts`).
     counted: dict[str, dict[str, tuple[int, int]]] = field(init=False, default_factory=dict)
+    # The first London day counted live: every day before it is read from the rollup of
+    # closed days (`workflow.report_queries.rollup`). None: every day is counted live.
+    rolled_to: date | None = None
 
     def __post_init__(self) -> None:
         self.working_days = WorkingDays(self.ladder)
@@ -68,8 +72,30 @@ class ReportContext:
                 slices = {k: SLICES[k] for k in together}
                 self.counted.update(slices_counted_together(conn, slices, self.period, self.until))
             else:
-                self.counted[key] = slice_counts(conn, SLICES[key], self.period, self.until)
+                self.counted[key] = self.event_counts(conn, key, SLICES[key])
         return dict(self.counted[key])
+
+    def event_counts(self, conn: Connection, key: str, s: Slice) -> dict[str, tuple[int, int]]:
+        """`slice_counts`, with the days before `rolled_to` read from the rollup when the
+        figure is rolled up."""
+        if self.rolled_to is None or key not in FIGURES:
+            return slice_counts(conn, s, self.period, self.until)
+        live = slice_counts(conn, s, self.period, self.until, since=self.live_since)
+        return merge(rolled_counts(conn, key, self.period, self.rolled_to), live)
+
+    def rolled(self, conn: Connection, key: str) -> list[tuple[tuple[str, int, int], bool, int]]:
+        """The rolled-up ((group, flag, working days), in the period, how many) of a figure
+        for the period and the previous one: the days before `rolled_to`."""
+        if self.rolled_to is None:
+            return []
+        return rolled_rows(conn, key, self.period.previous().start, self.period, self.rolled_to)
+
+    @property
+    def live_since(self) -> datetime | None:
+        """The first moment counted live (the start of `rolled_to`), or None."""
+        return (
+            None if self.rolled_to is None else Period(self.rolled_to, self.rolled_to).bounds()[0]
+        )
 
     def stage_name(self, key: str) -> str:
         if key == INFORMAL:

@@ -129,10 +129,12 @@ def _raise_to_end(conn: Connection, ctx: ReportContext) -> list[list[int]]:
     inner = (
         sa.select(sa.case((EV.c.occurred_at >= cur_lo, 1), else_=0).label("cur"),
                   (EV.c.working_day - raised_day_zero()).label("days"))
-        .where(EV.c.kind.in_(ENDING_KINDS), in_period(EV.c.occurred_at, span, ctx.until))
+        .where(EV.c.kind.in_(ENDING_KINDS),
+               in_period(EV.c.occurred_at, span, ctx.until, ctx.live_since))
         .cte("ended_any").prefix_with("MATERIALIZED")
     )  # fmt: skip
     rows = day_histogram(conn, inner, (inner.c.cur,))
+    rows += [((int(cur),), n, count) for (_, _, n), cur, count in ctx.rolled(conn, "raise_to_end")]
     days: list[list[int]] = [[], []]
     for (cur,), n, count in rows:
         days[0 if cur else 1].extend([n] * count)

@@ -103,14 +103,22 @@ def highest_stage_as_at(stage_keys: Sequence[str], until: datetime) -> Slice:
     return raised(sa.func.coalesce(best, INFORMAL))
 
 
-def in_period(col: Any, period: Period, until: datetime | None = None) -> Any:
-    """In the period and, for a report as at a moment, before that moment."""
+def in_period(col: Any, period: Period, until: datetime | None = None,
+              since: datetime | None = None) -> Any:  # fmt: skip
+    """In the period and, for a report as at a moment, before that moment; from `since` if
+    later (the days before it are read from the rollup)."""
     lo, hi = period.bounds()
+    if since is not None:
+        lo = max(lo, since)
     return sa.and_(col >= lo, col < (hi if until is None else min(hi, until)))
 
 
 def slice_counts(
-    conn: Connection, s: Slice, period: Period, until: datetime | None = None
+    conn: Connection,
+    s: Slice,
+    period: Period,
+    until: datetime | None = None,
+    since: datetime | None = None,
 ) -> dict[str, tuple[int, int]]:
     """{group key: (count in the period, count in the previous period)}."""
     prev = period.previous()
@@ -120,7 +128,7 @@ def slice_counts(
     span = Period(prev.start, period.end)
     source = s.source if s.counted_from is None else s.counted_from
     stmt = (sa.select(s.group, now_, before).select_from(source)
-            .where(in_period(s.when, span, until), *s.where).group_by(s.group))  # fmt: skip
+            .where(in_period(s.when, span, until, since), *s.where).group_by(s.group))  # fmt: skip
     return {str(k): (int(a or 0), int(b or 0)) for k, a, b in conn.execute(stmt)}
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection
 from workflow.report_definitions import INFORMAL, Period, median, percentile, share
 from workflow.report_queries.context import COMPARED, ReportContext
 from workflow.report_queries.model import Cell, Table
+from workflow.report_queries.rolled import TIME_OUTS
 from workflow.report_queries.schema import EV
 from workflow.report_queries.slices import (
     CAPPED,
@@ -20,7 +21,6 @@ from workflow.report_queries.slices import (
     day_histogram,
     formal_day_zero,
     in_period,
-    slice_counts,
     stage_day_zero,
 )
 
@@ -39,18 +39,20 @@ def response_table(conn: Connection, ctx: ReportContext) -> Table:
         sa.select(s.group.label("stage"), sa.case((EV.c.occurred_at >= cur_lo, 1), else_=0)
                   .label("cur"), sa.case((LATE, 1), else_=0).label("late"),
                   (EV.c.working_day - stage_day_zero()).label("days"))
-        .where(in_period(s.when, span, ctx.until), *s.where)
+        .where(in_period(s.when, span, ctx.until, ctx.live_since), *s.where)
         .cte("responses")
         .prefix_with("MATERIALIZED")  # the stage start is looked up once per response
     )  # fmt: skip
     rows = day_histogram(conn, inner, (inner.c.stage, inner.c.cur, inner.c.late))
+    rows += [((stage, int(cur), late), n, count)
+             for (stage, late, n), cur, count in ctx.rolled(conn, "response_times")]  # fmt: skip
     days: dict[tuple[str, bool], list[int]] = defaultdict(list)
     late: dict[tuple[str, bool], int] = defaultdict(int)
     for (stage, cur, was_late), n, count in rows:
         for pair in ((str(stage), bool(cur)), ("*", bool(cur))):
             days[pair].extend([n] * count)
             late[pair] += count if was_late else 0
-    timeouts = slice_counts(conn, TIMEOUTS, ctx.period, ctx.until)
+    timeouts = ctx.event_counts(conn, TIME_OUTS, TIMEOUTS)
     table = Table("response_times", [
         "Stage", "Timescale (working days)", "Responses", "On time", "% on time",
         "Median working days", "90th percentile working days", "Timed out without response",
@@ -85,10 +87,13 @@ def cap_table(conn: Connection, ctx: ReportContext) -> Table:
         sa.select(sa.case((EV.c.occurred_at >= cur_lo, 1), else_=0).label("cur"),
                   sa.case((IN_CAP, 1), else_=0).label("inside"),
                   (EV.c.working_day - formal_day_zero()).label("days"))
-        .select_from(s.source).where(in_period(s.when, span, ctx.until), *s.where)
+        .select_from(s.source).where(in_period(s.when, span, ctx.until, ctx.live_since), *s.where)
         .cte("ended").prefix_with("MATERIALIZED")
     )  # fmt: skip
     rows = day_histogram(conn, inner, (inner.c.cur, inner.c.inside))
+    rows += [
+        ((int(cur), inside), n, count) for (_, inside, n), cur, count in ctx.rolled(conn, "cap")
+    ]
     days: dict[bool, list[int]] = {True: [], False: []}
     within = {True: 0, False: 0}
     for (cur, inside), n, count in rows:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from bisect import bisect_right
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -11,6 +12,7 @@ from sqlalchemy.engine import Connection
 from workflow.report_definitions import Period
 from workflow.report_queries.context import ReportContext
 from workflow.report_queries.model import Table
+from workflow.report_queries.rolled import rolled_by_day
 from workflow.report_queries.schema import CH, EV
 from workflow.states import Action
 
@@ -27,7 +29,9 @@ def trend_table(conn: Connection, ctx: ReportContext) -> Table:
     quarters = quarters_to(ctx.period.end)
     raised = _by_quarter(conn, quarters, CH.c.raised_at, sa.literal("raised"), (), ctx)
     kinds = (Action.ACCEPT.value, Action.WITHDRAW.value, Action.REFER_CAFCASS.value)
-    ended = _by_quarter(conn, quarters, EV.c.occurred_at, EV.c.kind, (EV.c.kind.in_(kinds),), ctx)
+    ended = _by_quarter(conn, quarters, EV.c.occurred_at, EV.c.kind, (EV.c.kind.in_(kinds),), ctx,
+                        since=ctx.live_since)  # fmt: skip
+    _add_rolled(conn, quarters, ended, ctx)
     columns = [raised.get("raised", [0] * len(quarters)),
                *(ended.get(k, [0] * len(quarters)) for k in kinds)]  # fmt: skip
     table = Table("trend", ["Quarter", "Raised", "Resolved", "Withdrawn", "CAFCASS referrals"],
@@ -39,11 +43,15 @@ def trend_table(conn: Connection, ctx: ReportContext) -> Table:
 
 
 def _by_quarter(conn: Connection, quarters: list[Period], col: Any, key: Any,
-                where: tuple[Any, ...], ctx: ReportContext) -> dict[str, list[int]]:  # fmt: skip
+                where: tuple[Any, ...], ctx: ReportContext,
+                since: datetime | None = None) -> dict[str, list[int]]:  # fmt: skip
     """{key: counts per quarter} in one scan: a CASE gives each row its quarter's number
-    (the rows are within the quarters, so each test is one comparison)."""
+    (the rows are within the quarters, so each test is one comparison). From `since` when
+    the days before it are read from the rollup."""
     which = _quarter_number(col, [q.bounds()[0] for q in quarters], 0, len(quarters))
     lo, hi = quarters[0].bounds()[0], quarters[-1].bounds()[1]
+    if since is not None:
+        lo = max(lo, since)
     if ctx.until is not None:
         hi = min(hi, ctx.until)
     stmt = (sa.select(key, which, sa.func.count()).where(col >= lo, col < hi, *where)
@@ -52,6 +60,18 @@ def _by_quarter(conn: Connection, quarters: list[Period], col: Any, key: Any,
     for k, i, n in conn.execute(stmt):
         counts.setdefault(str(k), [0] * len(quarters))[int(i)] = int(n)
     return counts
+
+
+def _add_rolled(conn: Connection, quarters: list[Period], counts: dict[str, list[int]],
+                ctx: ReportContext) -> None:  # fmt: skip
+    """Add the events of the rolled-up days (before `ctx.rolled_to`) to `counts`."""
+    if ctx.rolled_to is None:
+        return
+    cut = min(ctx.rolled_to, quarters[-1].end + timedelta(days=1))
+    starts = [q.start for q in quarters]
+    for day, kind, n in rolled_by_day(conn, "trend_events", starts[0], cut):
+        i = bisect_right(starts, day) - 1
+        counts.setdefault(kind, [0] * len(quarters))[i] += n
 
 
 def _quarter_number(col: Any, starts: list[datetime], lo: int, hi: int) -> Any:

@@ -76,7 +76,8 @@ def _backfill() -> None:
             + _TEAM_OF_CHALLENGE.format(col="NULLIF(team.service_area, '')") + ")"
         ))  # fmt: skip
     # No record of the numbers before: there were none, and no link covered them then.
-    renumber_working_days(conn, load_ladder_setting(get_settings().ladder), keep_before=False)
+    renumber_working_days(conn, load_ladder_setting(get_settings().ladder), keep_before=False,
+                          mark_rollup=False)
 
 
 def downgrade() -> None:
