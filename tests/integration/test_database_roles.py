@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -22,6 +23,9 @@ from tests.conftest import POSTGRES_ADMIN_URL, require
 from tests.factories import build_council, new_challenge
 from workflow.audit_chain import seal, verify
 from workflow.db import make_engine
+from workflow.report_definitions import Period
+from workflow.report_queries import smt_report
+from workflow.report_queries.rollup import roll_up
 from workflow.services import raise_challenge, take_action
 from workflow.settings import WorkflowSettings, get_settings
 from workflow.states import Action
@@ -109,6 +113,23 @@ def test_the_service_role_works_with_rows(service_engine: Engine) -> None:
         assert conn.execute(sa.text("SELECT count(*) FROM challenge")).scalar_one() == 1
     verdict = verify(service_engine)
     assert verdict.ok and all(log.linked > 0 for log in verdict.logs)
+    _the_reports_rollup_is_built_and_read(service_engine, runtime, council)
+
+
+def _the_reports_rollup_is_built_and_read(engine: Engine, runtime: Any, council: Any) -> None:
+    """The SMT report's rollup is built by the service (as the pages run it): it reads
+    `pg_locks` to wait for the log's writers and writes only the rollup's own tables."""
+    then = datetime.now(UTC) - timedelta(days=3)
+    with runtime.uow() as uow:
+        raise_challenge(uow, new_challenge(then), council.iro, then)
+    now = datetime.now(UTC)
+    built = roll_up(engine, now)
+    assert not built.skipped and built.days >= 3
+    period = Period(then.date() - timedelta(days=1), now.date())
+    ladder = runtime.ladders.current
+    rolled = smt_report(engine, ladder, period, now, roll_with=engine)
+    live = smt_report(engine, ladder, period, now, live=True)
+    assert [t.rows for t in rolled.tables] == [t.rows for t in live.tables]
 
 
 # What the service role must be refused, whoever created it (`db upgrade`, or the Compose
