@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -20,14 +20,16 @@ import sqlalchemy as sa
 from alembic import command
 from sqlalchemy.engine import Engine
 
+from api.jobs import JobContext, JobRegistry, discover
 from api.retention_children import Stamp, remove
 from bench.report import LADDER, NOW, _bulk, _people, generate
 from workflow.event_facts import renumber_working_days
 from workflow.migrate import alembic_config
 from workflow.report_definitions import LONDON, Period
 from workflow.report_queries import CH, CHILD, EV, PERSON, TEAM, smt_report
-from workflow.report_queries.rollup import roll_up, usable_until
+from workflow.report_queries.rollup import Built, roll_up, usable_until
 from workflow.rollup_tables import DIRTY, ROLLUP
+from workflow.runtime import Runtime
 from workflow.tables import LadderVersion
 
 CHALLENGES = 500
@@ -258,3 +260,19 @@ def test_a_build_waits_for_an_event_still_being_written(seeded: Engine) -> None:
     assert _rolled_sum(seeded, "response_times") == _responses_before(seeded, date(2026, 12, 31))
     with seeded.connect() as conn:
         assert usable_until(conn) == date(2026, 12, 31)  # both events counted: none left live
+
+
+def test_the_worker_keeps_the_rollup_so_no_report_builds_it(
+    seeded: Engine, runtime: Runtime
+) -> None:
+    spec = discover(JobRegistry()).jobs["report-rollup"]
+    assert spec.run_at_start and spec.options == {"seconds": 900}  # on start, then each 15 min
+    first = spec.run(JobContext(runtime, NOW))
+    assert first.days > 700
+    assert roll_up(seeded, NOW) == Built(0, 0)  # what a report then does: nothing to build
+    # The next day only the day that closed is counted, and the report still equals the log.
+    next_day = spec.run(JobContext(runtime, NOW + timedelta(days=1)))
+    assert (next_day.days, next_day.skipped) == (1, False)
+    with seeded.connect() as conn:
+        assert usable_until(conn) == date(2027, 1, 1)
+    _assert_rolled_equals_live(seeded, [Period.year(2026)], [None])
