@@ -2,10 +2,11 @@
 side by side with plain SQL GROUP BYs over the same rows.
 
     .venv/bin/python -m bench.report [--challenges 100000] [--runs 5] [--skip-postgres] [--live]
+                                     [--keep NAME]
 
 Builds the data with bulk inserts (executemany on SQLite, COPY on PostgreSQL), never
 the ORM, in a scratch SQLite file and a scratch PostgreSQL database that it drops at
-the end (ANALYZE on SQLite, VACUUM ANALYZE on PostgreSQL, as autovacuum would). Each event
+the end (with `--keep NAME`, in a kept file and database seeded once, for the next run) (ANALYZE on SQLite, VACUUM ANALYZE on PostgreSQL, as autovacuum would). Each event
 carries what the write path records on it (the child's team and service area, working-day
 numbers from the ladder's calendar). Event sequences follow the lifecycle's shape, with
 reminder events of a kind the report must ignore.
@@ -35,6 +36,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -365,32 +367,56 @@ def main() -> None:
     parser.add_argument(
         "--live", action="store_true", help="also time the report counted wholly from the log"
     )
+    parser.add_argument("--keep", default=None, help="keep the seeded databases under this name")
     args = parser.parse_args()
-    if not args.skip_sqlite:
-        with tempfile.TemporaryDirectory() as tmp:
-            engine = make_engine(f"sqlite:///{Path(tmp) / 'bench.sqlite3'}")
-            t0 = time.perf_counter()
-            events = load(engine, args.challenges)
-            _report("SQLite", time.perf_counter() - t0, events, engine, args.runs, args.live)
-            engine.dispose()
-    if not args.skip_postgres:
-        _postgres(args.challenges, args.runs, args.live)
+    kinds = [
+        ("sqlite", "SQLite", args.skip_sqlite),
+        ("postgresql", "PostgreSQL", args.skip_postgres),
+    ]
+    for kind, name, skip in kinds:
+        if skip:
+            continue
+        with database(kind, args.challenges, args.keep) as (engine, events, load_s):
+            _report(name, load_s, events, engine, args.runs, args.live)
 
 
-def _postgres(n: int, runs: int, live: bool) -> None:
-    name = f"iro_bench_{uuid.uuid4().hex[:8]}"
+@contextmanager
+def database(kind: str, n: int, keep: str | None) -> Iterator[tuple[Engine, int, float]]:
+    """A database seeded with `n` challenges: (engine, events, seconds the seeding took). A
+    scratch one, dropped at the end, or with `keep` the kept one of that name and size,
+    seeded the first time only (the rollup a run built stays: later runs start warm)."""
+    name = f"iro_bench_{keep}_{n}" if keep else f"iro_bench_{uuid.uuid4().hex[:8]}"
+    with ExitStack() as stack:
+        if kind == "sqlite":
+            folder = tempfile.gettempdir() if keep else stack.enter_context(
+                tempfile.TemporaryDirectory())  # fmt: skip
+            engine = make_engine(f"sqlite:///{Path(folder) / (name + '.sqlite3')}")
+        else:
+            engine = stack.enter_context(_postgres(name, drop=keep is None))
+        stack.callback(engine.dispose)
+        prepare_database(engine)
+        with engine.connect() as conn:
+            present = conn.exec_driver_sql("SELECT count(*) FROM challenge_event").scalar_one()
+        t0 = time.perf_counter()
+        events = present or load(engine, n)
+        if present:
+            print(f"{name}: kept, {present:,} events", flush=True)
+        yield engine, events, time.perf_counter() - t0
+
+
+@contextmanager
+def _postgres(name: str, drop: bool) -> Iterator[Engine]:
     admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        found = conn.exec_driver_sql(f"SELECT 1 FROM pg_database WHERE datname = '{name}'")
+        if found.first() is None:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
     try:
-        engine = make_engine(PG_ADMIN.rsplit("/", 1)[0] + f"/{name}")
-        t0 = time.perf_counter()
-        events = load(engine, n)
-        _report("PostgreSQL", time.perf_counter() - t0, events, engine, runs, live)
-        engine.dispose()
+        yield make_engine(PG_ADMIN.rsplit("/", 1)[0] + f"/{name}")
     finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if drop:
+            with admin.connect() as conn:
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()
 
 
