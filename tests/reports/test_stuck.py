@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import pytest
 from sqlmodel import Session, select
 
 from tests.reports.conftest import NOVEMBER, REPORT_AT, Scenario, at
 from workflow.report_definitions import OPEN_STATE_VALUES
-from workflow.report_queries import drilldown, smt_report
+from workflow.report_queries import drilldown, smt_report, stuck
 from workflow.report_queries.stuck import open_at
 from workflow.tables import ChallengeRecord
 
@@ -72,6 +73,22 @@ def test_the_log_rebuilds_what_the_challenge_table_says_now(scenario: Scenario) 
             row.due_at,
             row.cap_due_at,
         ), ref
+
+
+def test_the_log_is_read_in_chunks_of_ids_without_losing_or_mixing_any(
+    scenario: Scenario, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chunks of two ids (the report reads 1,000 at a time): every challenge's events are
+    replayed whole, whichever chunk it falls in."""
+    rt = scenario.runtime
+    with rt.engine.connect() as conn:
+        whole = open_at(conn, REPORT_AT)
+        monkeypatch.setattr(stuck, "CHUNK", 2)
+        chunked = open_at(conn, REPORT_AT)
+    assert len(whole) > 2
+    assert [(s.reference, s.fields, s.target_date, s.team) for s in chunked] == [
+        (s.reference, s.fields, s.target_date, s.team) for s in whole
+    ]
 
 
 def test_a_quarter_report_run_later_gives_the_figures_of_the_quarter_end(

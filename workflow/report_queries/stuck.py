@@ -133,8 +133,17 @@ def _headers(conn: Connection, ids: set[int]) -> list[Any]:
     return sorted(rows, key=lambda r: (r[3], r[0]))
 
 
-def _chunks(ids: list[int], size: int = 5000) -> list[list[int]]:
-    return [ids[i : i + size] for i in range(0, len(ids), size)]
+# Ids per query. PostgreSQL's estimate of events per challenge comes from its sample of
+# `challenge_id` values, which undercounts distinct ids in a big log (60 a challenge
+# estimated at 1,000,000 challenges, about 9 in fact): at 5,000 ids the estimate passed
+# the cost of reading the whole log and each query became a parallel scan of all 8.7
+# million events (0.8 s each), where the index on (challenge_id, seq) takes 4 ms for 1,000.
+# 1,000 keeps that choice with a margin of about 2.5x on the estimate.
+CHUNK = 1000
+
+
+def _chunks(ids: list[int]) -> list[list[int]]:
+    return [ids[i : i + CHUNK] for i in range(0, len(ids), CHUNK)]
 
 
 def _date(text: Any) -> date | None:
