@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from bench.report_floor import floor
 from escalation_rules.loader import load_ladder_setting
@@ -169,6 +169,18 @@ def _row(cid: int, raised: datetime, ev: Events, formal_at: datetime | None, hig
     }  # fmt: skip
 
 
+def insert_records(conn: Connection, content: str) -> None:
+    """What the challenges refer to: the ladder version (its text `content`), the teams,
+    people and children."""
+    teams, people, children = _people()
+    conn.execute(sa.insert(LadderVersion.__table__),  # type: ignore[attr-defined]
+                 [{"content_hash": LADDER.content_hash, "ladder_id": LADDER.id,
+                   "content": content, "first_used_at": NOW}])  # fmt: skip
+    conn.execute(TEAM.insert(), teams)
+    conn.execute(PERSON.insert(), people)
+    conn.execute(CHILD.insert(), children)
+
+
 def _people() -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
     teams = [{"id": i, "name": f"Team {i}", "service_area": f"Area {i % 4}"}
              for i in range(1, TEAMS + 1)]  # fmt: skip
@@ -212,15 +224,9 @@ def _activities(rng: random.Random) -> list[dict[str, Any]]:
 
 def load(engine: Engine, n: int) -> int:
     prepare_database(engine)
-    teams, people, children = _people()
     events = 0
     with engine.begin() as conn:
-        conn.execute(sa.insert(LadderVersion.__table__),  # type: ignore[attr-defined]
-                     [{"content_hash": LADDER.content_hash, "ladder_id": LADDER.id,
-                       "content": "bench", "first_used_at": NOW}])  # fmt: skip
-        conn.execute(TEAM.insert(), teams)
-        conn.execute(PERSON.insert(), people)
-        conn.execute(CHILD.insert(), children)
+        insert_records(conn, "bench")
         conn.execute(ACT.insert(), _activities(random.Random(7)))
     block = min(n, BLOCK)
     for challenges, rows in generate(block):

@@ -29,6 +29,14 @@ def utc(
     return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
+# Raised at WED at the social worker stage of the handbook ladder: day 1 is Thu 3 Dec, due
+# at 17:00 on Wed 9 Dec; reminders 2 working days before (Mon 7 Dec 09:00) and on the
+# morning of the due day; the 20-day cap is Mon 4 Jan 2027 (25 and 28 December and
+# 1 January are bank holidays).
+DUE = utc(2026, 12, 9, 17, 0)
+CAP = utc(2027, 1, 4, 17, 0)
+
+
 @pytest.fixture(autouse=True)
 def fast_path_holds(request: pytest.FixtureRequest, caplog: pytest.LogCaptureFixture) -> Any:
     """Every sweep in these tests fires its batches on the fast path, unless the test plants

@@ -6,12 +6,11 @@ from datetime import timedelta
 
 import pytest
 
-from tests.deadlines.conftest import SETTINGS, WED, events, raise_formal, utc
+from tests.deadlines.conftest import DUE, SETTINGS, WED, events, raise_formal, utc
 from tests.factories import Council
 from workflow.runtime import Runtime
 from workflow.sweep import claim, fire_batch, sweep
 
-DUE = utc(2026, 12, 9, 17, 0)
 WALL = utc(2026, 11, 26, 12, 0)  # the real clock, which leases use
 
 

@@ -10,6 +10,8 @@ import pytest
 
 import workflow.sweep
 from tests.deadlines.conftest import (
+    CAP,
+    DUE,
     SETTINGS,
     WED,
     current,
@@ -27,8 +29,6 @@ from workflow.sweep import claim
 
 MONDAY_9 = utc(2026, 12, 7, 9, 0)  # the first reminder point (see test_planning_and_firing)
 WEDNESDAY_9 = utc(2026, 12, 9, 9, 0)
-DUE = utc(2026, 12, 9, 17, 0)
-CAP = utc(2027, 1, 4, 17, 0)
 
 
 def test_each_reminder_plans_the_next_point_then_the_timeout(

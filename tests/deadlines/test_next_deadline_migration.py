@@ -8,6 +8,7 @@ from datetime import timedelta
 from alembic import command
 
 from tests.deadlines.conftest import (
+    CAP,
     WED,
     events,
     pending,
@@ -19,8 +20,6 @@ from tests.deadlines.conftest import (
 from tests.factories import Council
 from workflow.migrate import alembic_config
 from workflow.runtime import Runtime
-
-CAP = utc(2027, 1, 4, 17, 0)
 
 
 def _migrate(runtime: Runtime, target: str) -> None:

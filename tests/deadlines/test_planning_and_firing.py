@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from tests.deadlines.conftest import (
+    CAP,
+    DUE,
     SECOND,
     WED,
     current,
@@ -20,13 +22,6 @@ from tests.factories import Council, new_challenge
 from workflow.runtime import Runtime
 from workflow.services import raise_challenge, take_action
 from workflow.states import State
-
-# Raised Wed 2 Dec 2026 10:00 at the social worker stage of the handbook ladder:
-# day 1 is Thu 3 Dec, due at 17:00 on Wed 9 Dec; reminders 2 working days before
-# (Mon 7 Dec 09:00) and on the morning of the due day; the 20-day cap is Mon 4 Jan 2027
-# (25 and 28 December and 1 January are bank holidays).
-DUE = utc(2026, 12, 9, 17, 0)
-CAP = utc(2027, 1, 4, 17, 0)
 
 
 def test_a_raise_plans_the_stage_clocks_first_deadline_and_the_cap_in_its_transaction(

@@ -9,15 +9,12 @@ from datetime import timedelta
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from tests.deadlines.conftest import SECOND, WED, raise_formal, run_sweep, utc
+from tests.deadlines.conftest import CAP, DUE, SECOND, WED, raise_formal, run_sweep, utc
 from tests.factories import Council
 from workflow.domain import Challenge
 from workflow.report_queries import EV
 from workflow.runtime import Runtime
 from workflow.tables import Child, Person, Team
-
-DUE = utc(2026, 12, 9, 17, 0)
-CAP = utc(2027, 1, 4, 17, 0)
 
 
 def _facts(runtime: Runtime, challenge: Challenge) -> list[tuple[str, int | None, str | None]]:

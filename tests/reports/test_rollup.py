@@ -22,15 +22,14 @@ from sqlalchemy.engine import Engine
 
 from api.jobs import JobContext, JobRegistry, discover
 from api.retention_children import Stamp, remove
-from bench.report import LADDER, NOW, _bulk, _people, generate
+from bench.report import LADDER, NOW, _bulk, generate, insert_records
 from workflow.event_facts import renumber_working_days
 from workflow.migrate import alembic_config
 from workflow.report_definitions import LONDON, Period
-from workflow.report_queries import CH, CHILD, EV, PERSON, TEAM, smt_report
+from workflow.report_queries import CH, CHILD, EV, smt_report
 from workflow.report_queries.rollup import Built, roll_up, usable_until
 from workflow.rollup_tables import DIRTY, ROLLUP
 from workflow.runtime import Runtime
-from workflow.tables import LadderVersion
 
 CHALLENGES = 500
 
@@ -50,14 +49,8 @@ AS_AT: list[datetime | None] = [
 
 
 def _seed(engine: Engine) -> None:
-    teams, people, children = _people()
     with engine.begin() as conn:
-        conn.execute(sa.insert(LadderVersion.__table__),  # type: ignore[attr-defined]
-                     [{"content_hash": LADDER.content_hash, "ladder_id": LADDER.id,
-                       "content": "test", "first_used_at": NOW}])  # fmt: skip
-        conn.execute(TEAM.insert(), teams)
-        conn.execute(PERSON.insert(), people)
-        conn.execute(CHILD.insert(), children)
+        insert_records(conn, "test")
         for challenges, rows in generate(CHALLENGES):
             _bulk(conn, CH, challenges)
             _bulk(conn, EV, rows)
