@@ -3,13 +3,16 @@
     .venv/bin/python -m bench.web_log [--challenges 10000,100000,1000000] [--clients 1,8]
                                       [--seconds 10] [--rounds 3] [--db sqlite,postgres]
                                       [--workers N] [--keep NAME]
+                                      [--role head_of_service|iro|social_worker|team_manager]
 
 For each database and size: seeds a scratch database in bulk (a council of 20 teams,
 4,000 children, one raise event per challenge; `--keep NAME` keeps it for the next run
 instead: `/tmp/iro-bench-NAME-SIZE.sqlite3` or the PostgreSQL database
 `iro_bench_NAME_SIZE`), starts `iro-disputes serve --no-worker` on 127.0.0.1 (with
 `--workers N` web processes when given), signs each client in as the Head of Service
-(the API clients use a token), then, for each number of clients, alternates:
+(or, with `--role`, the first seeded IRO, social worker or team manager, who see only
+what `workflow.queries.visible_to` lets them: their list `/challenges` of 25 a page; the API
+clients use a token), then, for each number of clients, alternates:
 
 - the project: the clients request the log page `/log?...` (or the API list
   `/api/v1/challenges?...`) for `--seconds`, each cycling through the queries below;
@@ -59,6 +62,7 @@ from workflow.db import make_engine
 from workflow.list_cache import ChoicesCache
 from workflow.runtime import prepare_database
 from workflow.settings import WorkflowSettings
+from workflow.tables import Person
 
 T = SQLModel.metadata.tables
 NOW = datetime.now(UTC)
@@ -66,6 +70,11 @@ STATES = ["awaiting_response"] * 5 + ["response_received", "awaiting_iro_decisio
                                        "resolved", "resolved", "withdrawn", "closed"]  # fmt: skip
 STAGES = ["social_worker", "team_manager", "head_of_service", "senior_manager"]
 CHUNK = 5000
+# Who the clients sign in as (`--role`): the Head of Service reads the log; the others their
+# own list, through their visibility condition.
+VIEWERS = {"head_of_service": "hos@bench.test", "iro": "iro0@bench.test",
+           "social_worker": "sw0-0@bench.test", "team_manager": "tm0@bench.test"}  # fmt: skip
+PASSWORD = "benchmark password"
 
 
 def seed(engine: sa.Engine, challenges: int) -> None:
@@ -142,7 +151,7 @@ def seed(engine: sa.Engine, challenges: int) -> None:
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(sa.text("VACUUM ANALYZE"))
     with Session(engine) as session:
-        set_password(session, hos, "benchmark password")
+        set_password(session, hos, PASSWORD)
         session.commit()
 
 
@@ -336,11 +345,11 @@ def summary(results: list[Result]) -> str:
             f"({min(p95s):.1f}-{max(p95s):.1f})")  # fmt: skip
 
 
-def page_client(base: str) -> httpx.Client:
+def page_client(base: str, email: str) -> httpx.Client:
     client = httpx.Client(base_url=base, timeout=60)
     csrf = re.search(r'name="csrftoken" value="([^"]+)"', client.get("/sign-in").text)
     assert csrf is not None
-    client.post("/sign-in", data={"email": "hos@bench.test", "password": "benchmark password",
+    client.post("/sign-in", data={"email": email, "password": PASSWORD,
                                   "csrftoken": csrf.group(1)})  # fmt: skip
     return client
 
@@ -358,8 +367,11 @@ def http_work(client: httpx.Client, path: str) -> Callable[[int], None]:
 Statement = tuple[str, Any]
 
 
-def captured(engine: Engine, door: str, hos_id: int) -> list[list[Statement]]:
+def captured(engine: Engine, door: str, viewer_id: int) -> list[list[Statement]]:
     """For each query, the statements the page (or the API) runs for it, as sent to the driver."""
+    from api.views import visibility  # what the API and a restricted viewer's list see
+    from workflow.routing import reach
+
     seen: list[Statement] = []
 
     def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
@@ -376,14 +388,20 @@ def captured(engine: Engine, door: str, hos_id: int) -> list[list[Statement]]:
             args = dict(p.split("=", 1) for p in query.split("&") if p)
             with Session(engine) as session:
                 now = datetime.now(UTC)
-                if door == "page":
+                viewer = session.get(Person, viewer_id)
+                assert viewer is not None
+                overseer = Role(viewer.role) in queries.SEE_ALL_ROLES
+                if door == "page" and overseer:
                     filters, _ = parse_filters(args)
                     queries.challenge_log(session, filters, now)
                     lists.choices(session)
+                elif door == "page":  # a restricted viewer's own list (api/routes/my_challenges)
+                    filters, _ = parse_filters(args, per_page=25)
+                    page = queries.challenge_log(session, filters, now, visibility(session, viewer))
+                    reach(session, viewer_id, among=[r.id for r in page.rows])
                 else:
                     filters, _ = parse_filters(args)
-                    queries.challenge_log(session, filters, now,
-                                          queries.visible_to(hos_id, Role.HEAD_OF_SERVICE))  # fmt: skip
+                    queries.challenge_log(session, filters, now, visibility(session, viewer))
             out.append(
                 [s for s in seen if not s[0].lstrip().upper().startswith(("BEGIN", "PRAGMA"))]
             )
@@ -410,25 +428,28 @@ def sql_work(engine: Engine, statements: list[list[Statement]]) -> Callable[[int
 
 
 def run(kind: str, challenges: int, clients: list[int], seconds: float, workers: int | None,
-        keep: str | None, rounds: int = 3) -> None:  # fmt: skip
+        keep: str | None, rounds: int = 3, role: str = "head_of_service") -> None:  # fmt: skip
+    email = VIEWERS[role]
     with database(kind, challenges, keep) as engine, tempfile.TemporaryDirectory() as data_dir:
         with Session(engine) as session:
-            hos_id = session.execute(
-                sa.text("SELECT id FROM person WHERE email='hos@bench.test'")
+            viewer_id = session.execute(
+                sa.text("SELECT id FROM person WHERE email=:e"), {"e": email}
             ).scalar_one()
-            token = create_api_token(session, hos_id, "bench")
+            set_password(session, viewer_id, PASSWORD)
+            token = create_api_token(session, viewer_id, "bench")
             session.commit()
         QUERIES["page 201"] = deep_page(engine)
-        plans = {door: captured(engine, door, hos_id) for door in ("page", "api")}
+        plans = {door: captured(engine, door, viewer_id) for door in ("page", "api")}
+        page_path = "/log" if role == "head_of_service" else "/challenges"
         proc, base = serve(engine.url.render_as_string(hide_password=False), data_dir, workers)
         peak = 0.0
         try:
             for n in clients:
-                pages = [page_client(base) for _ in range(n)]
+                pages = [page_client(base, email) for _ in range(n)]
                 apis = [httpx.Client(base_url=base, timeout=60,
                                      headers={"Authorization": f"Bearer {token}"}) for _ in range(n)]  # fmt: skip
                 for door, path, made in (
-                    ("page", "/log", pages),
+                    ("page", page_path, pages),
                     ("api", "/api/v1/challenges", apis),
                 ):
                     for c in made:  # warm: each query once per client
@@ -443,7 +464,7 @@ def run(kind: str, challenges: int, clients: list[int], seconds: float, workers:
                         seconds / rounds, rounds)  # fmt: skip
                     peak = max(peak, rss_mb(proc.pid))
                     floor_engine.dispose()
-                    print(f"[{kind} {challenges:>9,}] {door:<4} {n} client{'s' if n > 1 else ' '} "
+                    print(f"[{kind} {challenges:>9,} {role}] {door:<4} {n} client{'s' if n > 1 else ' '} "
                           f"project {summary(ours)} | same SQL {summary(floor)}", flush=True)  # fmt: skip
                 for c in [*pages, *apis]:
                     c.close()
@@ -464,12 +485,14 @@ def main() -> None:
     parser.add_argument("--db", default="sqlite,postgres")
     parser.add_argument("--workers", type=int, default=None, help="web processes (serve --workers)")
     parser.add_argument("--keep", default=None, help="keep the seeded databases under this name")
+    parser.add_argument("--role", default="head_of_service", choices=sorted(VIEWERS),
+                        help="whom the clients sign in as")  # fmt: skip
     args = parser.parse_args()
     print(f"load average at the start: {os.getloadavg()[0]:.1f}", flush=True)
     for size in [int(s) for s in args.challenges.split(",")]:
         for kind in args.db.split(","):
             run(kind.strip(), size, [int(c) for c in args.clients.split(",")], args.seconds,
-                args.workers, args.keep, args.rounds)  # fmt: skip
+                args.workers, args.keep, args.rounds, args.role)  # fmt: skip
 
 
 if __name__ == "__main__":
