@@ -1,4 +1,4 @@
-"""`iro-disputes backup` and `restore`: a consistent copy of a SQLite database, and back.
+"""`iro-disputes backup`: a consistent copy of a SQLite database (`restore` puts one back).
 
 The copy is taken with SQLite's online backup API, so the service may keep running:
 the copy is one consistent moment even while the worker writes. PostgreSQL has its
@@ -86,37 +86,3 @@ def register(cli: typer.Typer) -> None:
             typer.echo(f"Error: {refused}", err=True)
             raise typer.Exit(code=1) from refused
         typer.echo(f"Backed up {source} to {target} (schema {version})")
-
-    @cli.command()
-    def restore(
-        source: Annotated[Path, typer.Argument(help="A file made by `iro-disputes backup`")],
-        yes: Annotated[
-            bool, typer.Option("--yes", help="Replace the current database without asking")
-        ] = False,
-    ) -> None:
-        """Replace the SQLite database with a backup. Stop the service (web and worker) first."""
-        settings = get_settings()
-        try:
-            target = sqlite_file(settings.resolved_database_url)
-            version = check_backup(source)
-            _refuse_while_a_worker_runs(target)
-        except BackupRefused as refused:
-            typer.echo(f"Error: {refused}", err=True)
-            raise typer.Exit(code=1) from refused
-        if not yes:
-            typer.confirm(f"Replace {target} with {source} (schema {version})?", abort=True)
-        copy_database(source, target)
-        typer.echo(f"Restored {source} into {target}. Run `iro-disputes db upgrade` next.")
-
-
-def _refuse_while_a_worker_runs(database: Path) -> None:
-    from api.worker import SingleWorkerLock, WorkerRefused
-
-    lock = SingleWorkerLock(database)
-    try:
-        lock.acquire()
-    except WorkerRefused:
-        raise BackupRefused(
-            "a worker is running against this database: stop the service before restoring"
-        ) from None
-    lock.release()

@@ -90,7 +90,7 @@ def _demo(
 
 
 def _welcome(rt: Runtime, url: str, password: str) -> None:
-    from api.commands.welcome import print_welcome
+    from api.commands._welcome import print_welcome
 
     development = os.environ.get("IRO_DISPUTES_ENV", "development") == "development"
     with Session(rt.engine) as session:

@@ -161,22 +161,16 @@ def _prepare_metrics_folder() -> None:
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="iro-disputes-metrics-")
 
 
-def web_process_app() -> FastAPI:
-    """The app of one of several web processes (`serve --workers N`): no worker here."""
-    configure_from_settings("web")
-    from api.app import create_app
-
-    return create_app()
-
-
 def _serve_processes(host: str, port: int, workers: int, shutdown: Shutdown) -> None:
     if shutdown.requested.is_set():
         log.info("stop requested before serving; not starting")
         return
     from uvicorn.supervisors import Multiprocess
 
+    from api import web_process
+
     config = uvicorn.Config(
-        "api.commands.serve:web_process_app",
+        web_process.FACTORY,
         factory=True,
         host=host,
         port=port,
