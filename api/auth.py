@@ -213,18 +213,40 @@ def is_api_request(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
+def _reads_shared(request: Request) -> bool:
+    """Whether the route reads through the request's shared session (`ReadSession`): then
+    the sign-in check reads through it too, and the page has one checkout, not two. Other
+    routes may open sessions of their own, so for them it keeps to a short one: a request
+    holds one connection at a time (`api.one_connection`)."""
+    route = request.scope.get("route")
+    if route is None:
+        return False
+    shared = getattr(route, "iro_reads_shared", None)
+    if shared is None:  # worked out once a route (routes are not hashable: kept on it)
+        shared = _calls(getattr(route, "dependant", None), read_session)
+        route.iro_reads_shared = shared
+    return bool(shared)
+
+
+def _calls(dependant: Any, call: Any) -> bool:
+    return dependant is not None and (
+        dependant.call is call or any(_calls(d, call) for d in dependant.dependencies)
+    )
+
+
 def current_person(request: Request) -> Person:
     """The signed-in person (session cookie for pages, Bearer token for the API)."""
     cached = getattr(request.state, "person", None)
     if isinstance(cached, Person):
         return cached
     engine = _runtime(request).engine
+    shared = _reads_shared(request)
     person: Person | None = None
     if is_api_request(request):
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() == "bearer" and token.strip():
-            holder = holder_of(engine, token.strip(), datetime.now(UTC))
+            holder = holder_of(engine, token.strip(), datetime.now(UTC), shared)
             out_of_scope = (
                 holder is not None
                 and holder.scope
@@ -237,7 +259,7 @@ def current_person(request: Request) -> Person:
         sid = request.session.get(SESSION_KEY)
         if isinstance(sid, str):
             settings: WebSettings = request.app.state.web_settings
-            person = person_for_session(engine, sid, settings, datetime.now(UTC))
+            person = person_for_session(engine, sid, settings, datetime.now(UTC), shared)
             if person is None:
                 request.session.clear()
     if person is None:

@@ -7,7 +7,7 @@ person's role and any flash messages.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -25,6 +25,7 @@ from jinja2 import (
     PrefixLoader,
     select_autoescape,
 )
+from markupsafe import Markup, escape
 
 from api.web_settings import WebSettings, get_web_settings
 from escalation_rules.model import Role
@@ -59,6 +60,7 @@ def environment() -> Environment:
         role_label=role_label,
         action_label=action_label,
     )
+    env.globals["challenge_rows"] = challenge_rows
     return env
 
 
@@ -84,6 +86,45 @@ def long_date(value: date | datetime | None) -> str:
 @lru_cache(maxsize=4096)
 def _day_text(value: date) -> str:
     return f"{value.day} {value:%B %Y}"
+
+
+def challenge_rows(
+    rows: Iterable[Any],
+    now: datetime,
+    stage_name: Callable[[str | None], str],
+    tag: Callable[[str], str],
+    wide: bool = False,
+    what: Callable[[Any], Any] | None = None,
+) -> Markup:
+    """The body rows of `components/challenge_table.html`, byte for byte what its loop wrote.
+
+    Written here because the log shows fifty rows of a dozen cells: as a Jinja loop each
+    cell is a lookup, a call and a Markup object, about a third of the page's rendering."""
+    nowrap = " app-nowrap" if wide else ""
+    cell = '      <td class="govuk-table__cell">'
+    out: list[str] = []
+    add = out.append
+    for row in rows:
+        reference = escape(row.reference)
+        add(f'    <tr class="govuk-table__row">\n      <td class="govuk-table__cell{nowrap}">'
+            f'<a class="govuk-link" href="/challenges/{reference}">{reference}</a></td>\n'
+            f"{cell}{escape(row.child_reference)}</td>\n"
+            f'{cell}<strong class="govuk-tag {escape(tag(row.state))}">'
+            f"{escape(state_label(row.state))}</strong>")  # fmt: skip
+        if row.overdue(now):
+            add(' <strong class="govuk-tag govuk-tag--red">Overdue</strong>')
+        add(f"</td>\n{cell}{escape(stage_name(row.stage_key))}</td>\n")
+        if wide:
+            add(f"{cell}{escape(row.theme)}</td>\n{cell}{escape(row.team_name or 'No team')}</td>\n"
+                f"{cell}{escape(row.iro_name)}</td>\n{cell}{escape(row.responder_name or 'Nobody')}"
+                f'</td>\n      <td class="govuk-table__cell{nowrap}">{escape(long_date(row.raised_at))}</td>\n')  # fmt: skip
+        else:
+            add(f"{cell}{escape(row.responder_name or '')}</td>\n")
+        add(f'      <td class="govuk-table__cell{nowrap}">{escape(long_date(row.due_at))}</td>\n')
+        if what:
+            add(f'<td class="govuk-table__cell" data-testid="what">{escape(what(row))}</td>')
+        add("    </tr>\n")
+    return Markup("".join(out))  # noqa: S704  (every value above went through escape)
 
 
 _STATE_LABELS = {state.value: state.label for state in State}

@@ -20,6 +20,7 @@ from api.tables import ApiToken
 from escalation_rules.model import Role
 from workflow.db import read_only_engine
 from workflow.errors import NotFound, RuleViolation
+from workflow.read_scope import end_reads, reading
 from workflow.tables import Person
 
 DEFAULT_DAYS, MAX_DAYS = 90, 365
@@ -105,10 +106,11 @@ class Holder:
     scope: str = ""
 
 
-def holder_of(engine: Engine, token: str, now: datetime) -> Holder | None:
+def holder_of(engine: Engine, token: str, now: datetime, shared: bool = False) -> Holder | None:
     """The live token's holder, noting its use; None if unknown, revoked, expired or its
-    person is deactivated. Reads without the write lock; writes only to note a use."""
-    with Session(read_only_engine(engine), expire_on_commit=False) as session:
+    person is deactivated. Reads without the write lock (`shared`: through the request's
+    shared read session, as `api.sessions.person_for_session`); writes only to note a use."""
+    with reading(engine) if shared else _own_reads(engine) as session:
         row = session.exec(select(ApiToken).where(ApiToken.token_hash == digest(token))).first()
         if row is None or row.revoked_at is not None:
             return None
@@ -116,10 +118,15 @@ def holder_of(engine: Engine, token: str, now: datetime) -> Holder | None:
             return None
         holder = _holder(session, row)
     if holder is not None and (row.last_used_at is None or now - row.last_used_at >= TOUCH_EVERY):
+        end_reads()  # a write takes its own connection: the reads give theirs back first
         with engine.begin() as conn:
             conn.execute(sa.update(ApiToken).where(col(ApiToken.id) == row.id)
                          .values(last_used_at=now))  # fmt: skip
     return holder
+
+
+def _own_reads(engine: Engine) -> Session:
+    return Session(read_only_engine(engine), expire_on_commit=False)
 
 
 def _holder(session: Session, row: ApiToken) -> Holder | None:

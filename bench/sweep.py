@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import shutil
 import statistics
@@ -241,15 +242,15 @@ def _sqlite_time(moment: datetime) -> str:
 class SweepRunner:
     """The real sweep, one batch per step (what `workflow.sweep.sweep` loops over)."""
 
-    def __init__(self, runtime: Runtime, batch: int) -> None:
-        self.runtime = runtime
+    def __init__(self, runtime: Runtime, batch: int, worker: str = "bench") -> None:
+        self.runtime, self.worker = runtime, worker
         self.settings = DeadlineSettings(IRO_DISPUTES_SWEEP_BATCH=batch)
 
     def step(self) -> int | None:
-        claims = claim(self.runtime, NOW, "bench", self.settings, utc_now)
+        claims = claim(self.runtime, NOW, self.worker, self.settings, utc_now)
         if not claims:
             return None
-        fired = fire_batch(self.runtime, claims, NOW, "bench", self.settings)
+        fired = fire_batch(self.runtime, claims, NOW, self.worker, self.settings)
         return sum(1 for f in fired if f.kind == "timeout" and f.status == "done")
 
     def close(self) -> None:
@@ -560,6 +561,89 @@ def one_round(kind: str, template: str, batch: int, expected: int,
     return sides
 
 
+@dataclass
+class Tally:
+    """One side of a round run by several processes at once (`--processes`)."""
+
+    count: int = 0
+    seconds: float = 0.0
+    cpu_seconds: float = 0.0
+    batches: list[float] = field(default_factory=list)
+
+
+def one_round_parallel(kind: str, template: str, batch: int, expected: int, mail: bool,
+                       processes: int, sweep_first: bool) -> dict[str, Tally]:  # fmt: skip
+    """Each side on a fresh copy, run by `processes` processes sharing its due rows (as
+    several workers share a backlog through `SKIP LOCKED`), one side after the other."""
+    with _scratch_url(kind, template) as ours, _scratch_url(kind, template) as floor:
+        order = [("sweep", ours), ("plain SQL", floor)]
+        tallies = {label: _run_parallel(label, url, batch, mail, processes)
+                   for label, url in (order if sweep_first else order[::-1])}  # fmt: skip
+        for url in (ours, floor):
+            engine = make_engine(url)
+            check(build_runtime(SETTINGS, engine), expected)
+            engine.dispose()
+    return tallies
+
+
+def _run_parallel(label: str, url: str, batch: int, mail: bool, processes: int) -> Tally:
+    context = multiprocessing.get_context("spawn")
+    start, finish, results = context.Event(), context.Event(), context.Queue()
+    workers = [context.Process(target=_side_process,
+                               args=(label, url, batch, mail, f"bench-{i}", start, finish, results))
+               for i in range(processes)]  # fmt: skip
+    for worker in workers:
+        worker.start()
+    meter = CpuMeter(make_engine(url))
+    ready = [results.get() for _ in workers]  # each has built its runtime and connected
+    assert ready == ["ready"] * processes
+    server, started = meter.server(), time.perf_counter()
+    start.set()
+    tally = Tally()
+    for _ in workers:
+        count, cpu, batches = results.get()
+        tally.count += count
+        tally.cpu_seconds += cpu
+        tally.batches.extend(batches)
+    tally.seconds = time.perf_counter() - started
+    tally.cpu_seconds += meter.server() - server  # before the workers disconnect
+    finish.set()
+    for worker in workers:
+        worker.join()
+    meter.close()
+    meter.engine.dispose()
+    return tally
+
+
+def _side_process(label: str, url: str, batch: int, mail: bool, worker: str, start: Any,
+                  finish: Any, results: Any) -> None:  # fmt: skip
+    listeners: tuple[EventListener, ...] = (plan_deadlines,)
+    if mail:
+        from api.wiring import LISTENERS
+
+        listeners = LISTENERS
+    runtime = build_runtime(SETTINGS, make_engine(url), listeners)
+    runner = (
+        SweepRunner(runtime, batch, worker) if label == "sweep" else PlainSqlRunner(runtime, batch)
+    )
+    with runtime.engine.connect():  # connected before the clock starts
+        pass
+    results.put("ready")
+    start.wait()
+    mine, count, batches = time.process_time(), 0, []
+    while True:
+        began = time.perf_counter()
+        done = runner.step()
+        if done is None:
+            break
+        count += done
+        batches.append(done / (time.perf_counter() - began))
+    results.put((count, time.process_time() - mine, batches))
+    finish.wait()
+    runner.close()
+    runtime.engine.dispose()
+
+
 def check(runtime: Runtime, expected: int) -> None:
     with runtime.engine.connect() as conn:
         timeouts = conn.execute(sa.text(
@@ -574,7 +658,8 @@ def check(runtime: Runtime, expected: int) -> None:
 
 
 def one_database(kind: str, challenges: int, due: float, batch: int, rounds: int,
-                 listeners: tuple[EventListener, ...]) -> dict[str, list[float]]:  # fmt: skip
+                 listeners: tuple[EventListener, ...], processes: int = 1,
+                 ) -> dict[str, list[float]]:  # fmt: skip
     """Seed once, then `rounds` rounds on fresh copies; print and return the rates."""
     with scratch(kind) as engine:
         prepare_database(engine)
@@ -589,7 +674,12 @@ def one_database(kind: str, challenges: int, due: float, batch: int, rounds: int
         batches: dict[str, list[float]] = {"sweep": [], "plain SQL": []}
         for number in range(1, rounds + 1):
             load = os.getloadavg()[0]
-            sides = one_round(kind, template, batch, expected, listeners)
+            sides: dict[str, Side] | dict[str, Tally]
+            if processes > 1:
+                sides = one_round_parallel(kind, template, batch, expected, len(listeners) > 1,
+                                           processes, sweep_first=number % 2 == 1)  # fmt: skip
+            else:
+                sides = one_round(kind, template, batch, expected, listeners)
             for label, side in sides.items():
                 rates[label].append(side.count / side.seconds)
                 cpu[label].append(side.cpu_seconds / side.count * 1000)
@@ -620,6 +710,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--db", default="sqlite,postgres")
     parser.add_argument("--no-mail", action="store_true",
                         help="plan deadlines only; by default mail is queued as the worker does")  # fmt: skip
+    parser.add_argument("--processes", type=int, default=1,
+                        help="PostgreSQL: this many processes run each side at once, sharing "
+                             "its due rows (the sides then run one after the other)")  # fmt: skip
     args = parser.parse_args(argv)
     listeners: tuple[EventListener, ...] = (plan_deadlines,)
     if not args.no_mail:
@@ -627,9 +720,14 @@ def main(argv: list[str] | None = None) -> None:
 
         listeners = LISTENERS
     print(f"Sweep: {args.challenges} open challenges, {args.due:.0%} due, batches of "
-          f"{args.batch}, {args.rounds} rounds, load {os.getloadavg()[0]:.1f}", flush=True)  # fmt: skip
+          f"{args.batch}, {args.rounds} rounds, {args.processes} process(es) a side, "
+          f"load {os.getloadavg()[0]:.1f}", flush=True)  # fmt: skip
     for kind in args.db.split(","):
-        one_database(kind, args.challenges, args.due, args.batch, args.rounds, listeners)
+        # SQLite has one writer at a time, and the plain-SQL claim there is two statements
+        # outside a transaction: several processes only on PostgreSQL.
+        processes = args.processes if kind == "postgres" else 1
+        one_database(kind, args.challenges, args.due, args.batch, args.rounds, listeners,
+                     processes)  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@
                                       [--seconds 10] [--rounds 3] [--db sqlite,postgres]
                                       [--workers N] [--keep NAME]
                                       [--role head_of_service|iro|social_worker|team_manager]
+                                      [--client httpx|asyncio] [--client-cpu]
 
 For each database and size: seeds a scratch database in bulk (a council of 20 teams,
 4,000 children, one raise event per challenge; `--keep NAME` keeps it for the next run
@@ -20,6 +21,11 @@ clients use a token), then, for each number of clients, alternates:
   the statements the page (or the API) runs for the same queries, captured from
   `workflow.queries` as the route calls it, for the same time, with no Python around them.
 
+The clients are Python threads on `httpx` (the default), or with `--client asyncio` one
+asyncio loop holding one keep-alive connection per client and reading the answers raw: the
+load generator runs on the same cores as the server, and the threads cost it about a tenth
+of the server's CPU a page (measured by `--client-cpu`, which prints both per request).
+
 The `--seconds` per side are split into `--rounds` slices (3), the two sides taking turns,
 each first every other slice, so a noisy machine slows both alike. Prints, for each side,
 the median over the slices of pages a second, p50 and p95, with the ranges of the rate and
@@ -30,6 +36,7 @@ challenges are built in Python, the rest copied from them in SQL (`bench/seeding
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import random
 import re
@@ -323,17 +330,83 @@ def load(work: list[Callable[[int], None]], seconds: float) -> Result:
 
 
 Work = list[Callable[[int], None]]
+Side = Callable[[float], Result]  # runs one side's load for that many seconds
 
 
-def alternate(ours: Callable[[], Work], floor: Callable[[], Work], seconds: float,
+def alternate(ours: Side, floor: Side, seconds: float,
               rounds: int) -> tuple[list[Result], list[Result]]:  # fmt: skip
     """`rounds` slices of `seconds` for each side, alternating, each first every other round."""
     results: dict[str, list[Result]] = {"ours": [], "floor": []}
     for number in range(rounds):
         order = [("ours", ours), ("floor", floor)]
-        for name, work in order[::-1] if number % 2 else order:
-            results[name].append(load(work(), seconds))
+        for name, side in order[::-1] if number % 2 else order:
+            results[name].append(side(seconds))
     return results["ours"], results["floor"]
+
+
+def threads(work: Callable[[], Work]) -> Side:
+    return lambda seconds: load(work(), seconds)
+
+
+def raw_load(base: str, headers: list[dict[str, str]], path: str, seconds: float) -> Result:
+    """The lighter client: one asyncio loop, one keep-alive connection per client, each
+    cycling through the queries as `http_work` does, reading the answer by its length."""
+    host, port = base.removeprefix("http://").split(":")
+    urls = [f"{path}?{q}" for q in QUERIES.values()]
+    latencies: list[float] = []
+
+    async def client(offset: int, extra: dict[str, str], stop_at: float) -> None:
+        reader, writer = await asyncio.open_connection(host, int(port))
+        lines = "".join(f"{k}: {v}\r\n" for k, v in extra.items())
+        n = offset
+        try:
+            while time.perf_counter() < stop_at:
+                url = urls[n % len(urls)]
+                start = time.perf_counter()
+                writer.write(f"GET {url} HTTP/1.1\r\nHost: {host}\r\n{lines}\r\n".encode())
+                head = await reader.readuntil(b"\r\n\r\n")
+                assert head.startswith(b"HTTP/1.1 200"), (url, head[:40])
+                length = re.search(rb"(?i)\r\ncontent-length: *(\d+)", head)
+                assert length is not None, (url, head)
+                await reader.readexactly(int(length.group(1)))
+                latencies.append((time.perf_counter() - start) * 1000)
+                n += 1
+        finally:
+            writer.close()
+
+    async def all_clients() -> float:
+        started = time.perf_counter()
+        await asyncio.gather(*(client(i, h, started + seconds) for i, h in enumerate(headers)))
+        return time.perf_counter() - started
+
+    elapsed = asyncio.run(all_clients())
+    return Result(latencies, elapsed)
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU of these processes so far (from /proc), in seconds."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def metered(side: Side, server: list[int], spent: dict[str, float]) -> Side:
+    """`side`, adding the server's and this process's CPU seconds and the requests to `spent`."""
+
+    def run(seconds: float) -> Result:
+        own, theirs = time.process_time(), cpu_seconds(server)
+        result = side(seconds)
+        spent["client"] += time.process_time() - own
+        spent["server"] += cpu_seconds(server) - theirs
+        spent["requests"] += len(result.latencies)
+        return result
+
+    return run
 
 
 def summary(results: list[Result]) -> str:
@@ -428,7 +501,8 @@ def sql_work(engine: Engine, statements: list[list[Statement]]) -> Callable[[int
 
 
 def run(kind: str, challenges: int, clients: list[int], seconds: float, workers: int | None,
-        keep: str | None, rounds: int = 3, role: str = "head_of_service") -> None:  # fmt: skip
+        keep: str | None, rounds: int = 3, role: str = "head_of_service",
+        client: str = "httpx", client_cpu: bool = False) -> None:  # fmt: skip
     email = VIEWERS[role]
     with database(kind, challenges, keep) as engine, tempfile.TemporaryDirectory() as data_dir:
         with Session(engine) as session:
@@ -458,14 +532,23 @@ def run(kind: str, challenges: int, clients: list[int], seconds: float, workers:
                     floor_engine = make_engine(engine.url.render_as_string(hide_password=False),
                                                poolclass=sa.pool.NullPool)  # fmt: skip
                     # Both run inside `alternate`, within this iteration (B023 does not apply).
+                    if client == "asyncio":
+                        sent = [_headers(c) for c in made]
+                        side: Side = lambda t: raw_load(base, sent, path, t)  # noqa: B023, E731
+                    else:
+                        side = threads(lambda: [http_work(c, path) for c in made])  # noqa: B023
+                    spent = {"client": 0.0, "server": 0.0, "requests": 0.0}
                     ours, floor = alternate(
-                        lambda: [http_work(c, path) for c in made],  # noqa: B023
-                        lambda: [sql_work(floor_engine, plans[door]) for _ in range(n)],  # noqa: B023
+                        metered(side, [proc.pid, *_children(proc.pid)], spent),
+                        threads(lambda: [sql_work(floor_engine, plans[door]) for _ in range(n)]),  # noqa: B023
                         seconds / rounds, rounds)  # fmt: skip
                     peak = max(peak, rss_mb(proc.pid))
                     floor_engine.dispose()
+                    cpu = (f" | CPU a request: server {1000 * spent['server'] / spent['requests']:.2f} ms, "
+                           f"{client} client {1000 * spent['client'] / spent['requests']:.2f} ms"
+                           if client_cpu and spent["requests"] else "")  # fmt: skip
                     print(f"[{kind} {challenges:>9,} {role}] {door:<4} {n} client{'s' if n > 1 else ' '} "
-                          f"project {summary(ours)} | same SQL {summary(floor)}", flush=True)  # fmt: skip
+                          f"project {summary(ours)} | same SQL {summary(floor)}{cpu}", flush=True)  # fmt: skip
                 for c in [*pages, *apis]:
                     c.close()
             print(f"[{kind} {challenges:>9,}] largest web process: {peak:.0f} MB resident; "
@@ -473,6 +556,13 @@ def run(kind: str, challenges: int, clients: list[int], seconds: float, workers:
         finally:
             proc.terminate()
             proc.wait(timeout=30)
+
+
+def _headers(client: httpx.Client) -> dict[str, str]:
+    """What the raw client sends to be the same person: the cookies or the token."""
+    headers = {k: v for k, v in client.headers.items() if k.lower() == "authorization"}
+    cookies = "; ".join(f"{name}={value}" for name, value in client.cookies.items())
+    return {**headers, **({"Cookie": cookies} if cookies else {})}
 
 
 def main() -> None:
@@ -487,12 +577,17 @@ def main() -> None:
     parser.add_argument("--keep", default=None, help="keep the seeded databases under this name")
     parser.add_argument("--role", default="head_of_service", choices=sorted(VIEWERS),
                         help="whom the clients sign in as")  # fmt: skip
+    parser.add_argument("--client", default="httpx", choices=("httpx", "asyncio"),
+                        help="the load generator: httpx threads, or one raw asyncio loop")  # fmt: skip
+    parser.add_argument("--client-cpu", action="store_true",
+                        help="print the server's and the load generator's CPU a request")  # fmt: skip
     args = parser.parse_args()
     print(f"load average at the start: {os.getloadavg()[0]:.1f}", flush=True)
     for size in [int(s) for s in args.challenges.split(",")]:
         for kind in args.db.split(","):
             run(kind.strip(), size, [int(c) for c in args.clients.split(",")], args.seconds,
-                args.workers, args.keep, args.rounds, args.role)  # fmt: skip
+                args.workers, args.keep, args.rounds, args.role, args.client,
+                args.client_cpu)  # fmt: skip
 
 
 if __name__ == "__main__":

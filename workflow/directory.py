@@ -55,6 +55,10 @@ class _Organisation:
             self._posts = {k: frozenset(v) for k, v in found.items()}
             self._people.clear()  # read again, with their posts
 
+    @property
+    def posts_read(self) -> bool:
+        return self._posts is not None
+
     def person(self, person_id: int) -> PersonView | None:
         if person_id not in self._people:
             self._load(person_id)
@@ -135,6 +139,7 @@ class Directory:
     def __init__(self, session: Session) -> None:
         self._session = session
         self._org = _Organisation(session)
+        self._routes: dict[tuple[Any, ...], Found | None] = {}
 
     @classmethod
     def of(cls, session: Session) -> Directory:
@@ -146,10 +151,20 @@ class Directory:
         return found
 
     def route(self, ladder: Ladder, stage: Stage, child: ChildFacts, iro_id: int) -> Found | None:
-        """Who answers at `stage` for this child: the responder, else a fallback."""
+        """Who answers at `stage` for this child: the responder, else a fallback.
+
+        Searched once per unit of work for each stage and case it depends on (the IRO,
+        the social worker, the child's team): a sweep's batch routes hundreds of
+        challenges whose children mostly share a line, and the people read stay as read
+        for the unit of work anyway."""
         self._org.use_posts(ladder)
-        case = _Case(self._session, child, iro_id)
-        return find_responder(stage, case, self._org, lambda post: ladder.post(post).route)
+        key = (ladder.content_hash, stage.key, iro_id, child.social_worker_id, child.team_id,
+               self._org.posts_read)  # fmt: skip
+        if key not in self._routes:
+            case = _Case(self._session, child, iro_id)
+            route_of = lambda post: ladder.post(post).route  # noqa: E731
+            self._routes[key] = find_responder(stage, case, self._org, route_of)
+        return self._routes[key]
 
     def holder_of(self, ladder: Ladder, who: Who, child: ChildFacts, iro_id: int) -> int | None:
         """The first holder of `who` for this child, away or not (for copies and notices)."""

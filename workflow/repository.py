@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
@@ -33,12 +34,24 @@ _EVENT_KEYS = ("challenge_id", "seq", "kind", "occurred_at", "recorded_at", "act
 _ADD_KEYS = tuple(
     k for k in dict.fromkeys([*CHALLENGE_FIELDS, "version", "updated_at"]) if k != "id"
 )
-_SAVE = (
-    sa.update(CHALLENGE)
-    .where(CHALLENGE.c.id == sa.bindparam("_id"))
-    .where(CHALLENGE.c.version == sa.bindparam("_version"))
-    .values({name: sa.bindparam(name) for name in (*TRACKED_FIELDS, "version", "updated_at")})
-)
+
+
+def _save_of(names: tuple[str, ...]) -> sa.Update:
+    return (
+        sa.update(CHALLENGE)
+        .where(CHALLENGE.c.id == sa.bindparam("_id"))
+        .where(CHALLENGE.c.version == sa.bindparam("_version"))
+        .values({name: sa.bindparam(name) for name in (*names, "version", "updated_at")})
+    )
+
+
+_SAVE = _save_of(TRACKED_FIELDS)
+# A sweep batch's saves, by the tracked columns they change (a handful of sets: a time-out,
+# a reminder, a cap alert), each built once. On SQLite an UPDATE rewrites every index on a
+# column it sets, changed or not: the challenge has a dozen, mostly on columns no
+# escalation changes.
+_SAVES_OF: dict[tuple[str, ...], sa.Update] = {TRACKED_FIELDS: _SAVE}
+_SAVE_KEYS = ("_id", "_version", "version", "updated_at")
 # An action's own writes, on the driver (`workflow.prepared`); a sweep's batch keeps Core's
 # executemany, whose cost is spread over hundreds of rows.
 _ADD_ONE = Prepared(sa.insert(CHALLENGE).returning(CHALLENGE.c.id), _ADD_KEYS)
@@ -64,8 +77,11 @@ class ChallengeRepository:
         # Set by the deadline sweep's batches: saves are held and `write_held` writes them
         # with one executemany per statement, the version checks checked as a sum.
         self.hold_writes = False
-        self._held_saves: list[dict[str, Any]] = []
+        self._held_saves: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         self._held_events: list[dict[str, Any]] = []
+        # The tracked fields of each challenge as stored, for the held saves to set only
+        # what changed (`hold_from`); a challenge without one has all its fields set.
+        self._stored: dict[int, dict[str, Any]] = {}
 
     def get(self, reference: str) -> Challenge:
         row = connection_of(self.session).execute(_BY_REFERENCE, {"reference": reference}).first()
@@ -95,7 +111,7 @@ class ChallengeRepository:
         values.update(_id=challenge.id, _version=challenge.version, version=new_version,
                       updated_at=utc_now())  # fmt: skip
         if self.hold_writes:
-            self._held_saves.append(values)
+            self._hold(challenge, values)
             self._held_events.extend(self._event_rows(challenge, challenge.version + 1))
         else:
             result = _SAVE_ONE.run(connection_of(self.session), values)
@@ -105,15 +121,39 @@ class ChallengeRepository:
         self._appended(challenge)
         challenge.version = new_version
 
+    def hold_from(self, challenges: Iterable[Challenge]) -> None:
+        """Remember these challenges' tracked fields as read in this transaction: a held
+        save of one sets only the columns that differ. The version check still guards
+        the row, so what it does not set is what was read."""
+        for challenge in challenges:
+            if challenge.id is not None:
+                self._stored[challenge.id] = _storable(challenge)
+
+    def _hold(self, challenge: Challenge, values: dict[str, Any]) -> None:
+        assert challenge.id is not None
+        stored = self._stored.get(challenge.id)
+        names: tuple[str, ...] = TRACKED_FIELDS
+        if stored is not None:
+            names = tuple(name for name in TRACKED_FIELDS if values[name] != stored[name])
+        # Only its own keys: Core sets every column a parameter names.
+        row = {name: values[name] for name in (*names, *_SAVE_KEYS)}
+        self._held_saves.setdefault(names, []).append(row)
+        self._stored[challenge.id] = {name: values[name] for name in TRACKED_FIELDS}
+
     def write_held(self) -> None:
-        """Write the held saves and events; ConcurrentUpdate if any version check failed."""
-        saves, events = self._held_saves, self._held_events
-        if not saves:
+        """Write the held saves, one executemany per set of changed columns, and the
+        events; ConcurrentUpdate if any version check failed."""
+        held, events = self._held_saves, self._held_events
+        if not held:
             return
-        self._held_saves, self._held_events = [], []
+        self._held_saves, self._held_events = {}, []
         connection = connection_of(self.session)
-        if connection.execute(_SAVE, saves).rowcount != len(saves):
-            raise ConcurrentUpdate("(one of a batch)", -1)
+        for names, saves in held.items():
+            save = _SAVES_OF.get(names)
+            if save is None:
+                save = _SAVES_OF[names] = _save_of(names)
+            if connection.execute(save, saves).rowcount != len(saves):
+                raise ConcurrentUpdate("(one of a batch)", -1)
         connection.execute(_INSERT_EVENTS, events)
 
     def _append_events(self, challenge: Challenge, first_seq: int) -> None:
