@@ -20,6 +20,7 @@ from api.presenters import stage_name, state_tag_class
 from api.templating import render
 from escalation_rules.model import Role
 from workflow import queries
+from workflow.read_scope import end_reads
 from workflow.tables import Person
 
 router = APIRouter(include_in_schema=False)
@@ -49,6 +50,9 @@ def log_page(
     page = queries.challenge_log(session, filters, now)
     ladder = runtime.ladders.current
     choices = runtime.log_lists.choices(session)
+    # Everything is read: give the connection back here, in this thread, before rendering,
+    # rather than after it in a thread of its own (api.one_connection.give_back).
+    end_reads()
     dates = _date_parts(request.query_params, filters)
     menus = request.app.state.log_menus.menus(choices)
     stages = [(s.key, s.name) for s in ladder.stages]
