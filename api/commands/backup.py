@@ -8,6 +8,8 @@ own tools (`pg_dump` / `pg_restore`, see docs/operations.md); these commands say
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -60,8 +62,17 @@ def check_backup(path: Path) -> str:
         raise BackupRefused(f"{path} is not a SQLite database ({error})") from None
 
 
-def _open(path: Path, mode: str) -> sqlite3.Connection:
-    return sqlite3.connect(f"file:{path}?mode={mode}", uri=True, timeout=30)
+@contextmanager
+def _open(path: Path, mode: str) -> Iterator[sqlite3.Connection]:
+    # Closed on leaving the block: sqlite3's own `with` only commits, and a connection
+    # the garbage collector has not yet closed keeps the live database from leaving WAL
+    # mode ("database is locked" on the next restore in the same process).
+    connection = sqlite3.connect(f"file:{path}?mode={mode}", uri=True, timeout=30)
+    try:
+        with connection:
+            yield connection
+    finally:
+        connection.close()
 
 
 def register(cli: typer.Typer) -> None:
