@@ -24,6 +24,7 @@ from api.auth import current_person, optional_person
 from api.failures import UnexpectedErrors
 from api.idempotency import IdempotentApi
 from api.input_guard import ControlCharacterGuard
+from api.log_form import FilterForms
 from api.one_connection import OneConnection
 from api.option_lists import MenuCache
 from api.request_context import RequestContext, note_route
@@ -80,6 +81,7 @@ def create_app(
     app.state.operations = operations
     app.state.sweep_seconds = get_deadline_settings().sweep_seconds
     app.state.log_menus = MenuCache()
+    app.state.log_forms = FilterForms()
     secure = not settings.is_development
 
     _mount_static(app)

@@ -12,9 +12,6 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from zxcvbn import zxcvbn
-from zxcvbn.frequency_lists import FREQUENCY_LISTS
-
 MIN_LENGTH = 12
 MAX_LENGTH = 256
 MIN_SCORE = 3
@@ -26,6 +23,9 @@ class WeakPassword(ValueError):
 
 @lru_cache(maxsize=1)
 def _common() -> frozenset[str]:
+    # zxcvbn is imported when a password is first checked, not when every web process starts.
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
     return frozenset(FREQUENCY_LISTS["passwords"])
 
 
@@ -38,6 +38,8 @@ def check_password(password: str, personal: tuple[str, ...] = ()) -> None:
     if password.lower() in _common():
         raise WeakPassword("Your password is on a list of common passwords. Choose another")
     # zxcvbn judges at most 72 characters; a longer passphrase is judged by its start.
+    from zxcvbn import zxcvbn
+
     verdict = zxcvbn(password[:72], user_inputs=[p for p in personal if p])
     if verdict["score"] < MIN_SCORE:
         hint = str(verdict["feedback"].get("warning") or "It is too easy to guess").rstrip(".")

@@ -17,7 +17,6 @@ from pathlib import Path
 
 from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from zxcvbn import zxcvbn
 
 from escalation_rules.model import Role
 
@@ -44,6 +43,8 @@ def secret_weakness(key: str) -> str | None:
         return f"uses only {len(set(key))} different characters"
     if _shannon_bits(key) < MIN_SECRET_BITS:
         return "is too repetitive to be random"
+    from zxcvbn import zxcvbn  # on first use: its word lists take a while to load
+
     if zxcvbn(key[:72])["guesses_log10"] < MIN_SECRET_GUESSES_LOG10:
         return "follows a pattern (a sequence, a keyboard walk or words)"
     return None

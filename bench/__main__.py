@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 BENCHMARKS = ("bench.actions", "bench.lifecycle", "bench.sweep", "bench.report", "bench.web_log",
-              "bench.mail", "bench.retention")  # fmt: skip
+              "bench.mail", "bench.retention", "bench.startup")  # fmt: skip
 
 
 def main() -> int:

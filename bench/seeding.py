@@ -22,8 +22,10 @@ def grow(engine: Engine, block: int, target: int, children: dict[str, str]) -> N
     if target <= block:
         return
     pg = engine.dialect.name == "postgresql"
-    metadata = sa.MetaData()
-    tables = {name: sa.Table(name, metadata, autoload_with=engine)
+    # Columns only: SQLite cannot read back an index on an expression (migration 0024's).
+    metadata, inspector = sa.MetaData(), sa.inspect(engine)
+    tables = {name: sa.Table(name, metadata, *(sa.Column(c["name"], c["type"])
+                                               for c in inspector.get_columns(name)))
               for name in ("challenge", *children)}  # fmt: skip
     with engine.connect() as conn:
         per = {name: _rows_per_challenge(conn, name, block) for name in tables}

@@ -20,8 +20,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
-import holidays
-
 _WEEKEND = {5: "Saturday", 6: "Sunday"}
 LOCAL_CLOSURE = "Local closure"
 
@@ -33,6 +31,10 @@ class _Year:
 
 
 def _bank_holidays(year: int) -> dict[date, str]:
+    # Imported on first use (a deadline to compute): loading its calendars costs about
+    # 0.1 s, which every process paid at start, including those that never compute one.
+    import holidays
+
     found = holidays.country_holidays("GB", subdiv="ENG", years=year)
     # `holidays` says "(observed)"; English councils and gov.uk say "substitute day".
     return {d: name.replace("(observed)", "(substitute day)") for d, name in found.items()}

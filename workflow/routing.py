@@ -23,7 +23,7 @@ from workflow.errors import NoResponder
 from workflow.lifecycle import lifecycle_for
 from workflow.rows import ChildFacts
 from workflow.states import OPEN_STATES
-from workflow.tables import ChallengeRecord, Child, Person, PersonPost
+from workflow.tables import ChallengeRecord, Child, LadderVersion, Person, PersonPost
 
 _OPEN = [s.value for s in OPEN_STATES]
 
@@ -202,7 +202,13 @@ def reach_condition(session: Session, person_id: int) -> sa.ColumnElement[bool] 
     base = select(ChallengeRecord).where(open_now)
     raising: list[sa.ColumnElement[bool]] = []
     copying_keys: list[sa.ColumnElement[bool]] = []
-    for content_hash, _ladder, raisable, copying, _ in _reaching_stages(session, posts, base):
+    # Every recorded ladder version, not those in use among the open challenges: finding
+    # those read every open challenge (0.3 s on PostgreSQL, 2.9 s on SQLite at 1,000,000),
+    # and a version none is open under only adds a condition that matches nothing.
+    versions = session.exec(select(LadderVersion.content_hash)).all()
+    for content_hash, _ladder, raisable, copying, _ in _reaching_stages(
+        session, posts, base, versions
+    ):
         of_ladder = col(ChallengeRecord.ladder_hash) == content_hash
         keys = [k for k, names in raisable.items() if names and k is not None]
         stage_in: sa.ColumnElement[bool] = col(ChallengeRecord.stage_key).in_(keys)
@@ -228,13 +234,16 @@ def reach_condition(session: Session, person_id: int) -> sa.ColumnElement[bool] 
 Reaching = tuple[str, Ladder, dict[str | None, tuple[str, ...]], dict[str, list[Who]], Any]
 
 
-def _reaching_stages(session: Session, posts: set[str], base: Any) -> Iterable[Reaching]:
-    """For each ladder version in use among `base`'s challenges: the stage names each stage
-    may be raised into by these posts, the copies and notices per stage that name them, and
-    the SQL condition on the stage for the challenges they reach."""
-    hashes = session.exec(
-        select(ChallengeRecord.ladder_hash).where(base.whereclause).distinct()
-    ).all()  # fmt: skip
+def _reaching_stages(
+    session: Session, posts: set[str], base: Any, hashes: Iterable[str] | None = None
+) -> Iterable[Reaching]:
+    """For each ladder version in use among `base`'s challenges (or each of `hashes`): the
+    stage names each stage may be raised into by these posts, the copies and notices per
+    stage that name them, and the SQL condition on the stage for the challenges they reach."""
+    if hashes is None:
+        hashes = session.exec(
+            select(ChallengeRecord.ladder_hash).where(base.whereclause).distinct()
+        ).all()  # fmt: skip
     for content_hash in hashes:
         ladder = ladder_for(session, content_hash)
         above = {None, *ladder.stage_keys}

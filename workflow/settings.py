@@ -7,7 +7,6 @@ from pathlib import Path
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy.engine import make_url
 
 
 class WorkflowSettings(BaseSettings):
@@ -55,6 +54,10 @@ class WorkflowSettings(BaseSettings):
         """The PostgreSQL role the running service signs in as, when it is not the owner."""
         if self.database_service_role:
             return self.database_service_role
+        # Imported here: `serve` reads these settings before it starts the web processes,
+        # and SQLAlchemy would otherwise be loaded only to read them.
+        from sqlalchemy.engine import make_url
+
         service = make_url(self.resolved_database_url)
         owner = make_url(self.resolved_migration_url)
         if service.get_backend_name() != "postgresql" or service.username == owner.username:

@@ -13,6 +13,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
+from workflow.addressed import ADDRESSING_SQL, event_responder_id
+
 
 def sqlite_utc_text(value: datetime) -> str:
     """What `UTCDateTime` stores on SQLite: SQLAlchemy's DATETIME text of the UTC moment,
@@ -211,6 +213,22 @@ class ChallengeEvent(SQLModel, table=True):
         sa.Index("ix_challenge_event_kind_at", "kind", "occurred_at"),
         # "Was this challenge ever addressed to me?" for responders' pages.
         sa.Index("ix_challenge_event_challenge_kind", "challenge_id", "kind"),
+        # Who each addressing event addressed, and who made it: a responder's visibility
+        # by look-up (`workflow.addressed`, migration 0024).
+        sa.Index(
+            "ix_challenge_event_addressed_to",
+            event_responder_id(),
+            "challenge_id",
+            sqlite_where=sa.text(ADDRESSING_SQL),
+            postgresql_where=sa.text(ADDRESSING_SQL),
+        ),
+        sa.Index(
+            "ix_challenge_event_addressed_by",
+            "actor_id",
+            "challenge_id",
+            sqlite_where=sa.text(ADDRESSING_SQL),
+            postgresql_where=sa.text(ADDRESSING_SQL),
+        ),
         {"sqlite_autoincrement": True},  # an id retention deleted is never used again
     )
 

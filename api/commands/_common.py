@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import typer
 
 from api.settings import Settings, SettingsRefused, checked_settings
-from api.wiring import build
 from workflow.errors import DomainError
-from workflow.runtime import Runtime
+
+if TYPE_CHECKING:
+    from workflow.runtime import Runtime
 
 
 @contextmanager
@@ -18,6 +20,10 @@ def runtime() -> Iterator[Runtime]:
     """The runtime for one command, its engine disposed when the command's work ends
     (however it ends): a command leaves no pooled connection, and on SQLite no open
     file, behind it."""
+    # Imported here: `serve` checks its settings with this module before it starts the web
+    # processes, and the runtime's modules (mail, the workflow) would only delay them.
+    from api.wiring import build
+
     built = build()
     try:
         yield built

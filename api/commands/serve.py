@@ -18,24 +18,28 @@ multi-process mode, files in a fresh folder).
 
 from __future__ import annotations
 
+import http.client
 import os
 import shutil
 import signal
 import tempfile
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 import uvicorn
-from fastapi import FastAPI
 
 from api.commands._common import refuse_broken_start
 from api.logs import configure_from_settings, get_logger
 
 if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from api.worker import Worker
     from workflow.runtime import Runtime
 
 log = get_logger("iro_disputes.serve")
@@ -95,21 +99,20 @@ def register(cli: typer.Typer) -> None:
             )
             raise typer.Exit(code=2)
         if workers > 1:
-            from api.wiring import build
-
             _prepare_metrics_folder()
             # Made here, once, before the web processes start: each would otherwise make
             # its own development secret and refuse the others' cookies.
             settings.web.signing_secret()
-            runtime = build() if worker else None
-            with _worker_running(runtime, shutdown):
+            with _worker_once_serving(_built_runtime if worker else None, host, port, shutdown):
                 _serve_processes(host, port, workers, shutdown)
             return
         from api.app import create_app
 
         app = create_app(operations=settings.operations)
         app.state.run_worker = worker
-        with _worker_running(app.state.runtime if worker else None, shutdown):
+        with _worker_once_serving(
+            (lambda: app.state.runtime) if worker else None, host, port, shutdown
+        ):
             _serve(app, host, port, shutdown)
 
 
@@ -130,24 +133,98 @@ def default_workers() -> int:
     return max(1, min(len(os.sched_getaffinity(0)), MOST_DEFAULT_WORKERS))
 
 
-@contextmanager
-def _worker_running(runtime: Runtime | None, shutdown: Shutdown) -> Iterator[None]:
-    """The deadline worker and mail in this process for as long as the block runs."""
-    from api.worker import Worker, WorkerRefused
+def _built_runtime() -> Runtime:
+    from api.wiring import build
 
-    background = None
-    if runtime is not None and not shutdown.requested.is_set():
-        background = Worker(runtime)
+    return build()
+
+
+class WorkerOnceServing(threading.Thread):
+    """Starts the deadline worker and mail once the service answers /healthz.
+
+    Building the runtime and starting the scheduler (its first sweep and jobs included)
+    take about a second of CPU; on a small host that second, taken while the web
+    processes import and build the app, delays the moment people can use the service.
+    The worker's work is due within its sweep interval, so it waits for the web instead
+    (at most WAIT_SECONDS, then it starts anyway). A worker refused (another one runs
+    against the same SQLite file) stops the service, which then exits 2.
+    """
+
+    WAIT_SECONDS = 60.0
+    POLL_SECONDS = 0.05
+
+    def __init__(self, make_runtime: Callable[[], Runtime], host: str, port: int) -> None:
+        super().__init__(name="worker-once-serving", daemon=True)
+        self.make_runtime = make_runtime
+        self.address = (_local_address(host), port)
+        self.cancelled = threading.Event()
+        self.worker: Worker | None = None
+        self.failed: Exception | None = None
+
+    def run(self) -> None:
+        deadline = time.monotonic() + self.WAIT_SECONDS
+        while not _answers(*self.address) and time.monotonic() < deadline:
+            if self.cancelled.wait(self.POLL_SECONDS):
+                return
+        from api.worker import Worker
+
         try:
-            background.start()
-        except WorkerRefused as refused:
-            typer.echo(f"Error: {refused}", err=True)
-            raise typer.Exit(code=2) from refused
+            worker = Worker(self.make_runtime())
+            if self.cancelled.is_set():
+                return
+            worker.start()
+        except Exception as error:  # refused, or the database unreachable: serve no more
+            self.failed = error
+            os.kill(os.getpid(), signal.SIGTERM)  # the server's own handler stops it cleanly
+            return
+        self.worker = worker
+
+    def stop(self) -> None:
+        self.cancelled.set()
+        self.join()  # a worker being built finishes starting first, then stops here
+        if self.worker is not None:
+            self.worker.stop()
+
+
+@contextmanager
+def _worker_once_serving(
+    make_runtime: Callable[[], Runtime] | None, host: str, port: int, shutdown: Shutdown
+) -> Iterator[None]:
+    """The deadline worker and mail in this process, once it serves, until the block ends."""
+    background = None
+    if make_runtime is not None and not shutdown.requested.is_set():
+        background = WorkerOnceServing(make_runtime, host, port)
+        background.start()
     try:
         yield
     finally:
         if background is not None:
             background.stop()
+    failed = background.failed if background is not None else None
+    if failed is None:
+        return
+    from api.worker import WorkerRefused
+
+    if isinstance(failed, WorkerRefused):
+        typer.echo(f"Error: {failed}", err=True)
+        raise typer.Exit(code=2) from failed
+    raise failed
+
+
+def _local_address(host: str) -> str:
+    """Where this host reaches a server listening on `host`."""
+    return {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)  # noqa: S104
+
+
+def _answers(host: str, port: int) -> bool:
+    connection = http.client.HTTPConnection(host, port, timeout=1)
+    try:
+        connection.request("GET", "/healthz")
+        return connection.getresponse().status == 200
+    except OSError:
+        return False
+    finally:
+        connection.close()
 
 
 def _prepare_metrics_folder() -> None:

@@ -20,9 +20,11 @@ from api.presenters import stage_name, state_tag_class
 from api.templating import render
 from escalation_rules.model import Role
 from workflow import queries
+from workflow.read_scope import end_reads
 from workflow.tables import Person
 
 router = APIRouter(include_in_schema=False)
+STATUS_CHOICES = tuple((s, status_label(s)) for s in STATUSES)
 Overseer = Annotated[Person, require_roles(Role.HEAD_OF_SERVICE, Role.SENIOR_MANAGER, Role.ADMIN)]
 CSV_COLUMNS = (
     "reference",
@@ -48,19 +50,24 @@ def log_page(
     page = queries.challenge_log(session, filters, now)
     ladder = runtime.ladders.current
     choices = runtime.log_lists.choices(session)
+    # Everything is read: give the connection back here, in this thread, before rendering,
+    # rather than after it in a thread of its own (api.one_connection.give_back).
+    end_reads()
+    dates = _date_parts(request.query_params, filters)
+    menus = request.app.state.log_menus.menus(choices)
+    stages = [(s.key, s.name) for s in ladder.stages]
     return render(
         request,
         "log/log.html",
         {
-            "dates": _date_parts(request.query_params, filters),
+            "filter_form": request.app.state.log_forms.form(
+                filters, dates, errors, menus, STATUS_CHOICES, stages
+            ),
             "selected": selected_filters(filters, choices, ladder),
             "page": page,
             "f": filters,
             "errors": errors,
             "now": now,
-            "menus": request.app.state.log_menus.menus(choices),
-            "statuses": [(s, status_label(s)) for s in STATUSES],
-            "stages": [(s.key, s.name) for s in ladder.stages],
             "stage_name": lambda k: stage_name(ladder, k),
             "tag": state_tag_class,
             "url": lambda **ch: "/log?" + urlencode(filters.query_args(**ch)),

@@ -22,6 +22,7 @@ from escalation_rules.model import Role
 from workflow import queries
 from workflow.errors import NotPermitted
 from workflow.people_records import posts_held
+from workflow.read_scope import end_reads
 from workflow.services import InformalDiscussion, NewChallenge, raise_challenge, take_action
 from workflow.states import Action
 from workflow.tables import Person
@@ -192,6 +193,7 @@ def list_challenges(
     assert person.id is not None
     now = datetime.now(UTC)
     page = queries.challenge_log(session, filters, now, visibility(session, person))
+    end_reads()  # all read: the connection goes back in this thread, not in one of its own
     headers = {}
     if page.next_cursor:
         following = request.url.include_query_params(cursor=page.next_cursor).remove_query_params(

@@ -92,6 +92,26 @@ def test_a_second_worker_on_sqlite_is_refused_and_the_first_stops_cleanly(
         assert processes.stop(third) == 0
 
 
+def test_serve_beside_a_running_worker_on_sqlite_stops_and_says_why(
+    sqlite_site: tuple[Runtime, str], tmp_path: Path
+) -> None:
+    """`serve` starts its worker once the web answers; refused then (SQLite has one worker),
+    it stops serving and exits 2 with the reason, as it did when it refused before serving."""
+    _, url = sqlite_site
+    env = processes.env(url, tmp_path)
+    first = processes.start(["worker"], env, tmp_path / "worker.log")
+    try:
+        processes.wait_for(lambda: "running" in (tmp_path / "worker.log").read_text(), 60,
+                           "the worker to start")  # fmt: skip
+        for workers in ("1", "2"):
+            refused = processes.run(["serve", "--port", str(_free_port()), "--workers", workers],
+                                    env, tmp_path)  # fmt: skip
+            assert refused.returncode == 2, refused.stderr
+            assert "SQLite supports one worker" in refused.stderr
+    finally:
+        assert processes.stop(first) == 0
+
+
 def _first(runtime: Runtime) -> Challenge:
     with runtime.uow() as uow:
         return uow.challenges.get("IRO-2026-0001")
@@ -115,7 +135,8 @@ def test_serve_runs_the_worker_in_process_unless_told_not_to(
         assert processes.stop(web_only) == 0
     both = processes.start(["serve", "--port", str(_free_port())], env, tmp_path / "both.log")
     try:
-        processes.wait_for(lambda: "Uvicorn running" in (tmp_path / "both.log").read_text(), 60,
+        # The worker starts once the web answers (it would otherwise slow the web's start).
+        processes.wait_for(lambda: "deadline-sweep" in (tmp_path / "both.log").read_text(), 60,
                            "the server with its worker")  # fmt: skip
         refused = processes.run(["worker"], env, tmp_path)
         assert refused.returncode == 2

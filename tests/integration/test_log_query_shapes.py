@@ -5,13 +5,15 @@ challenges from (child_id, raised_at, id)), or from walking the sort order's ind
 checking the filters on the way (many matches; on SQLite the filters are hidden from the
 index choice past the count's cap). Both must agree with each other and with the rule
 itself, computed here in Python: ties in the sort keys broken by the id, empty due dates
-last going up and first going down, on both databases, every page followed by its cursor.
+last going up and first going down, on both databases, every page followed by its cursor,
+for every kind of viewer, whose visibility is worked out here in Python too.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -20,11 +22,11 @@ from sqlmodel import Session
 
 from escalation_rules.model import Role
 from tests.factories import new_challenge
-from workflow import queries
+from workflow import addressed, queries
 from workflow.migrate import alembic_config
 from workflow.services import raise_challenge, take_action
 from workflow.states import CLOCK_RUNNING_STATES, OPEN_STATES
-from workflow.tables import ChallengeRecord, Child
+from workflow.tables import ChallengeEvent, ChallengeRecord, Child, Person
 
 OPEN = {s.value for s in OPEN_STATES}
 RUNNING = {s.value for s in CLOCK_RUNNING_STATES}
@@ -33,7 +35,8 @@ RUNNING = {s.value for s in CLOCK_RUNNING_STATES}
 @pytest.fixture
 def tied(runtime, council):
     """Challenges of two children raised at the same moments (ties in the date), informal
-    ones, withdrawn ones (no due date) and ones not yet due."""
+    ones, withdrawn ones (no due date), ones not yet due, and ones escalated to the team
+    manager (addressed to the social worker before: they still see them)."""
     now = datetime.now(UTC).replace(microsecond=0)
     moments = [now - timedelta(days=20)] * 4 + [now - timedelta(days=3)] * 3 + [now] * 2
     references = []
@@ -42,6 +45,9 @@ def tied(runtime, council):
         with runtime.uow() as uow:
             wanted = new_challenge(at, formal=n % 3 != 0, stage="social_worker", child=child)
             references.append(raise_challenge(uow, wanted, council.iro, at).reference)
+    for n in (2, 4, 5, 7):  # formal ones; 4 and 5 tie in the date, 5 is withdrawn below
+        with runtime.uow() as uow:
+            take_action(uow, references[n], "escalate", council.iro, {}, now)
     for reference in references[1::4]:
         with runtime.uow() as uow:
             take_action(uow, reference, "withdraw", council.iro, {"reason": "Sorted"}, now)
@@ -92,23 +98,59 @@ def _every_page(engine, f: queries.LogFilters, now: datetime, visible=None):
         f = replace(f, cursor=page.next_cursor)
 
 
-@pytest.mark.parametrize("viewer", ["head_of_service", "social_worker"])
+def _seen_by(engine, person_id: int, role: Role) -> set[int]:
+    """Who sees what (`queries.visible_to`), worked out in Python from every row: IROs what
+    they raised and their children's; responders what is or was addressed to them (or what
+    they addressed), and what waits for someone they deputise for."""
+    c, child, e, p = (t.__table__ for t in (ChallengeRecord, Child, ChallengeEvent, Person))
+    with engine.connect() as conn:
+        challenges = conn.execute(sa.select(c.c.id, c.c.raised_by_id, c.c.responder_id,
+                                            child.c.iro_id).join_from(c, child)).all()  # fmt: skip
+        events = conn.execute(sa.select(e.c.challenge_id, e.c.kind, e.c.actor_id,
+                                        e.c.details)).all()  # fmt: skip
+        deputising = set(conn.execute(sa.select(p.c.id).where(p.c.deputy_id == person_id))
+                         .scalars())  # fmt: skip
+    if role is Role.IRO:  # no cover recorded here
+        return {r.id for r in challenges if person_id in (r.raised_by_id, r.iro_id)}
+    addressed_to_them = {ev.challenge_id for ev in events
+                         if ev.kind in addressed.ADDRESSING_KINDS
+                         and person_id in (ev.details.get("responder_id"), ev.actor_id)}  # fmt: skip
+    return {r.id for r in challenges if r.responder_id == person_id
+            or r.responder_id in deputising or r.id in addressed_to_them}  # fmt: skip
+
+
+VIEWERS = {  # who, in the council fixture, and in what role
+    "head_of_service": ("head_of_service", Role.HEAD_OF_SERVICE),
+    "iro": ("iro", Role.IRO),  # raised every challenge
+    "other_iro": ("other_iro", Role.IRO),  # made the IRO of one child below
+    "social_worker": ("social_worker", Role.SOCIAL_WORKER),
+    "team_manager": ("team_manager", Role.TEAM_MANAGER),
+    "deputy_team_manager": ("deputy_team_manager", Role.TEAM_MANAGER),
+}
+
+
+@pytest.mark.parametrize("viewer", sorted(VIEWERS))
 @pytest.mark.parametrize("cap", [0, 3, 10_000])
 def test_every_shape_gives_the_rule_s_rows_and_order(runtime, council, tied, cap, viewer,
                                                      monkeypatch):  # fmt: skip
     """Past the count's cap the page walks the sort order's index; up to it, it sorts the
     matches it gathered: the cap decides the shape, never the rows (for a viewer who sees
-    everything, and one whose visibility is a condition of its own)."""
+    everything, and for each kind of viewer whose visibility is a condition of its own)."""
     monkeypatch.setattr("workflow.queries.COUNT_CAP", cap)
     monkeypatch.setattr("workflow.log_seek.NUMBERED_PAGES", 2)
     now = tied
+    with runtime.engine.begin() as conn:  # the other IRO is now the IRO of one child
+        conn.execute(sa.update(Child).where(Child.case_reference == "LL1001")
+                     .values(iro_id=council.other_iro))  # fmt: skip
     rows = _all_rows(runtime.engine)
-    visible = None
-    if viewer == "social_worker":
-        visible = queries.visible_to(council.social_worker, Role.SOCIAL_WORKER)
-        with runtime.engine.connect() as conn:
-            seen_by = set(conn.execute(sa.select(ChallengeRecord.id).where(visible)).scalars())
-        assert len(seen_by) > 0
+    person, role = VIEWERS[viewer]
+    person_id = getattr(council, person)
+    visible = None if role is Role.HEAD_OF_SERVICE else queries.visible_to(person_id, role)
+    if visible is not None:
+        seen_by = _seen_by(runtime.engine, person_id, role)
+        assert 0 < len(seen_by) <= len(rows)
+        # The IRO raised every challenge; each of the others sees some of them.
+        assert (len(seen_by) == len(rows)) == (viewer == "iro"), seen_by
         rows = [r for r in rows if r.id in seen_by]
     assert {r.due_at is None for r in rows} == {True, False}  # both kinds of due date
     assert len({r.raised_at for r in rows}) < len(rows)  # ties in the date
@@ -156,3 +198,67 @@ def test_the_log_filters_migration_goes_down_and_up_keeping_every_row(runtime, t
     assert new["ix_challenge_raised_state_due"] == ["raised_at", "id", "state", "due_at"]
     assert "ix_challenge_child_id" not in new and "ix_challenge_raised_id" not in new
     assert _every_page(engine, f, now) == before
+
+
+def _event_indexes(engine) -> set[str]:
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            found = conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'index' "
+                                         "AND tbl_name = 'challenge_event'").scalars()  # fmt: skip
+        else:
+            found = conn.exec_driver_sql("SELECT indexname FROM pg_indexes "
+                                         "WHERE tablename = 'challenge_event'").scalars()  # fmt: skip
+        return {str(name) for name in found}
+
+
+def _plan(engine, condition) -> str:
+    """The plan of a count under `condition`; on PostgreSQL with the other ways of reading
+    turned off, so an index shows in it only if it can serve (its expression and condition
+    are the query's own), whatever the size of the table."""
+    query = sa.select(sa.func.count()).select_from(ChallengeRecord.__table__).where(condition)
+    sql = str(query.compile(engine, compile_kwargs={"literal_binds": True}))
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            return " ".join(str(r[-1]) for r in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}"))
+        conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+        return " ".join(str(r[0]) for r in conn.exec_driver_sql(f"EXPLAIN {sql}"))
+
+
+ADDRESSED_INDEXES = {"ix_challenge_event_addressed_to", "ix_challenge_event_addressed_by"}
+
+
+def test_a_responder_s_visibility_is_looked_up_in_the_addressed_indexes(runtime, council, tied):
+    """Who an event addressed, and who made it, are read from the two partial indexes of
+    migration 0024, not from every addressing event's JSON: only possible while the query
+    writes the responder and the kinds exactly as the indexes hold them."""
+    plan = _plan(runtime.engine, queries.visible_to(council.social_worker, Role.SOCIAL_WORKER))
+    for index in ADDRESSED_INDEXES:
+        assert index in plan, plan
+    migration = (Path(__file__).parents[2] / "workflow/migrations/versions"
+                 / "0024_addressed_index.py").read_text()  # fmt: skip
+    responder = addressed.RESPONDER_SQL[runtime.engine.dialect.name].format(at="")
+    assert responder in migration and addressed.ADDRESSING_SQL in migration
+
+
+def test_the_addressed_index_migration_goes_down_and_up_keeping_every_row(runtime, council,
+                                                                          tied):  # fmt: skip
+    """0024 adds two indexes to the events already there; down and up again, a responder's
+    list reads the same rows."""
+    engine, now = runtime.engine, tied
+    visible = queries.visible_to(council.social_worker, Role.SOCIAL_WORKER)
+    f = queries.LogFilters(per_page=3)
+    before = _every_page(engine, f, now, visible)
+    assert len(before[0]) > 3
+    config = alembic_config()
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0023_report_rollup")
+    try:
+        assert not ADDRESSED_INDEXES & _event_indexes(engine)
+        assert _every_page(engine, f, now, visible) == before
+    finally:
+        with engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, "heads")
+    assert _event_indexes(engine) >= ADDRESSED_INDEXES
+    assert _every_page(engine, f, now, visible) == before

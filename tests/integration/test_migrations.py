@@ -26,6 +26,12 @@ def test_there_is_one_head_so_operators_can_upgrade_to_head() -> None:
     assert len(heads) == 1, f"migration branches to merge: {heads}"
 
 
+# Neither database gives back an index on an expression as it was written (SQLite cannot
+# reflect one; PostgreSQL rewrites its casts), so 0024's `ix_challenge_event_addressed_to`
+# is left out here: tests/integration/test_log_query_shapes.py checks on both databases
+# that the migration made it in the words the query uses, and that the query uses it.
+@pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
+@pytest.mark.filterwarnings("ignore:autogenerate skipping metadata-specified expression-based")
 def test_the_migrated_schema_matches_the_table_models(engine: Engine) -> None:
     import api.account_tables
     import api.ops_tables
@@ -37,8 +43,13 @@ def test_the_migrated_schema_matches_the_table_models(engine: Engine) -> None:
     import workflow.deadline_tables  # noqa: F401
 
     with engine.connect() as conn:
-        differences = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+        context = MigrationContext.configure(conn, opts={"include_object": _comparable})
+        differences = compare_metadata(context, SQLModel.metadata)
     assert differences == []
+
+
+def _comparable(_object: object, name: str | None, *_: object) -> bool:
+    return name != "ix_challenge_event_addressed_to"
 
 
 def _challenge_as_at_0013(engine: Engine, now: datetime) -> int:
