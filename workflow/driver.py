@@ -55,16 +55,21 @@ def on_cursor(
             return DriverResult(result.rowcount, [])
         description = result.cursor.description if result.cursor is not None else None
         return DriverResult(result.rowcount, list(result), description)
-    dialect, dispatch = connection.dialect, connection.dispatch
+    dialect = connection.dialect
+    listened = _cursor_listeners(connection)
     cursor = connection.connection.cursor()
     try:
-        for before in dispatch.before_cursor_execute:
-            sql, parameters = before(connection, cursor, sql, parameters, None, many)
+        if listened:
+            for before in connection.dispatch.before_cursor_execute:
+                sql, parameters = before(connection, cursor, sql, parameters, None, many)
         if many:
             dialect.do_executemany(cursor, sql, parameters, None)
         else:
             dialect.do_execute(cursor, sql, parameters, None)
-        dispatch.after_cursor_execute(connection, cursor, sql, parameters, None, many)
+        if listened:
+            connection.dispatch.after_cursor_execute(
+                connection, cursor, sql, parameters, None, many
+            )
         rows = list(cursor.fetchall()) if returns_rows else []
         return DriverResult(cursor.rowcount, rows, cursor.description if describe else None)
     except BaseException as error:
@@ -72,3 +77,16 @@ def on_cursor(
         raise  # pragma: no cover - the line above raises the wrapped error
     finally:
         cursor.close()
+
+
+def _cursor_listeners(connection: Connection) -> bool:
+    """Whether anyone listens for the cursor's statements (a test counting them, tracing).
+
+    Asked of the engine's own listener lists, not the connection's: each new connection
+    joins the engine's dispatch afresh, and walking the joined lists cost a dozen
+    Python calls per statement even when both were empty. A listener on the
+    connection itself sets its `_has_events`, as SQLAlchemy's own checks assume."""
+    if connection._has_events:
+        return True
+    engine_dispatch = connection.engine.dispatch
+    return bool(engine_dispatch.before_cursor_execute or engine_dispatch.after_cursor_execute)

@@ -54,19 +54,32 @@ class _Compiled:
         }
         processors.update(expanded.processors)  # the expanded IN lists' own names
         self.processors: list[tuple[str, _Processor]] = [(n, processors.get(n)) for n in names]
+        # Per parameter: its name, the value it takes when the caller gives none
+        # (`_REQUIRED`: the caller must give it) and its converter, if any.
+        self._plan = [(n, self.defaults.get(n, _REQUIRED), p) for n, p in self.processors]
         # A SELECT's columns, in order: their names and types (for `PreparedRead`).
         self.columns = [(c.keyname, c.type) for c in compiled._result_columns]
         self.returns_rows = _returns_rows(statement, compiled, self.sql)
 
     def parameters(self, values: Mapping[str, Any]) -> Any:
-        defaults = self.defaults
-        converted = []
-        for name, process in self.processors:
-            value = values[name] if name in values else defaults[name]
-            converted.append(value if process is None or value is None else process(value))
+        # One comprehension, no per-value method calls: run for every row of every
+        # statement of an action, this loop was a tenth of a SQLite action's CPU.
+        get = values.get
+        converted = [
+            value if process is None or value is None else process(value)
+            for name, default, process in self._plan
+            if (value := get(name, default)) is not _REQUIRED or _missing(name)
+        ]
         return (
             tuple(converted) if self.positional else dict(zip(self.names, converted, strict=True))
         )
+
+
+_REQUIRED: Any = object()  # a parameter the caller must give: no default in the statement
+
+
+def _missing(name: str) -> bool:
+    raise KeyError(name)
 
 
 def _returns_rows(statement: sa.ClauseElement, compiled: SQLCompiler, sql: str) -> bool:
