@@ -42,7 +42,7 @@ def built(
         engines.append((runtime.engine, disposed))
         return runtime
 
-    monkeypatch.setattr(common, "build", tracked)
+    monkeypatch.setattr("api.wiring.build", tracked)
     yield engines
     get_settings.cache_clear()
 
