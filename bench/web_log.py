@@ -470,11 +470,13 @@ def captured(engine: Engine, door: str, viewer_id: int) -> list[list[Statement]]
                     lists.choices(session)
                 elif door == "page":  # a restricted viewer's own list (api/routes/my_challenges)
                     filters, _ = parse_filters(args, per_page=25)
-                    page = queries.challenge_log(session, filters, now, visibility(session, viewer))
+                    page = queries.challenge_log(session, filters, now,
+                                                 visibility(session, viewer), Role(viewer.role))  # fmt: skip
                     reach(session, viewer_id, among=[r.id for r in page.rows])
                 else:
                     filters, _ = parse_filters(args)
-                    queries.challenge_log(session, filters, now, visibility(session, viewer))
+                    queries.challenge_log(session, filters, now, visibility(session, viewer),
+                                          Role(viewer.role))  # fmt: skip
             out.append(
                 [s for s in seen if not s[0].lstrip().upper().startswith(("BEGIN", "PRAGMA"))]
             )

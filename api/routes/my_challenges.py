@@ -36,7 +36,9 @@ def my_challenges(
     assert person.id is not None
     filters, errors = parse_filters(request.query_params, per_page=PER_PAGE)
     now = datetime.now(UTC)
-    page = queries.challenge_log(session, filters, now, visibility(session, person))
+    page = queries.challenge_log(
+        session, filters, now, visibility(session, person), Role(person.role)
+    )
     found = reach(session, person.id, among=[row.id for row in page.rows])
     ladder = runtime.ladders.current
     return render(

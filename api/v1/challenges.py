@@ -192,7 +192,9 @@ def list_challenges(
     filters, _ = parse_filters(args)
     assert person.id is not None
     now = datetime.now(UTC)
-    page = queries.challenge_log(session, filters, now, visibility(session, person))
+    page = queries.challenge_log(
+        session, filters, now, visibility(session, person), Role(person.role)
+    )
     end_reads()  # all read: the connection goes back in this thread, not in one of its own
     headers = {}
     if page.next_cursor:

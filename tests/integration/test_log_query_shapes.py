@@ -84,13 +84,13 @@ def _expected(rows, f: queries.LogFilters, now: datetime) -> list[int]:
     return [r.id for r in (ordered[::-1] if f.descending else ordered)]
 
 
-def _every_page(engine, f: queries.LogFilters, now: datetime, visible=None):
+def _every_page(engine, f: queries.LogFilters, now: datetime, visible=None, role=None):
     """The ids of every page in order, following each page's next cursor; the totals."""
     seen: list[int] = []
     totals = set()
     while True:
         with Session(engine) as session:
-            page = queries.challenge_log(session, f, now, visible)
+            page = queries.challenge_log(session, f, now, visible, role)
         seen += [r.id for r in page.rows]
         totals.add(page.total)
         if page.next_cursor is None:
@@ -161,7 +161,7 @@ def test_every_shape_gives_the_rule_s_rows_and_order(runtime, council, tied, cap
                                  ("due", False), ("due", True)):  # fmt: skip
             f = queries.LogFilters(sort=sort, descending=descending, per_page=2, **filters)
             expected = _expected(rows, f, now)
-            seen, totals = _every_page(runtime.engine, f, now, visible)
+            seen, totals = _every_page(runtime.engine, f, now, visible, role)
             assert seen == expected, (filters, sort, descending)
             assert totals == {min(len(expected), cap)}, (filters, sort, descending)
 
@@ -262,3 +262,40 @@ def test_the_addressed_index_migration_goes_down_and_up_keeping_every_row(runtim
             command.upgrade(config, "heads")
     assert _event_indexes(engine) >= ADDRESSED_INDEXES
     assert _every_page(engine, f, now, visible) == before
+
+
+def test_an_iro_s_open_and_overdue_counts_read_the_caseload_not_the_table(runtime, council,
+                                                                          tied):  # fmt: skip
+    """On SQLite (no statistics) an IRO's count of open or overdue challenges went through
+    the state and due-date index, checking each of the table's matches against the IRO's
+    caseload; it reads the caseload through its own indexes and checks the state on the way.
+    A responder's list and the Head of Service's keep the state index."""
+    if runtime.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL's planner chooses from its statistics")
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    def count_plan(role: Role, person_id: int | None) -> str:
+        statements.clear()
+        visible = None if person_id is None else queries.visible_to(person_id, role)
+        f = queries.LogFilters(overdue=True)
+        sa.event.listen(runtime.engine, "before_cursor_execute", record)
+        try:
+            with Session(runtime.engine) as session:
+                queries.challenge_log(session, f, tied, visible, role)
+        finally:
+            sa.event.remove(runtime.engine, "before_cursor_execute", record)
+        [count] = [s for s in statements if s.lstrip().startswith("SELECT count(*)")]
+        with runtime.engine.connect() as conn:
+            # The plan does not depend on the values: every parameter bound as NULL.
+            nulls = (None,) * count.count("?")
+            return " ".join(str(r[-1]) for r in conn.exec_driver_sql(
+                f"EXPLAIN QUERY PLAN {count}", nulls))  # fmt: skip
+
+    iro = count_plan(Role.IRO, council.iro)
+    assert "ix_challenge_state_due" not in iro and "ix_challenge_raised_by" in iro, iro
+    for role, person in ((Role.HEAD_OF_SERVICE, None), (Role.SOCIAL_WORKER, council.social_worker)):
+        plan = count_plan(role, person)
+        assert "ix_challenge_state_due" in plan, (role, plan)
