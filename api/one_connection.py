@@ -58,13 +58,12 @@ class OneConnection:
         borrower = object()
         if admission is not None:
             await admission.acquire_on_behalf_of(borrower)
-        admitted = admission is not None
 
         def leave() -> None:
-            nonlocal admitted
-            if admitted and admission is not None:
-                admitted = False
+            nonlocal admission
+            if admission is not None:
                 admission.release_on_behalf_of(borrower)
+                admission = None
 
         with read_scope(self.engine) as reads:
 

@@ -269,33 +269,42 @@ def test_an_iro_s_open_and_overdue_counts_read_the_caseload_not_the_table(runtim
     """On SQLite (no statistics) an IRO's count of open or overdue challenges went through
     the state and due-date index, checking each of the table's matches against the IRO's
     caseload; it reads the caseload through its own indexes and checks the state on the way.
-    A responder's list and the Head of Service's keep the state index."""
-    if runtime.engine.dialect.name != "sqlite":
-        pytest.skip("PostgreSQL's planner chooses from its statistics")
+    A responder's list and the Head of Service's keep the state index. PostgreSQL's planner
+    chooses from its statistics: the hint (a unary +, which PostgreSQL would refuse on
+    text) never reaches it."""
+    sqlite = runtime.engine.dialect.name == "sqlite"
     statements: list[str] = []
 
     def record(_conn, _cursor, statement, *_):  # type: ignore[no-untyped-def]
         statements.append(statement)
 
-    def count_plan(role: Role, person_id: int | None) -> str:
+    def count_of(role: Role, person_id: int | None) -> str:
         statements.clear()
         visible = None if person_id is None else queries.visible_to(person_id, role)
-        f = queries.LogFilters(overdue=True)
         sa.event.listen(runtime.engine, "before_cursor_execute", record)
         try:
             with Session(runtime.engine) as session:
-                queries.challenge_log(session, f, tied, visible, role)
+                queries.challenge_log(session, queries.LogFilters(overdue=True), tied, visible,
+                                      role)  # fmt: skip
         finally:
             sa.event.remove(runtime.engine, "before_cursor_execute", record)
         [count] = [s for s in statements if s.lstrip().startswith("SELECT count(*)")]
+        if not sqlite:
+            return count
         with runtime.engine.connect() as conn:
             # The plan does not depend on the values: every parameter bound as NULL.
             nulls = (None,) * count.count("?")
             return " ".join(str(r[-1]) for r in conn.exec_driver_sql(
                 f"EXPLAIN QUERY PLAN {count}", nulls))  # fmt: skip
 
-    iro = count_plan(Role.IRO, council.iro)
+    viewers = ((Role.IRO, council.iro), (Role.HEAD_OF_SERVICE, None),
+               (Role.SOCIAL_WORKER, council.social_worker))  # fmt: skip
+    if not sqlite:
+        for role, person in viewers:
+            assert "+challenge." not in count_of(role, person), role
+        return
+    iro = count_of(Role.IRO, council.iro)
     assert "ix_challenge_state_due" not in iro and "ix_challenge_raised_by" in iro, iro
-    for role, person in ((Role.HEAD_OF_SERVICE, None), (Role.SOCIAL_WORKER, council.social_worker)):
-        plan = count_plan(role, person)
+    for role, person in viewers[1:]:
+        plan = count_of(role, person)
         assert "ix_challenge_state_due" in plan, (role, plan)
