@@ -4,12 +4,16 @@
                                       [--seconds 10] [--rounds 3] [--db sqlite,postgres]
                                       [--workers N] [--keep NAME]
                                       [--role head_of_service|iro|social_worker|team_manager]
-                                      [--client httpx|asyncio] [--client-cpu]
+                                      [--client httpx|asyncio] [--client-cpu] [--one-council]
 
-For each database and size: seeds a scratch database in bulk (a council of 20 teams,
-4,000 children, one raise event per challenge; `--keep NAME` keeps it for the next run
-instead: `/tmp/iro-bench-NAME-SIZE.sqlite3` or the PostgreSQL database
-`iro_bench_NAME_SIZE`), starts `iro-disputes serve --no-worker` on 127.0.0.1 (with
+For each database and size: seeds a scratch database in bulk (per 10,000 challenges a
+council of 20 teams, 100 social workers, 30 IROs and 4,000 children, one raise event per
+challenge, as a shared service for many councils holds them; with `--one-council`, one such
+council however many challenges, so a person's caseload grows with the table: at 1,000,000
+a social worker is addressed 7,900 challenges and an IRO sees 33,000, a stress, not a
+council; `--keep NAME` keeps it for the next run instead: `/tmp/iro-bench-NAME-SIZE.sqlite3`
+or the PostgreSQL database `iro_bench_NAME_SIZE`, with `-one`/`_one` after the size for one
+council), starts `iro-disputes serve --no-worker` on 127.0.0.1 (with
 `--workers N` web processes when given), signs each client in as the Head of Service
 (or, with `--role`, the first seeded IRO, social worker or team manager, who see only
 what `workflow.queries.visible_to` lets them: their list `/challenges` of 25 a page; the API
@@ -84,7 +88,7 @@ VIEWERS = {"head_of_service": "hos@bench.test", "iro": "iro0@bench.test",
 PASSWORD = "benchmark password"
 
 
-def seed(engine: sa.Engine, challenges: int) -> None:
+def seed(engine: sa.Engine, challenges: int, councils: bool = True) -> None:
     import api.tables  # noqa: F401  (the web tables exist for the token and password)
 
     runtime = build(WorkflowSettings(IRO_DISPUTES_LADDER="handbook"), engine=engine)
@@ -147,7 +151,7 @@ def seed(engine: sa.Engine, challenges: int) -> None:
                                    details={"responder_id": rows[-1]["responder_id"]}))  # fmt: skip
             conn.execute(sa.insert(T["challenge"]), rows)
             conn.execute(sa.insert(T["challenge_event"]), events)
-    grow(engine, block, challenges, {"challenge_event": "challenge_id"})
+    grow(engine, block, challenges, {"challenge_event": "challenge_id"}, councils=councils)
     if engine.dialect.name == "postgresql":
         with engine.begin() as conn:
             conn.execute(
@@ -187,20 +191,23 @@ def deep_page(engine: Engine) -> str:
 
 
 @contextmanager
-def database(kind: str, challenges: int, keep: str | None) -> Iterator[Engine]:
+def database(
+    kind: str, challenges: int, keep: str | None, councils: bool = True
+) -> Iterator[Engine]:
     """A seeded database: a scratch one, or the kept one named `keep` (seeded once)."""
     if keep is None:
         with scratch(kind) as engine:
             prepare_database(engine)
-            _seed_timed(kind, engine, challenges)
+            _seed_timed(kind, engine, challenges, councils)
             yield engine
         return
+    shape = "" if councils else "-one"
     if kind == "sqlite":
         engine = make_engine(
-            f"sqlite:///{tempfile.gettempdir()}/iro-bench-{keep}-{challenges}.sqlite3"
+            f"sqlite:///{tempfile.gettempdir()}/iro-bench-{keep}-{challenges}{shape}.sqlite3"
         )
     else:
-        name = f"iro_bench_{keep}_{challenges}"
+        name = f"iro_bench_{keep}_{challenges}{shape.replace('-', '_')}"
         admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             if (
@@ -216,7 +223,7 @@ def database(kind: str, challenges: int, keep: str | None) -> Iterator[Engine]:
     with engine.connect() as conn:
         present = conn.execute(sa.text("SELECT count(*) FROM challenge")).scalar_one()
     if present == 0:
-        _seed_timed(kind, engine, challenges)
+        _seed_timed(kind, engine, challenges, councils)
     else:
         print(f"[{kind}] kept database with {present:,} challenges", flush=True)
     try:
@@ -225,11 +232,13 @@ def database(kind: str, challenges: int, keep: str | None) -> Iterator[Engine]:
         engine.dispose()
 
 
-def _seed_timed(kind: str, engine: Engine, challenges: int) -> None:
+def _seed_timed(kind: str, engine: Engine, challenges: int, councils: bool = True) -> None:
     started = time.perf_counter()
-    seed(engine, challenges)
+    seed(engine, challenges, councils)
+    shape = f"{-(-challenges // BLOCK)} councils" if councils else "one council"
     print(
-        f"[{kind}] seeded {challenges:,} challenges in {time.perf_counter() - started:.1f}s",
+        f"[{kind}] seeded {challenges:,} challenges ({shape}) in "
+        f"{time.perf_counter() - started:.1f}s",
         flush=True,
     )
 
@@ -504,9 +513,13 @@ def sql_work(engine: Engine, statements: list[list[Statement]]) -> Callable[[int
 
 def run(kind: str, challenges: int, clients: list[int], seconds: float, workers: int | None,
         keep: str | None, rounds: int = 3, role: str = "head_of_service",
-        client: str = "httpx", client_cpu: bool = False) -> None:  # fmt: skip
+        client: str = "httpx", client_cpu: bool = False,
+        councils: bool = True) -> None:  # fmt: skip
     email = VIEWERS[role]
-    with database(kind, challenges, keep) as engine, tempfile.TemporaryDirectory() as data_dir:
+    with (
+        database(kind, challenges, keep, councils) as engine,
+        tempfile.TemporaryDirectory() as data_dir,
+    ):
         with Session(engine) as session:
             viewer_id = session.execute(
                 sa.text("SELECT id FROM person WHERE email=:e"), {"e": email}
@@ -583,13 +596,15 @@ def main() -> None:
                         help="the load generator: httpx threads, or one raw asyncio loop")  # fmt: skip
     parser.add_argument("--client-cpu", action="store_true",
                         help="print the server's and the load generator's CPU a request")  # fmt: skip
+    parser.add_argument("--one-council", action="store_true",
+                        help="one council however many challenges (caseloads grow with the table)")  # fmt: skip
     args = parser.parse_args()
     print(f"load average at the start: {os.getloadavg()[0]:.1f}", flush=True)
     for size in [int(s) for s in args.challenges.split(",")]:
         for kind in args.db.split(","):
             run(kind.strip(), size, [int(c) for c in args.clients.split(",")], args.seconds,
                 args.workers, args.keep, args.rounds, args.role, args.client,
-                args.client_cpu)  # fmt: skip
+                args.client_cpu, not args.one_council)  # fmt: skip
 
 
 if __name__ == "__main__":
