@@ -117,6 +117,17 @@ class Child(SQLModel, table=True):
     looked_after_until: date | None = None
 
 
+# The log's child filter: the beginning of a case reference, in any case (`workflow.queries`),
+# read from this index on PostgreSQL (text_pattern_ops compares bytes, as LIKE 'LL12%' needs
+# whatever the database's collation), not from every child (70 ms among 400,000). SQLite
+# cannot use an index for LIKE on an expression, so it keeps none (migration 0025).
+sa.Index(
+    "ix_child_reference_search",
+    sa.func.upper(Child.__table__.c.case_reference).label("reference_upper"),  # type: ignore[attr-defined]
+    postgresql_ops={"reference_upper": "text_pattern_ops"},
+).ddl_if(dialect="postgresql")
+
+
 class Theme(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=60)
     label: str = Field(max_length=200)
