@@ -332,3 +332,17 @@ def test_the_child_filter_reads_the_reference_index_on_postgresql(runtime, counc
             plan = " ".join(str(r[0]) for r in conn.exec_driver_sql(f"EXPLAIN {sql}"))
             assert "ix_child_reference_search" in plan, plan
     assert found == expected and len(found) == 2
+
+
+def test_an_iro_s_caseload_is_looked_up_not_read_from_the_whole_table(runtime, council, tied):
+    """An IRO's visibility (what they raised, or about a child they oversee or cover) is
+    found through the indexes of the IRO, their children and those children's challenges,
+    on both databases: written as one condition, PostgreSQL could use none of them and read
+    every challenge and every child (seconds a page at 1,000,000 challenges)."""
+    plan = _plan(runtime.engine, queries.visible_to(council.iro, Role.IRO))
+    if runtime.engine.dialect.name == "sqlite":
+        assert "SCAN challenge" not in plan.replace("SCAN challenge USING", ""), plan
+        assert "ix_challenge_raised_by" in plan, plan
+    else:
+        assert "Seq Scan on challenge" not in plan and "Seq Scan on child" not in plan, plan
+        assert "ix_child_iro_id" in plan and "ix_challenge_child_raised" in plan, plan
