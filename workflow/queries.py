@@ -517,11 +517,35 @@ def _children_query(f: LogFilters) -> Any:
     query = sa.select(_CH.c.id)
     if f.child_reference:
         ref = f.child_reference.strip().upper().replace("%", "").replace("_", "")
-        query = query.where(sa.func.upper(_CH.c.case_reference).like(f"{ref}%"))
+        query = query.where(_begins(_CH.c.case_reference, sa.literal(f"{ref}%")))
     if f.team_id is not None:
         workers = sa.select(_P.c.id).where(_P.c.team_id == f.team_id)
         query = query.where(_CH.c.social_worker_id.in_(workers))
     return query
+
+
+class _begins(FunctionElement[bool]):  # noqa: N801  (used like a SQL operator)
+    """A case reference begins with a pattern's text (upper case, then `%`), in any case,
+    written as each database finds it in `ix_child_reference_search` (migration 0025):
+    PostgreSQL `upper(column) LIKE 'LL12%'` from an index on that expression; SQLite
+    `column LIKE 'LL12%'`, its LIKE ignoring case already (ASCII letters, as its upper()
+    does), from an index with NOCASE collation: its LIKE cannot use an index on upper()."""
+
+    type = sa.Boolean()
+    inherit_cache = True
+    _is_implicitly_boolean = True
+
+
+@compiles(_begins)
+def _begins_postgresql(element: Any, compiler: SQLCompiler, **kw: Any) -> str:
+    column, pattern = (compiler.process(c, **kw) for c in element.clauses.clauses)
+    return f"(upper({column}) LIKE {pattern})"
+
+
+@compiles(_begins, "sqlite")
+def _begins_sqlite(element: Any, compiler: SQLCompiler, **kw: Any) -> str:
+    column, pattern = (compiler.process(c, **kw) for c in element.clauses.clauses)
+    return f"({column} LIKE {pattern})"
 
 
 # Up to this many children, the child and team filters are read first and passed as
@@ -539,7 +563,7 @@ def _children(session: Session, f: LogFilters) -> list[int] | None:
 
 def _search(text: str) -> sa.ColumnElement[bool]:
     term = text.strip().upper().replace("%", "").replace("_", "") + "%"
-    children = sa.select(_CH.c.id).where(sa.func.upper(_CH.c.case_reference).like(term))
+    children = sa.select(_CH.c.id).where(_begins(_CH.c.case_reference, sa.literal(term)))
     return sa.or_(sa.func.upper(_C.c.reference).like(term), _C.c.child_id.in_(children))
 
 
