@@ -100,6 +100,10 @@ class _among(FunctionElement[bool]):  # noqa: N801  (used like a SQL operator)
 
     type = sa.Boolean()
     inherit_cache = True
+    # A condition already: compared with 1 (as SQLite is sent a function's truth), SQLite
+    # checked every challenge against the list instead of looking the ids up (13 ms a count
+    # at 100,000 against 0.2).
+    _is_implicitly_boolean = True
 
 
 @compiles(_among)
@@ -127,9 +131,7 @@ class _caseload(FunctionElement[bool]):  # noqa: N801  (used like a SQL operator
 
     type = sa.Boolean()
     inherit_cache = True
-    # A condition already: SQLite is not to compare it with 1, which hid the OR from its
-    # planner (every challenge checked against every child).
-    _is_implicitly_boolean = True
+    _is_implicitly_boolean = True  # as `_among`
 
 
 @compiles(_caseload)

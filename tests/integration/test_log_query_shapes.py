@@ -234,6 +234,8 @@ def test_a_responder_s_visibility_is_looked_up_in_the_addressed_indexes(runtime,
     plan = _plan(runtime.engine, queries.visible_to(council.social_worker, Role.SOCIAL_WORKER))
     for index in ADDRESSED_INDEXES:
         assert index in plan, plan
+    # The ids found are looked up, not checked against every challenge.
+    assert "SCAN challenge" not in plan and "Seq Scan on challenge" not in plan, plan
     migration = (Path(__file__).parents[2] / "workflow/migrations/versions"
                  / "0024_addressed_index.py").read_text()  # fmt: skip
     responder = addressed.RESPONDER_SQL[runtime.engine.dialect.name].format(at="")
