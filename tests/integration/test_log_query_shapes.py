@@ -338,12 +338,13 @@ def test_the_child_filter_reads_the_reference_index(runtime, council, tied):
 def test_an_iro_s_caseload_is_looked_up_not_read_from_the_whole_table(runtime, council, tied):
     """An IRO's visibility (what they raised, or about a child they oversee or cover) is
     found through the indexes of the IRO, their children and those children's challenges,
-    on both databases: written as one condition, PostgreSQL could use none of them and read
-    every challenge and every child (seconds a page at 1,000,000 challenges)."""
+    on both databases: with the children as a subquery, PostgreSQL could use none of them
+    and read every challenge and every child (seconds a page at 1,000,000 challenges)."""
     plan = _plan(runtime.engine, queries.visible_to(council.iro, Role.IRO))
     if runtime.engine.dialect.name == "sqlite":
         assert "SCAN challenge" not in plan.replace("SCAN challenge USING", ""), plan
         assert "ix_challenge_raised_by" in plan, plan
     else:
         assert "Seq Scan on challenge" not in plan and "Seq Scan on child" not in plan, plan
-        assert "ix_child_iro_id" in plan and "ix_challenge_child_raised" in plan, plan
+        # Their children gathered by look-up, then compared as a list (any index serves).
+        assert "ix_child_iro_id" in plan and "child_id = ANY" in plan, plan
