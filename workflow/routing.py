@@ -142,12 +142,41 @@ class Reach:
         return "Read it: you are copied on this stage" if challenge_id in self.copied else ""
 
 
+# What one session has worked out about whom posts reach: a page asks it twice (its list's
+# condition, then what the person may do on the rows shown), and a request's session does
+# not outlive the request, so posts and ladder versions cannot change under it.
+_ANSWERED = "iro_disputes.request.reach"
+
+
+def _answers(session: Session) -> dict[Any, Any]:
+    found: dict[Any, Any] = session.info.setdefault(_ANSWERED, {})
+    return found
+
+
 def _posts_of(session: Session, person_id: int) -> set[str]:
-    person = session.get(Person, person_id)
-    if person is None or not person.active:
-        return set()
-    held = set(session.exec(select(PersonPost.post).where(PersonPost.person_id == person_id)))
-    return (held | {person.role}) - {"iro"}  # IROs reach their challenges as IROs
+    answers = _answers(session)
+    key = ("posts", person_id)
+    if key not in answers:
+        person = session.get(Person, person_id)
+        if person is None or not person.active:
+            answers[key] = frozenset()
+        else:
+            query = select(PersonPost.post).where(PersonPost.person_id == person_id)
+            held = set(session.exec(query))
+            answers[key] = frozenset((held | {person.role}) - {"iro"})  # IROs reach as IROs
+    return set(answers[key])
+
+
+def _reaching_versions(session: Session, posts: set[str]) -> list[str]:
+    """The recorded ladder versions in which these posts may raise or are copied on some
+    stage: only their challenges can be reached (none, for most people)."""
+    answers = _answers(session)
+    key = ("versions", frozenset(posts))
+    if key not in answers:
+        every = session.exec(select(LadderVersion.content_hash)).all()
+        answers[key] = [found[0] for found in _reaching_stages(session, posts, every)]
+    found: list[str] = answers[key]
+    return found
 
 
 def reach(
@@ -161,18 +190,22 @@ def reach(
 
     Candidates are picked in SQL by ladder version and stage; a copy or notice is then
     resolved for the child exactly as the mail to it was (`Directory.holder_of`)."""
-    posts = _posts_of(session, person_id)
-    if not posts:
+    among = None if among is None else sorted(set(among))
+    posts = _posts_of(session, person_id) if among != [] else set()
+    versions = _reaching_versions(session, posts) if posts else []
+    if not versions:  # most people: their posts reach no stage of any ladder version
         return Reach()
     base = select(ChallengeRecord).where(col(ChallengeRecord.state).in_(_OPEN))
     if reference is not None:
         base = base.where(ChallengeRecord.reference == reference)
     if among is not None:
-        base = base.where(col(ChallengeRecord.id).in_(sorted(set(among))))
+        base = base.where(col(ChallengeRecord.id).in_(among))
     copied: set[int] = set()
     may_raise: dict[int, tuple[str, ...]] = {}
     directory = Directory(session)
-    for content_hash, ladder, raisable, copying, wanted in _reaching_stages(session, posts, base):
+    for content_hash, ladder, raisable, copying, wanted in _reaching_stages(
+        session, posts, versions
+    ):
         found = list(session.exec(base.where(ChallengeRecord.ladder_hash == content_hash, wanted)))
         children = _children_of(
             session, [c.child_id for c in found if copying.get(c.stage_key or "")]
@@ -199,16 +232,14 @@ def reach_condition(session: Session, person_id: int) -> sa.ColumnElement[bool] 
     if not posts:
         return None
     open_now = col(ChallengeRecord.state).in_(_OPEN)
-    base = select(ChallengeRecord).where(open_now)
     raising: list[sa.ColumnElement[bool]] = []
     copying_keys: list[sa.ColumnElement[bool]] = []
-    # Every recorded ladder version, not those in use among the open challenges: finding
-    # those read every open challenge (0.3 s on PostgreSQL, 2.9 s on SQLite at 1,000,000),
-    # and a version none is open under only adds a condition that matches nothing.
-    versions = session.exec(select(LadderVersion.content_hash)).all()
-    for content_hash, _ladder, raisable, copying, _ in _reaching_stages(
-        session, posts, base, versions
-    ):
+    # Every recorded ladder version the posts reach, not those in use among the open
+    # challenges: finding those read every open challenge (0.3 s on PostgreSQL, 2.9 s on
+    # SQLite at 1,000,000), and a version none is open under only adds a condition that
+    # matches nothing.
+    versions = _reaching_versions(session, posts)
+    for content_hash, _ladder, raisable, copying, _ in _reaching_stages(session, posts, versions):
         of_ladder = col(ChallengeRecord.ladder_hash) == content_hash
         keys = [k for k, names in raisable.items() if names and k is not None]
         stage_in: sa.ColumnElement[bool] = col(ChallengeRecord.stage_key).in_(keys)
@@ -235,15 +266,11 @@ Reaching = tuple[str, Ladder, dict[str | None, tuple[str, ...]], dict[str, list[
 
 
 def _reaching_stages(
-    session: Session, posts: set[str], base: Any, hashes: Iterable[str] | None = None
+    session: Session, posts: set[str], hashes: Iterable[str]
 ) -> Iterable[Reaching]:
-    """For each ladder version in use among `base`'s challenges (or each of `hashes`): the
+    """For each of the ladder versions `hashes` in which the posts reach some stage: the
     stage names each stage may be raised into by these posts, the copies and notices per
     stage that name them, and the SQL condition on the stage for the challenges they reach."""
-    if hashes is None:
-        hashes = session.exec(
-            select(ChallengeRecord.ladder_hash).where(base.whereclause).distinct()
-        ).all()  # fmt: skip
     for content_hash in hashes:
         ladder = ladder_for(session, content_hash)
         above = {None, *ladder.stage_keys}

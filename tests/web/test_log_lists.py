@@ -6,12 +6,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from tests.factories import new_challenge
 from workflow.db import read_only_engine
+from workflow.services import raise_challenge
 from workflow.tables import Person, Team
 
 
@@ -62,3 +65,20 @@ def test_the_lists_are_read_once_until_they_change(login, runtime, people):
     html = hos.get("/log").text
     assert "Imani Reviewer-Jones" in _options(html, "iro")
     assert "Drift and delay in care planning" in _options(html, "theme")
+
+
+def test_a_list_asks_once_what_the_person_s_posts_reach(login, runtime, people):
+    """A restricted list asks what the person's posts reach for its condition and again for
+    the rows it shows: their posts and the ladder versions are read once a request, and a
+    social worker's posts, which reach no stage of the ladder, cost nothing more per row."""
+    now = datetime.now(UTC)
+    with runtime.uow() as uow:
+        raise_challenge(uow, new_challenge(now), people.council.iro, now)
+    worker = login("sw@council.test")
+    assert worker.get("/challenges").status_code == 200
+    with statements(runtime.engine) as seen:
+        page = worker.get("/challenges")
+    assert page.status_code == 200 and "IRO-" in page.text  # the challenge addressed to them
+    assert sum("FROM person_post" in s for s in seen) == 1, seen
+    assert sum("FROM ladder_version" in s for s in seen) == 1, seen
+    assert not [s for s in seen if "DISTINCT challenge.ladder_hash" in s], seen
