@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from pathlib import Path
 
+import jinja2
+import pytest
+
+from api import templating
 from api.templating import long_date, state_label
 from workflow.states import State
 
@@ -22,3 +27,43 @@ def test_every_state_in_words_and_anything_else_as_it_is() -> None:
     assert all(state_label(s.value) == s.label for s in State)
     assert state_label(State.CLOSED) == State.CLOSED.label
     assert state_label("archived") == "archived"
+
+
+def test_a_new_process_loads_the_pages_compiled_templates_instead_of_compiling_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pages' environment keeps compiled templates on disk: a second environment (as a
+    new web process builds) loads a page's templates without compiling them again, and a
+    template whose source changed is compiled afresh."""
+    assert isinstance(templating.environment().bytecode_cache, jinja2.FileSystemBytecodeCache)
+    compiled: list[str | None] = []
+    compile_source = jinja2.Environment.compile
+
+    def counting(self, source, name=None, *args, **kwargs):
+        compiled.append(name)
+        return compile_source(self, source, name, *args, **kwargs)
+
+    monkeypatch.setattr(jinja2.Environment, "compile", counting)
+    cache = templating.compiled_templates(str(tmp_path / "compiled"))
+    assert cache is not None
+    own = tmp_path / "own"
+    own.mkdir()
+    (own / "note.html").write_text("first")
+
+    def fresh() -> jinja2.Environment:  # what a new process builds, on the same disk
+        env = templating.environment.__wrapped__()
+        env.bytecode_cache = cache
+        assert env.loader is not None
+        env.loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(own), env.loader])
+        return env
+
+    fresh().get_template("auth/sign_in.html")
+    assert "auth/sign_in.html" in compiled
+    compiled.clear()
+    fresh().get_template("auth/sign_in.html")
+    assert compiled == []
+    assert fresh().get_template("note.html").render() == "first"
+    (own / "note.html").write_text("second")
+    compiled.clear()
+    assert fresh().get_template("note.html").render() == "second"
+    assert compiled == ["note.html"]
