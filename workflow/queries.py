@@ -530,8 +530,9 @@ def _children_query(f: LogFilters) -> Any:
 
 
 class _begins(FunctionElement[bool]):  # noqa: N801  (used like a SQL operator)
-    """A case reference begins with a pattern's text (upper case, then `%`), in any case,
-    written as each database finds it in `ix_child_reference_search` (migration 0025):
+    """A reference (a child's case reference, a challenge's) begins with a pattern's text
+    (upper case, then `%`), in any case, written as each database finds it in
+    `ix_child_reference_search` or `ix_challenge_reference_search` (migration 0025):
     PostgreSQL `upper(column) LIKE 'LL12%'` from an index on that expression; SQLite
     `column LIKE 'LL12%'`, its LIKE ignoring case already (ASCII letters, as its upper()
     does), from an index with NOCASE collation: its LIKE cannot use an index on upper()."""
@@ -567,9 +568,15 @@ def _children(session: Session, f: LogFilters) -> list[int] | None:
 
 
 def _search(text: str) -> sa.ColumnElement[bool]:
+    """The challenge's reference or its child's begins with `text`: each looked up in its
+    index (migration 0025), the children gathered first, so both sides of the OR are index
+    reads (about a second a search at 1,000,000 on PostgreSQL when either was not)."""
     term = text.strip().upper().replace("%", "").replace("_", "") + "%"
     children = sa.select(_CH.c.id).where(_begins(_CH.c.case_reference, sa.literal(term)))
-    return sa.or_(sa.func.upper(_C.c.reference).like(term), _C.c.child_id.in_(children))
+    return sa.or_(
+        _begins(_C.c.reference, sa.literal(term)),
+        _among(_C.c.child_id, children.scalar_subquery()),
+    )
 
 
 def _ordered(query: Any, f: LogFilters) -> Any:

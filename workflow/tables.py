@@ -220,6 +220,19 @@ class ChallengeRecord(SQLModel, table=True):
     updated_at: datetime = Field(sa_type=UTCDateTime)
 
 
+# The log's search box: a challenge's reference begins with what was typed, in any case, in
+# the form each database can read from an index (as `ix_child_reference_search`).
+sa.Index(
+    "ix_challenge_reference_search",
+    sa.func.upper(ChallengeRecord.__table__.c.reference).label("reference_upper"),  # type: ignore[attr-defined]
+    postgresql_ops={"reference_upper": "text_pattern_ops"},
+).ddl_if(dialect="postgresql")
+sa.Index(
+    "ix_challenge_reference_search",
+    ChallengeRecord.__table__.c.reference.collate("NOCASE"),  # type: ignore[attr-defined]
+).ddl_if(dialect="sqlite")
+
+
 class ChallengeEvent(SQLModel, table=True):
     """The append-only log: the IRO footprint. Database triggers refuse UPDATE and DELETE."""
 

@@ -348,3 +348,31 @@ def test_an_iro_s_caseload_is_looked_up_not_read_from_the_whole_table(runtime, c
         assert "Seq Scan on challenge" not in plan and "Seq Scan on child" not in plan, plan
         # Their children gathered by look-up, then compared as a list (any index serves).
         assert "ix_child_iro_id" in plan and "child_id = ANY" in plan, plan
+
+
+def test_the_search_box_reads_the_reference_indexes(runtime, council, tied):
+    """The log's search box (the challenge's reference, or its child's, begins with what
+    was typed, in any case) reads both from migration 0025's indexes on both databases, not
+    every challenge, and finds a challenge by either."""
+    engine = runtime.engine
+    c = ChallengeRecord.__table__
+    with engine.connect() as conn:
+        first = conn.execute(sa.select(c.c.reference, c.c.child_id).order_by(c.c.id)).first()
+        assert first is not None
+        of_child = conn.execute(sa.select(sa.func.count()).where(c.c.child_id == first.child_id)).scalar_one()  # fmt: skip
+        child_reference = conn.execute(
+            sa.select(Child.__table__.c.case_reference).where(Child.__table__.c.id == first.child_id)
+        ).scalar_one()  # fmt: skip
+
+        def found(text: str) -> int:
+            return int(
+                conn.execute(sa.select(sa.func.count()).where(queries._search(text))).scalar_one()
+            )
+
+        assert found(f" {first.reference.lower()} ") == 1
+        assert found(child_reference.lower()) == of_child > 1
+    for text, index in ((first.reference, "ix_challenge_reference_search"),
+                        (child_reference, "ix_child_reference_search")):  # fmt: skip
+        plan = _plan(engine, queries._search(text))
+        assert index in plan, plan
+        assert "SCAN challenge" not in plan and "Seq Scan on challenge" not in plan, plan
