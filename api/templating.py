@@ -8,6 +8,7 @@ person's role and any flash messages.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import suppress
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -27,6 +28,7 @@ from jinja2 import (
     PrefixLoader,
     select_autoescape,
 )
+from jinja2.bccache import Bucket
 from markupsafe import Markup, escape
 
 from api.web_settings import WebSettings, get_web_settings
@@ -78,9 +80,23 @@ def compiled_templates(directory: str | None = None) -> BytecodeCache | None:
     try:
         if directory is not None:
             Path(directory).mkdir(mode=0o700, parents=True, exist_ok=True)
-        return FileSystemBytecodeCache(directory)
+        return _CompiledTemplates(directory)
     except (OSError, RuntimeError):
         return None
+
+
+class _CompiledTemplates(FileSystemBytecodeCache):
+    """Jinja's cache on disk, where a file that cannot be read or written (the directory
+    cleared away by a temporary-files cleaner, a full disk) means compiling the template
+    in memory, never a failed page: Jinja's own lets the error through to the page."""
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        with suppress(OSError):
+            super().load_bytecode(bucket)
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        with suppress(OSError):
+            super().dump_bytecode(bucket)
 
 
 def london_time(value: datetime | None) -> str:

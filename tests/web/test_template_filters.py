@@ -67,3 +67,17 @@ def test_a_new_process_loads_the_pages_compiled_templates_instead_of_compiling_t
     compiled.clear()
     assert fresh().get_template("note.html").render() == "second"
     assert compiled == ["note.html"]
+
+
+def test_a_cache_directory_cleared_away_means_compiling_again_not_a_failed_page(
+    tmp_path: Path,
+) -> None:
+    """A temporary-files cleaner may remove the cache's directory while the service runs:
+    the next template is compiled in memory and the page renders."""
+    directory = tmp_path / "compiled"
+    cache = templating.compiled_templates(str(directory))
+    assert cache is not None
+    directory.rmdir()
+    env = templating.environment.__wrapped__()
+    env.bytecode_cache = cache
+    assert "Sign in" in env.get_template("auth/sign_in.html").render()
