@@ -323,16 +323,18 @@ def dashboard(
 ) -> Dashboard:
     """What a person's home page lists: for IROs their open challenges; for responders what
     waits for their answer and what was addressed to them before."""
-    base = sa.select(*_ROW_COLUMNS).select_from(_joined())
+    # Each list is the person's own, found by look-ups in indexes (the IRO's, their
+    # children's, the responder's), gathered, then sorted (`_own_first`). Written as one
+    # query over the joined tables with its order, both databases walked every open
+    # challenge in due order checking each: 0.4 s at 100,000 for a Head of Service
+    # addressed nothing, seconds at 1,000,000. SQLite (no statistics) is also told not to
+    # start from the state's index (`HIDDEN_FOR_CASELOAD`).
+    hidden = HIDDEN_FOR_CASELOAD if session.get_bind().dialect.name == "sqlite" else ()
+    state = _column("state", hidden)
     if role is Role.IRO:
-        mine = sa.or_(_C.c.raised_by_id == person_id, _CH.c.iro_id == person_id)
-        open_rows = _rows(
-            session.execute(
-                base.where(mine, _C.c.state.in_(_OPEN))
-                .order_by(_C.c.due_at.is_(None), _C.c.due_at, _C.c.id)
-                .limit(limit)
-            )
-        )
+        children = sa.select(_CH.c.id).where(_CH.c.iro_id == person_id).scalar_subquery()
+        mine = sa.or_(_C.c.raised_by_id == person_id, _among(_C.c.child_id, children))
+        open_rows = _own_first(session, [mine, state.in_(_OPEN)], "due_at", limit)
         decision = [
             r for r in open_rows if r.state in ("response_received", "awaiting_iro_decision")
         ]
@@ -344,34 +346,43 @@ def dashboard(
         return Dashboard(decision, soon, open_rows, [], [])
     if role is Role.SMT_READER:
         return Dashboard([], [], [], [], [])
-    deputising = sa.select(_P.c.id).where(_P.c.deputy_id == person_id)
-    current = sa.or_(_C.c.responder_id == person_id, _C.c.responder_id.in_(deputising))
+    for_whom = sa.union(
+        sa.select(sa.literal(person_id, sa.Integer)),
+        sa.select(_P.c.id).where(_P.c.deputy_id == person_id),
+    ).scalar_subquery()
+    current = _among(_C.c.responder_id, for_whom)
     # Only a challenge awaiting a response waits for its responder; one out of time waits
     # for the IRO's decision, even though the responder is still named on it.
-    to_answer = _rows(
-        session.execute(
-            base.where(current, _C.c.state == State.AWAITING_RESPONSE.value)
-            .order_by(_C.c.due_at, _C.c.id)
-            .limit(limit)
-        )
-    )
+    awaiting = state == State.AWAITING_RESPONSE.value
+    to_answer = _own_first(session, [current, awaiting], "due_at", limit)
+    if role in SEE_ALL_ROLES:  # they see everything: "addressed to you before" is not theirs
+        return Dashboard([], [], [], to_answer, [])
     waiting = {r.id for r in to_answer}
-    before = _rows(
-        session.execute(
-            base.where(visible_to(person_id, role))
-            .where(
-                sa.or_(
-                    _C.c.responder_id != person_id,
-                    _C.c.responder_id.is_(None),
-                    _C.c.state != State.AWAITING_RESPONSE.value,
-                )
-            )
-            .order_by(_C.c.raised_at.desc(), _C.c.id.desc())
-            .limit(limit)
-        )
+    not_waiting = sa.or_(
+        _C.c.responder_id != person_id,
+        _C.c.responder_id.is_(None),
+        _C.c.state != State.AWAITING_RESPONSE.value,
     )
-    before = [r for r in before if r.id not in waiting] if role not in SEE_ALL_ROLES else []
+    before = _own_first(session, [visible_to(person_id, role), not_waiting], "raised_at", limit)
+    before = [r for r in before if r.id not in waiting]
     return Dashboard([], [], [], to_answer, before)
+
+
+def _own_first(
+    session: Session, where: list[sa.ColumnElement[bool]], key: str, limit: int
+) -> list[ChallengeRow]:
+    """The first `limit` challenges under `where`: by due date, soonest first and none
+    last (`key` "due_at"), or newest raised first ("raised_at"); ties by id. Gathered with
+    their sort key first (a materialised CTE, so neither database can turn it back into a
+    walk of the sort order's index), then sorted, then joined for those rows only."""
+    own = sa.select(_C.c.id, _C.c[key]).where(*where).cte("own").prefix_with("MATERIALIZED")
+    column = own.c[key]
+    if key == "due_at":
+        order = [column.is_(None), column, own.c.id]
+    else:
+        order = [column.desc(), own.c.id.desc()]
+    ids = session.execute(sa.select(own.c.id).order_by(*order).limit(limit)).scalars().all()
+    return _rows_in_order(session, list(ids))
 
 
 # -- the challenge log ---------------------------------------------------------------
