@@ -400,7 +400,9 @@ def test_the_home_page_lists_the_person_s_own_gathered_then_sorted(runtime, coun
             sa.event.remove(engine, "before_cursor_execute", record)
 
     def due_order(ids: set[int]) -> list[int]:
-        return _expected([rows[i] for i in ids], queries.LogFilters(sort="due", descending=False), tied)
+        return _expected(
+            [rows[i] for i in ids], queries.LogFilters(sort="due", descending=False), tied
+        )
 
     iro = board(council.iro, Role.IRO)
     mine = {i for i in _seen_by(engine, council.iro, Role.IRO) if rows[i].state in OPEN}
