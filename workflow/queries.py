@@ -61,9 +61,20 @@ def visible_to(person_id: int, role: Role, today: date | None = None) -> sa.Colu
     if role is Role.SMT_READER:
         return sa.false()
     if role is Role.IRO:
+        # What they raised, or is about a child they oversee or cover. On PostgreSQL the
+        # children are gathered first by look-up (`_among`: their own by `ix_child_iro_id`,
+        # those they cover through `iro_cover`) and the challenges compared with that list,
+        # which the planner can answer from the challenges' indexes, or check row by row
+        # while walking the sort order when the caseload is large. With the children as a
+        # subquery it could use no index: it read every challenge and every child (27 ms a
+        # count at 100,000, 2.9 s a page under 8 clients at 1,000,000). Gathering the
+        # challenges' ids as well was as fast for a caseload of hundreds but three times
+        # slower for one of 33,000 (the benchmark's `--one-council` stress). On SQLite the
+        # subquery form, checked row by row, reads the caseload through the IRO's and the
+        # children's indexes already (`HIDDEN_FOR_CASELOAD` in `challenge_log`).
         today = today or london_today()
         own = iro_children(person_id, today)
-        return _caseload(
+        return _per_database(
             sa.or_(
                 _C.c.raised_by_id == person_id,
                 _C.c.child_id.in_(sa.select(_CH.c.id).where(own)),
@@ -119,32 +130,22 @@ def _among_sqlite(element: Any, compiler: SQLCompiler, **kw: Any) -> str:
     return f"{column} IN {ids}"
 
 
-class _caseload(FunctionElement[bool]):  # noqa: N801  (used like a SQL operator)
-    """An IRO's visibility: what they raised or is about a child they oversee or cover.
-
-    On PostgreSQL the children are gathered first by look-up (`_among`: their own by
-    `ix_child_iro_id`, those they cover through `iro_cover`) and the challenges compared
-    with that list, which the planner can answer from the challenges' indexes, or check
-    row by row while walking the sort order when the caseload is large. With the children
-    as a subquery it could use no index: it read every challenge and every child (27 ms
-    a count at 100,000, 2.9 s a page under 8 clients at 1,000,000). Gathering the
-    challenges' ids as well was as fast for a caseload of hundreds but three times slower
-    for one of 33,000 (the benchmark's `--one-council` stress). On SQLite the subquery
-    form, checked row by row, reads the caseload through the IRO's and the children's
-    indexes already (`HIDDEN_FOR_CASELOAD` in `challenge_log`), so it keeps it."""
+class _per_database(FunctionElement[bool]):  # noqa: N801  (used like a SQL operator)
+    """One condition written two ways, each as its database can answer it from its
+    indexes: the first on SQLite, the second on PostgreSQL."""
 
     type = sa.Boolean()
     inherit_cache = True
     _is_implicitly_boolean = True  # as `_among`
 
 
-@compiles(_caseload)
-def _caseload_postgresql(element: Any, compiler: SQLCompiler, **kw: Any) -> str:
+@compiles(_per_database)
+def _per_database_postgresql(element: Any, compiler: SQLCompiler, **kw: Any) -> str:
     return f"({compiler.process(element.clauses.clauses[1], **kw)})"
 
 
-@compiles(_caseload, "sqlite")
-def _caseload_sqlite(element: Any, compiler: SQLCompiler, **kw: Any) -> str:
+@compiles(_per_database, "sqlite")
+def _per_database_sqlite(element: Any, compiler: SQLCompiler, **kw: Any) -> str:
     return f"({compiler.process(element.clauses.clauses[0], **kw)})"
 
 
@@ -533,36 +534,22 @@ def _children_query(f: LogFilters) -> Any:
     query = sa.select(_CH.c.id)
     if f.child_reference:
         ref = f.child_reference.strip().upper().replace("%", "").replace("_", "")
-        query = query.where(_begins(_CH.c.case_reference, sa.literal(f"{ref}%")))
+        query = query.where(_begins(_CH.c.case_reference, f"{ref}%"))
     if f.team_id is not None:
         workers = sa.select(_P.c.id).where(_P.c.team_id == f.team_id)
         query = query.where(_CH.c.social_worker_id.in_(workers))
     return query
 
 
-class _begins(FunctionElement[bool]):  # noqa: N801  (used like a SQL operator)
-    """A reference (a child's case reference, a challenge's) begins with a pattern's text
+def _begins(column: Any, pattern: str) -> sa.ColumnElement[bool]:
+    """A reference (a child's case reference, a challenge's) begins with `pattern`'s text
     (upper case, then `%`), in any case, written as each database finds it in
     `ix_child_reference_search` or `ix_challenge_reference_search` (migration 0025):
     PostgreSQL `upper(column) LIKE 'LL12%'` from an index on that expression; SQLite
     `column LIKE 'LL12%'`, its LIKE ignoring case already (ASCII letters, as its upper()
     does), from an index with NOCASE collation: its LIKE cannot use an index on upper()."""
-
-    type = sa.Boolean()
-    inherit_cache = True
-    _is_implicitly_boolean = True
-
-
-@compiles(_begins)
-def _begins_postgresql(element: Any, compiler: SQLCompiler, **kw: Any) -> str:
-    column, pattern = (compiler.process(c, **kw) for c in element.clauses.clauses)
-    return f"(upper({column}) LIKE {pattern})"
-
-
-@compiles(_begins, "sqlite")
-def _begins_sqlite(element: Any, compiler: SQLCompiler, **kw: Any) -> str:
-    column, pattern = (compiler.process(c, **kw) for c in element.clauses.clauses)
-    return f"({column} LIKE {pattern})"
+    term = sa.literal(pattern)
+    return _per_database(column.like(term), sa.func.upper(column).like(term))
 
 
 # Up to this many children, the child and team filters are read first and passed as
@@ -583,9 +570,9 @@ def _search(text: str) -> sa.ColumnElement[bool]:
     index (migration 0025), the children gathered first, so both sides of the OR are index
     reads (about a second a search at 1,000,000 on PostgreSQL when either was not)."""
     term = text.strip().upper().replace("%", "").replace("_", "") + "%"
-    children = sa.select(_CH.c.id).where(_begins(_CH.c.case_reference, sa.literal(term)))
+    children = sa.select(_CH.c.id).where(_begins(_CH.c.case_reference, term))
     return sa.or_(
-        _begins(_C.c.reference, sa.literal(term)),
+        _begins(_C.c.reference, term),
         _among(_C.c.child_id, children.scalar_subquery()),
     )
 

@@ -191,7 +191,9 @@ def reach(
     Candidates are picked in SQL by ladder version and stage; a copy or notice is then
     resolved for the child exactly as the mail to it was (`Directory.holder_of`)."""
     among = None if among is None else sorted(set(among))
-    posts = _posts_of(session, person_id) if among != [] else set()
+    if among == []:  # a list with no rows
+        return Reach()
+    posts = _posts_of(session, person_id)
     versions = _reaching_versions(session, posts) if posts else []
     if not versions:  # most people: their posts reach no stage of any ladder version
         return Reach()

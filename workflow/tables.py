@@ -117,20 +117,23 @@ class Child(SQLModel, table=True):
     looked_after_until: date | None = None
 
 
-# The log's child filter: the beginning of a case reference, in any case, read from an index
-# (`workflow.queries._begins`, migration 0025), not from every child (70 ms among 400,000 on
-# PostgreSQL, 110 ms on SQLite). PostgreSQL: on upper(), with text_pattern_ops, which compares
-# bytes as LIKE 'LL12%' needs whatever the database's collation. SQLite: on the column with
-# NOCASE collation, the only index its case-blind LIKE can use.
-sa.Index(
-    "ix_child_reference_search",
-    sa.func.upper(Child.__table__.c.case_reference).label("reference_upper"),  # type: ignore[attr-defined]
-    postgresql_ops={"reference_upper": "text_pattern_ops"},
-).ddl_if(dialect="postgresql")
-sa.Index(
-    "ix_child_reference_search",
-    Child.__table__.c.case_reference.collate("NOCASE"),  # type: ignore[attr-defined]
-).ddl_if(dialect="sqlite")
+def _reference_search(name: str, column: sa.Column[str]) -> None:
+    """An index for "this reference begins with what was typed, in any case"
+    (`workflow.queries._begins`, migration 0025), in the form each database can read:
+    PostgreSQL on upper(), with text_pattern_ops, which compares bytes as LIKE 'LL12%'
+    needs whatever the database's collation; SQLite on the column with NOCASE collation,
+    the only index its case-blind LIKE can use."""
+    sa.Index(
+        name,
+        sa.func.upper(column).label("reference_upper"),
+        postgresql_ops={"reference_upper": "text_pattern_ops"},
+    ).ddl_if(dialect="postgresql")
+    sa.Index(name, column.collate("NOCASE")).ddl_if(dialect="sqlite")
+
+
+# The log's child filter, not from every child (70 ms among 400,000 on PostgreSQL, 110 ms
+# on SQLite).
+_reference_search("ix_child_reference_search", Child.__table__.c.case_reference)  # type: ignore[attr-defined]
 
 
 class Theme(SQLModel, table=True):
@@ -220,17 +223,8 @@ class ChallengeRecord(SQLModel, table=True):
     updated_at: datetime = Field(sa_type=UTCDateTime)
 
 
-# The log's search box: a challenge's reference begins with what was typed, in any case, in
-# the form each database can read from an index (as `ix_child_reference_search`).
-sa.Index(
-    "ix_challenge_reference_search",
-    sa.func.upper(ChallengeRecord.__table__.c.reference).label("reference_upper"),  # type: ignore[attr-defined]
-    postgresql_ops={"reference_upper": "text_pattern_ops"},
-).ddl_if(dialect="postgresql")
-sa.Index(
-    "ix_challenge_reference_search",
-    ChallengeRecord.__table__.c.reference.collate("NOCASE"),  # type: ignore[attr-defined]
-).ddl_if(dialect="sqlite")
+# The log's search box (about a second a search at 1,000,000 on PostgreSQL without it).
+_reference_search("ix_challenge_reference_search", ChallengeRecord.__table__.c.reference)  # type: ignore[attr-defined]
 
 
 class ChallengeEvent(SQLModel, table=True):
