@@ -14,6 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -237,8 +238,14 @@ class ChallengeRow:
         return self.state in _OPEN
 
 
+# The row's columns are the record's fields, in order, so a row becomes a record by
+# position (by name cost a mapping per row: a twentieth of a log page's CPU).
+assert [c.name for c in _ROW_COLUMNS] == list(ChallengeRow.__dataclass_fields__)
+
+
 def _rows(result: Any) -> list[ChallengeRow]:
-    return [ChallengeRow(**row._mapping) for row in result]
+    rows = result.all() if isinstance(result, sa.Result) else result  # one fetch, not per row
+    return [ChallengeRow(*row) for row in rows]
 
 
 def challenge_row(session: Session, reference: str) -> ChallengeRow | None:
@@ -644,11 +651,26 @@ def challenge_log(
     )
 
 
+# A page's rows by their ids, built once. On PostgreSQL the ids go as one array, so the
+# text is the same on every page: psycopg converts it once and the server prepares it.
+# As an IN list of 50 values it was new text each page, rendered by SQLAlchemy, parsed
+# by psycopg and planned by the server afresh: a sixth of a log page's CPU.
+_ROWS_BY_ID = (
+    sa.select(*_ROW_COLUMNS)
+    .select_from(_joined())
+    .where(
+        _per_database(
+            _C.c.id.in_(sa.bindparam("ids", expanding=True)),
+            _C.c.id == sa.any_(sa.bindparam("ids", type_=ARRAY(sa.Integer))),
+        )
+    )
+)
+
+
 def _rows_in_order(session: Session, ids: list[int]) -> list[ChallengeRow]:
     if not ids:
         return []
-    query = sa.select(*_ROW_COLUMNS).select_from(_joined()).where(_C.c.id.in_(ids))
-    by_id = {row.id: row for row in _rows(session.execute(query))}
+    by_id = {row.id: row for row in _rows(session.execute(_ROWS_BY_ID, {"ids": list(ids)}))}
     return [by_id[i] for i in ids if i in by_id]
 
 

@@ -427,3 +427,30 @@ def test_the_home_page_lists_the_person_s_own_gathered_then_sorted(runtime, coun
                 assert "ix_challenge_state_due" not in plan and "ix_challenge_due_id" not in plan, (
                     plan
                 )
+
+
+def test_a_page_s_rows_are_read_by_one_statement_whatever_its_ids(runtime, council, tied):
+    """Every page reads its rows with the same statement text, the ids bound apart from it:
+    on PostgreSQL as one array, so the driver converts the text once and the server can
+    prepare it (an IN list written out made new text for every page). The rows come back
+    in the page's order, each the challenge its id names."""
+    engine, seen = runtime.engine, []
+
+    def record(_conn, _cursor, statement, parameters, *_):
+        seen.append((statement, parameters))
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        with Session(engine) as session:
+            pages = [queries._rows_in_order(session, ids) for ids in ([3, 1, 2], [5, 4])]
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    assert [[r.id for r in page] for page in pages] == [[3, 1, 2], [5, 4]]
+    with engine.connect() as conn:
+        references = dict(conn.exec_driver_sql("SELECT id, reference FROM challenge").all())
+    assert all(r.reference == references[r.id] for page in pages for r in page)
+    reads = [(s, p) for s, p in seen if "FROM challenge" in s]
+    assert len(reads) == 2, seen
+    if engine.dialect.name == "postgresql":
+        assert reads[0][0] == reads[1][0], reads  # the same text for both pages
+        assert [p for _, p in reads] == [{"ids": [3, 1, 2]}, {"ids": [5, 4]}]
