@@ -175,6 +175,9 @@ QUERIES = {
     "team": "team=3",
     "sort by due": "sort=due&order=asc&status=awaiting_response",
 }
+# What the clients request: the log page (a restricted viewer's own list), the API list,
+# and the home page, everyone's first page after signing in (`--doors`).
+DOORS = ("page", "api", "home")
 CLI = str(Path(sys.executable).parent / "iro-disputes")
 DEEP = 10_000  # the challenges before the deep page: it is page 201 of 50, newest first
 
@@ -357,11 +360,10 @@ def threads(work: Callable[[], Work]) -> Side:
     return lambda seconds: load(work(), seconds)
 
 
-def raw_load(base: str, headers: list[dict[str, str]], path: str, seconds: float) -> Result:
+def raw_load(base: str, headers: list[dict[str, str]], urls: list[str], seconds: float) -> Result:
     """The lighter client: one asyncio loop, one keep-alive connection per client, each
-    cycling through the queries as `http_work` does, reading the answer by its length."""
+    cycling through the urls as `http_work` does, reading the answer by its length."""
     host, port = base.removeprefix("http://").split(":")
-    urls = [f"{path}?{q}" for q in QUERIES.values()]
     latencies: list[float] = []
 
     async def client(offset: int, extra: dict[str, str], stop_at: float) -> None:
@@ -436,9 +438,12 @@ def page_client(base: str, email: str) -> httpx.Client:
     return client
 
 
-def http_work(client: httpx.Client, path: str) -> Callable[[int], None]:
-    urls = [f"{path}?{q}" for q in QUERIES.values()]
+def urls_of(door: str, path: str) -> list[str]:
+    """What a client of the door requests, in turn: the log's queries, or the home page."""
+    return [path] if door == "home" else [f"{path}?{q}" for q in QUERIES.values()]
 
+
+def http_work(client: httpx.Client, urls: list[str]) -> Callable[[int], None]:
     def one(n: int) -> None:
         response = client.get(urls[n % len(urls)])
         assert response.status_code == 200, (urls[n % len(urls)], response.status_code)
@@ -450,9 +455,10 @@ Statement = tuple[str, Any]
 
 
 def captured(engine: Engine, door: str, viewer_id: int) -> list[list[Statement]]:
-    """For each query, the statements the page (or the API) runs for it, as sent to the driver."""
+    """For each query, the statements the page (or the API) runs for it, as sent to the
+    driver; for the home page, the statements of its one request (`api/routes/home.py`)."""
     from api.views import visibility  # what the API and a restricted viewer's list see
-    from workflow.routing import reach
+    from workflow.routing import reach, reach_condition
 
     seen: list[Statement] = []
 
@@ -465,7 +471,7 @@ def captured(engine: Engine, door: str, viewer_id: int) -> list[list[Statement]]
         lists.choices(session)
     sa.event.listen(engine, "before_cursor_execute", record)
     try:
-        for query in QUERIES.values():
+        for query in [""] if door == "home" else QUERIES.values():
             seen.clear()
             args = dict(p.split("=", 1) for p in query.split("&") if p)
             with Session(engine) as session:
@@ -473,7 +479,13 @@ def captured(engine: Engine, door: str, viewer_id: int) -> list[list[Statement]]
                 viewer = session.get(Person, viewer_id)
                 assert viewer is not None
                 overseer = Role(viewer.role) in queries.SEE_ALL_ROLES
-                if door == "page" and overseer:
+                if door == "home":
+                    queries.dashboard(session, viewer_id, Role(viewer.role), now)
+                    through_posts = reach_condition(session, viewer_id)
+                    reached = ([] if through_posts is None
+                               else queries.rows_where(session, through_posts))  # fmt: skip
+                    reach(session, viewer_id, among=[r.id for r in reached])
+                elif door == "page" and overseer:
                     filters, _ = parse_filters(args)
                     queries.challenge_log(session, filters, now)
                     lists.choices(session)
@@ -514,7 +526,7 @@ def sql_work(engine: Engine, statements: list[list[Statement]]) -> Callable[[int
 def run(kind: str, challenges: int, clients: list[int], seconds: float, workers: int | None,
         keep: str | None, rounds: int = 3, role: str = "head_of_service",
         client: str = "httpx", client_cpu: bool = False,
-        councils: bool = True) -> None:  # fmt: skip
+        councils: bool = True, doors: tuple[str, ...] = DOORS) -> None:  # fmt: skip
     email = VIEWERS[role]
     with (
         database(kind, challenges, keep, councils) as engine,
@@ -528,7 +540,7 @@ def run(kind: str, challenges: int, clients: list[int], seconds: float, workers:
             token = create_api_token(session, viewer_id, "bench")
             session.commit()
         QUERIES["page 201"] = deep_page(engine)
-        plans = {door: captured(engine, door, viewer_id) for door in ("page", "api")}
+        plans = {door: captured(engine, door, viewer_id) for door in doors}
         page_path = "/log" if role == "head_of_service" else "/challenges"
         proc, base = serve(engine.url.render_as_string(hide_password=False), data_dir, workers)
         peak = 0.0
@@ -537,21 +549,22 @@ def run(kind: str, challenges: int, clients: list[int], seconds: float, workers:
                 pages = [page_client(base, email) for _ in range(n)]
                 apis = [httpx.Client(base_url=base, timeout=60,
                                      headers={"Authorization": f"Bearer {token}"}) for _ in range(n)]  # fmt: skip
-                for door, path, made in (
-                    ("page", page_path, pages),
-                    ("api", "/api/v1/challenges", apis),
-                ):
+                paths = {"page": (page_path, pages), "api": ("/api/v1/challenges", apis),
+                         "home": ("/", pages)}  # fmt: skip
+                for door in doors:
+                    path, made = paths[door]
+                    urls = urls_of(door, path)
                     for c in made:  # warm: each query once per client
-                        for q in QUERIES.values():
-                            c.get(f"{path}?{q}")
+                        for url in urls:
+                            c.get(url)
                     floor_engine = make_engine(engine.url.render_as_string(hide_password=False),
                                                poolclass=sa.pool.NullPool)  # fmt: skip
                     # Both run inside `alternate`, within this iteration (B023 does not apply).
                     if client == "asyncio":
                         sent = [_headers(c) for c in made]
-                        side: Side = lambda t: raw_load(base, sent, path, t)  # noqa: B023, E731
+                        side: Side = lambda t: raw_load(base, sent, urls, t)  # noqa: B023, E731
                     else:
-                        side = threads(lambda: [http_work(c, path) for c in made])  # noqa: B023
+                        side = threads(lambda: [http_work(c, urls) for c in made])  # noqa: B023
                     spent = {"client": 0.0, "server": 0.0, "requests": 0.0}
                     ours, floor = alternate(
                         metered(side, [proc.pid, *_children(proc.pid)], spent),
@@ -596,6 +609,8 @@ def main() -> None:
                         help="the load generator: httpx threads, or one raw asyncio loop")  # fmt: skip
     parser.add_argument("--client-cpu", action="store_true",
                         help="print the server's and the load generator's CPU a request")  # fmt: skip
+    parser.add_argument("--doors", default=",".join(DOORS),
+                        help="which of page (the log), api (the API list), home (the home page)")  # fmt: skip
     parser.add_argument("--one-council", action="store_true",
                         help="one council however many challenges (caseloads grow with the table)")  # fmt: skip
     args = parser.parse_args()
@@ -604,7 +619,8 @@ def main() -> None:
         for kind in args.db.split(","):
             run(kind.strip(), size, [int(c) for c in args.clients.split(",")], args.seconds,
                 args.workers, args.keep, args.rounds, args.role, args.client,
-                args.client_cpu, not args.one_council)  # fmt: skip
+                args.client_cpu, not args.one_council,
+                tuple(d.strip() for d in args.doors.split(",")))  # fmt: skip
 
 
 if __name__ == "__main__":
