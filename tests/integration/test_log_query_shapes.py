@@ -454,3 +454,23 @@ def test_a_page_s_rows_are_read_by_one_statement_whatever_its_ids(runtime, counc
     if engine.dialect.name == "postgresql":
         assert reads[0][0] == reads[1][0], reads  # the same text for both pages
         assert [p for _, p in reads] == [{"ids": [3, 1, 2]}, {"ids": [5, 4]}]
+
+
+def test_the_child_and_team_filters_send_their_children_as_one_value(runtime, council, tied):
+    """The children a child or team filter comes to (read first) are sent as one array on
+    PostgreSQL: the same short statement for a team of 3 children or of 300, where an IN
+    list of 300 parameters was a statement of kilobytes parsed afresh on every page. The
+    challenges found are those of the listed children, on both databases."""
+    engine, sent = runtime.engine, []
+    c = ChallengeRecord.__table__
+    with engine.connect() as conn:
+        first = conn.exec_driver_sql("SELECT min(id) FROM child").scalar_one()
+        expected = set(conn.execute(sa.select(c.c.id).where(c.c.child_id == first)).scalars())
+        sa.event.listen(conn, "before_cursor_execute", lambda *a: sent.append(a[2:4]))
+        for children in ([first], [first, *range(10_000, 10_300)]):
+            where = queries.log_conditions(queries.LogFilters(), tied, children=children)
+            assert set(conn.execute(sa.select(c.c.id).where(*where)).scalars()) == expected
+    assert expected and len(sent) == 2
+    if engine.dialect.name == "postgresql":
+        assert sent[0][0] == sent[1][0] and len(sent[1][0]) < 200, sent
+        assert [list(p.values()) for _, p in sent] == [[[first]], [[first, *range(10_000, 10_300)]]]
