@@ -67,6 +67,16 @@ def _ending_reason(row: UserSession, settings: WebSettings, now: datetime) -> st
     return None
 
 
+# The session and its person in one statement (a person is never deleted while their
+# sessions remain: the foreign key; an outer join all the same). Built once: building it
+# and working out its cache key on every request cost two-fifths of the read's CPU.
+_SESSION_AND_PERSON = (
+    select(UserSession, Person)
+    .outerjoin(Person, col(Person.id) == col(UserSession.person_id))
+    .where(col(UserSession.token_hash) == sa.bindparam("token_hash"))
+)
+
+
 def person_for_session(
     engine: Engine, token: str, settings: WebSettings, now: datetime, shared: bool = False
 ) -> Person | None:
@@ -80,13 +90,7 @@ def person_for_session(
     connection the route then reads through too: one checkout a page instead of two (on
     PostgreSQL a ping, a BEGIN and a ROLLBACK fewer)."""
     with reading(engine) if shared else _own_reads(engine) as session:
-        # The session and its person in one statement (a person is never deleted while
-        # their sessions remain: the foreign key; an outer join all the same).
-        found = session.exec(
-            select(UserSession, Person)
-            .outerjoin(Person, col(Person.id) == col(UserSession.person_id))
-            .where(UserSession.token_hash == digest(token))
-        ).first()
+        found = session.exec(_SESSION_AND_PERSON, params={"token_hash": digest(token)}).first()
     if found is None or found[0].ended_at is not None:
         return None
     row, person = found

@@ -106,12 +106,16 @@ class Holder:
     scope: str = ""
 
 
+# Built once, as `api.sessions`' read of a session: every API request asks it.
+_TOKEN = select(ApiToken).where(col(ApiToken.token_hash) == sa.bindparam("token_hash"))
+
+
 def holder_of(engine: Engine, token: str, now: datetime, shared: bool = False) -> Holder | None:
     """The live token's holder, noting its use; None if unknown, revoked, expired or its
     person is deactivated. Reads without the write lock (`shared`: through the request's
     shared read session, as `api.sessions.person_for_session`); writes only to note a use."""
     with reading(engine) if shared else _own_reads(engine) as session:
-        row = session.exec(select(ApiToken).where(ApiToken.token_hash == digest(token))).first()
+        row = session.exec(_TOKEN, params={"token_hash": digest(token)}).first()
         if row is None or row.revoked_at is not None:
             return None
         if row.expires_at is not None and row.expires_at <= now:

@@ -81,3 +81,21 @@ def test_a_cache_directory_cleared_away_means_compiling_again_not_a_failed_page(
     env = templating.environment.__wrapped__()
     env.bytecode_cache = cache
     assert "Sign in" in env.get_template("auth/sign_in.html").render()
+
+
+def test_a_template_s_globals_are_one_plain_dict_holding_the_environment_s() -> None:
+    """Each template sees the environment's globals (ours and Jinja's own) through a plain
+    dict, which a macro file's import compares with the page's in C rather than one
+    ChainMap look-up at a time; and a macro imported into a page still reaches them."""
+    env = templating.environment()
+    page = env.get_template("log/log.html")
+    assert type(page.globals) is dict
+    assert page.globals["challenge_rows"] is templating.challenge_rows
+    assert {"range", "namespace", "dict"} <= page.globals.keys()
+    shown = env.from_string(
+        '{% from "govuk_frontend_jinja/components/tag/macro.html" import govukTag %}'
+        '{{ govukTag({"text": "Overdue", "classes": "govuk-tag--red"}) }}'
+        "{% for n in range(2) %}{{ n }}{% endfor %}"
+    ).render()
+    assert 'class="govuk-tag govuk-tag--red"' in shown and "Overdue" in shown
+    assert shown.rstrip().endswith("01")
