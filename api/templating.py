@@ -31,6 +31,7 @@ from jinja2 import (
 from jinja2.bccache import Bucket
 from markupsafe import Markup, escape
 
+from api.pagination import pagination
 from api.web_settings import WebSettings, get_web_settings
 from escalation_rules.model import Role
 from workflow.states import Action, State
@@ -79,6 +80,7 @@ def environment() -> Environment:
         action_label=action_label,
     )
     env.globals["challenge_rows"] = challenge_rows
+    env.globals["pagination"] = pagination
     return env
 
 
