@@ -1,10 +1,11 @@
-"""The challenge log page and the API list under 1 and 8 concurrent clients, beside the same SQL alone.
+"""The challenge log page, the API list and the home page under 1 and 8 clients, beside the same SQL alone.
 
     .venv/bin/python -m bench.web_log [--challenges 10000,100000,1000000] [--clients 1,8]
                                       [--seconds 10] [--rounds 3] [--db sqlite,postgres]
                                       [--workers N] [--keep NAME]
                                       [--role head_of_service|iro|social_worker|team_manager]
                                       [--client httpx|asyncio] [--client-cpu] [--one-council]
+                                      [--doors page,api,home]
 
 For each database and size: seeds a scratch database in bulk (per 10,000 challenges a
 council of 20 teams, 100 social workers, 30 IROs and 4,000 children, one raise event per
@@ -20,7 +21,8 @@ what `workflow.queries.visible_to` lets them: their list `/challenges` of 25 a p
 clients use a token), then, for each number of clients, alternates:
 
 - the project: the clients request the log page `/log?...` (or the API list
-  `/api/v1/challenges?...`) for `--seconds`, each cycling through the queries below;
+  `/api/v1/challenges?...`) for `--seconds`, each cycling through the queries below; then
+  the home page `/`, everyone's first page (`--doors` picks among the three);
 - plain SQL: the same number of threads, each with its own DB-API connection, running
   the statements the page (or the API) runs for the same queries, captured from
   `workflow.queries` as the route calls it, for the same time, with no Python around them.
