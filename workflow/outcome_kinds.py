@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 
 from workflow.errors import RuleViolation
 from workflow.prepared import PreparedRead
-from workflow.rows import connection_of
+from workflow.rows import connection_of, known_outcome_kind
 from workflow.tables import OutcomeKind
 
 # Seeded by migration 0013 in this order; keys are stored on accept events: never rename one.
@@ -37,7 +37,8 @@ def outcome_kind_labels(session: Session) -> dict[str, str]:
 
 _KIND: sa.Table = OutcomeKind.__table__  # type: ignore[attr-defined]
 _ACTIVE = sa.select(_KIND.c.active).where(_KIND.c.key == sa.bindparam("key"))
-_READ_ACTIVE = PreparedRead(_ACTIVE)  # an acceptance's one read beyond the challenge's
+# For an acceptance not read through `workflow.services`' ending read, which asks it too.
+_READ_ACTIVE = PreparedRead(_ACTIVE)
 
 
 def check_outcome_kind(session: Session, reference: str, key: object) -> None:
@@ -45,8 +46,10 @@ def check_outcome_kind(session: Session, reference: str, key: object) -> None:
     lifecycle's to refuse, like any other required field)."""
     if key in (None, ""):
         return
-    row = _READ_ACTIVE.first(connection_of(session), {"key": str(key)})
-    active = row.active if row is not None else None
+    active = known_outcome_kind(session, str(key))  # read with the challenge, usually
+    if active is None:
+        row = _READ_ACTIVE.first(connection_of(session), {"key": str(key)})
+        active = row.active if row is not None else None
     if not active:
         raise RuleViolation(
             reference, "accept", f"there is no kind of outcome '{key}'", "outcome_kind"

@@ -23,6 +23,7 @@ SHARED_PREFIX = "iro_disputes.unit."  # keys of what one unit of work shares in 
 _CHILDREN_KEY = SHARED_PREFIX + "children"
 _RESPONDERS_KEY = SHARED_PREFIX + "responders"
 _CONNECTION_KEY = SHARED_PREFIX + "connection"
+_OUTCOME_KINDS_KEY = SHARED_PREFIX + "outcome_kinds"
 CHILDREN = sa.select(_CHILD).where(_CHILD.c.id.in_(sa.bindparam("ids", expanding=True)))
 
 
@@ -99,6 +100,18 @@ def remember_responders(session: Session, challenge_id: int, text: str | None) -
 def known_responders(session: Session, challenge_id: int) -> list[int] | None:
     """Who has responded on the challenge, if this unit of work read it; else None."""
     found: list[int] | None = session.info.get(_RESPONDERS_KEY, {}).get(challenge_id)
+    return found
+
+
+def remember_outcome_kind(session: Session, key: str, active: bool) -> None:
+    """Note whether a kind of outcome is on the list and not retired, as read with the
+    challenge (`workflow.services`' read for an ending)."""
+    session.info.setdefault(_OUTCOME_KINDS_KEY, {})[key] = active
+
+
+def known_outcome_kind(session: Session, key: str) -> bool | None:
+    """Whether the kind may be picked, if this unit of work read it; else None."""
+    found: bool | None = session.info.get(_OUTCOME_KINDS_KEY, {}).get(key)
     return found
 
 

@@ -31,10 +31,11 @@ from workflow.rows import (
     child_row,
     connection_of,
     remember_children,
+    remember_outcome_kind,
     remember_responders,
 )
 from workflow.states import SYSTEM_ACTIONS, Action
-from workflow.tables import ChallengeEvent, Child, Person, Theme
+from workflow.tables import ChallengeEvent, Child, OutcomeKind, Person, Theme
 from workflow.unit_of_work import UnitOfWork
 
 _LONDON = ZoneInfo("Europe/London")
@@ -125,7 +126,7 @@ def take_action(
 ) -> Challenge:
     """Apply one action to one challenge and commit it with its event, or change nothing."""
     action = _action(reference, action)
-    challenge, child = _challenge_and_child(uow, reference, action)
+    challenge, child = _challenge_and_child(uow, reference, action, params.get("outcome_kind"))
     if expected_version is not None and expected_version != challenge.version:
         raise ConcurrentUpdate(reference, expected_version)
     act(uow, challenge, child, action, actor_id, params, now)
@@ -266,6 +267,7 @@ def _person(uow: UnitOfWork, person_id: int) -> Any:
 
 _CHILD: sa.Table = Child.__table__  # type: ignore[attr-defined]
 _THEME: sa.Table = Theme.__table__  # type: ignore[attr-defined]
+_KIND: sa.Table = OutcomeKind.__table__  # type: ignore[attr-defined]
 _RAISE_PEOPLE = PeopleAlongside(worker=_CHILD.c.social_worker_id)
 # What a raise checks first, in one read: the IRO, the child, whether the theme is active.
 _RAISE_FACTS = PreparedRead(
@@ -324,8 +326,14 @@ _RESPONDERS_SO_FAR = (
     .where(_EVENT.c.challenge_id == CHALLENGE.c.id, _RESPONDER_ID.is_not(None))
     .scalar_subquery()
 )
+# And whether the kind of outcome an acceptance picked is on the council's list (NULL for
+# a withdrawal, or a kind not on it): checked in the same read, not a round trip of its own.
+_OUTCOME_KIND_ACTIVE = (
+    sa.select(_KIND.c.active).where(_KIND.c.key == sa.bindparam("outcome_kind")).scalar_subquery()
+)
 _CHALLENGE_CHILD_AND_RESPONDERS = _CHALLENGE_AND_CHILD.add_columns(
-    _RESPONDERS_SO_FAR.label("responders_so_far")
+    _RESPONDERS_SO_FAR.label("responders_so_far"),
+    _OUTCOME_KIND_ACTIVE.label("outcome_kind_active"),
 )
 # Compiled once and run on the driver (`workflow.prepared`): the read is an action's
 # largest statement, and Core's cache key and result set-up for it cost more than SQLite
@@ -336,15 +344,21 @@ _ENDINGS = frozenset({Action.ACCEPT, Action.WITHDRAW})
 
 
 def _challenge_and_child(
-    uow: UnitOfWork, reference: str, action: Action | None = None
+    uow: UnitOfWork, reference: str, action: Action | None = None, outcome_kind: object = None
 ) -> tuple[Challenge, ChildFacts]:
     ending = action in _ENDINGS
-    query = _READ_FOR_ENDING if ending else _READ_FOR_ACTION
-    row = query.first(connection_of(uow.session), {"reference": reference})
+    kind = None if outcome_kind in (None, "") else str(outcome_kind)
+    if ending:
+        values = {"reference": reference, "outcome_kind": kind}
+        row = _READ_FOR_ENDING.first(connection_of(uow.session), values)
+    else:
+        row = _READ_FOR_ACTION.first(connection_of(uow.session), {"reference": reference})
     if row is None:
         raise NotFound("challenge", reference)
     if ending:
         remember_responders(uow.session, row.id, row.responders_so_far)
+        if kind is not None:
+            remember_outcome_kind(uow.session, kind, bool(row.outcome_kind_active))
     child = child_row(row, "child__")
     remember_children(uow.session, [child])
     uow.challenges.note_team(child.id, team_of(row))

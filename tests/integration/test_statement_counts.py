@@ -22,16 +22,16 @@ from workflow.states import Action
 # writes: the challenge with its child, the child's team, the social worker with their
 # manager and the IRO (`workflow.directory.PeopleAlongside`) in one query, so routing to
 # the first stages and the outbox's recipients need no more; accept and withdraw read
-# who has responded on the challenge (to tell them all) in the same query; a raise reads
-# the IRO, the child, the theme and the social worker's line in one. Beyond that read,
-# only accept reads once more: the kind of outcome picked (the list is the council's to
-# edit, so it is checked, never cached). The writes are those `bench/actions.py`'s
-# plain-SQL floor makes.
+# who has responded on the challenge (to tell them all) in the same query, and accept
+# whether the kind of outcome picked is on the list (the council's to edit, so it is read
+# every time, never cached: it was a read of its own, one more round trip); a raise reads
+# the IRO, the child, the theme and the social worker's line in one. The writes are those
+# `bench/actions.py`'s plain-SQL floor makes.
 MOST = {
     "raise": 7,
     "escalate": 8,
     "respond": 7,
-    "accept": 8,
+    "accept": 7,
     "extend": 6,
     "pause": 6,
     "resume": 7,
