@@ -536,13 +536,18 @@ def log_conditions(
     return where
 
 
-def _listed(column: Any, ids: Sequence[int]) -> sa.ColumnElement[bool]:
-    """`column IN ids`; on PostgreSQL the ids bound as one array (`= ANY(...)`), so the
-    statement's text is the same whatever they are. A team's 200 children written out as
-    200 parameters made a 6 KB statement that SQLAlchemy expanded and psycopg parsed
-    afresh on every page (its cache keeps no statement of more than 50 parameters)."""
+def _listed(
+    column: Any, ids: Sequence[int] | None = None, name: str | None = None
+) -> sa.ColumnElement[bool]:
+    """`column IN ids` (the ids given now, or bound later under `name`); on PostgreSQL the
+    ids bound as one array (`= ANY(...)`), so the statement's text is the same whatever
+    they are. Written out, a team's 200 children made a 6 KB statement of 200 parameters
+    that SQLAlchemy expanded, psycopg parsed afresh (its cache keeps no statement of more
+    than 50 parameters) and PostgreSQL planned again, on every page."""
+    values = list(ids) if ids is not None else None
     return _per_database(
-        column.in_(ids), column == sa.any_(sa.bindparam(None, list(ids), type_=ARRAY(sa.Integer)))
+        column.in_(sa.bindparam(name, values, expanding=True)),
+        column == sa.any_(sa.bindparam(name, values, type_=ARRAY(sa.Integer))),
     )
 
 
@@ -661,20 +666,9 @@ def challenge_log(
     )
 
 
-# A page's rows by their ids, built once. On PostgreSQL the ids go as one array, so the
-# text is the same on every page: psycopg converts it once and the server prepares it.
-# As an IN list of 50 values it was new text each page, rendered by SQLAlchemy, parsed
-# by psycopg and planned by the server afresh: a sixth of a log page's CPU.
-_ROWS_BY_ID = (
-    sa.select(*_ROW_COLUMNS)
-    .select_from(_joined())
-    .where(
-        _per_database(
-            _C.c.id.in_(sa.bindparam("ids", expanding=True)),
-            _C.c.id == sa.any_(sa.bindparam("ids", type_=ARRAY(sa.Integer))),
-        )
-    )
-)
+# A page's rows by their ids, built once, the ids one array on PostgreSQL (`_listed`):
+# as an IN list of 50 values every page was new text, a sixth of a log page's CPU.
+_ROWS_BY_ID = sa.select(*_ROW_COLUMNS).select_from(_joined()).where(_listed(_C.c.id, name="ids"))
 
 
 def _rows_in_order(session: Session, ids: list[int]) -> list[ChallengeRow]:
