@@ -363,7 +363,9 @@ def _challenge_and_child(
     remember_children(uow.session, [child])
     uow.challenges.note_team(child.id, team_of(row))
     uow.directory.note(row, _ACTION_PEOPLE)
-    return challenge_from_row(row), child
+    challenge = challenge_from_row(row)
+    uow.challenges.note_read([challenge])  # its save sets what the action changes
+    return challenge, child
 
 
 def _required(value: str, field: str, label: str) -> str:

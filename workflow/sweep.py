@@ -317,7 +317,7 @@ class _Batch:
         query = _LOCK_CHALLENGES if connection.dialect.name == "postgresql" else _CHALLENGES
         rows = connection.execute(query.on(connection), {"ids": ids})
         self.challenges = {row.id: challenge_from_row(row) for row in rows}
-        uow.challenges.hold_from(self.challenges.values())  # its saves set what changed
+        uow.challenges.note_read(self.challenges.values())  # its saves set what changed
         # Plain rows, remembered for the outbox listener in the same transaction.
         child_ids = {c.child_id for c in self.challenges.values()}
         rows = connection.execute(_CHILDREN_WITH_TEAMS.on(connection), {"ids": sorted(child_ids)})

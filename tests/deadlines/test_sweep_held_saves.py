@@ -70,7 +70,7 @@ def test_a_held_save_behind_the_stored_version_is_refused(
     c = raise_formal(runtime, council, WED)
     with runtime.uow() as uow:
         read = uow.challenges.get(c.reference)
-        uow.challenges.hold_from([read])
+        uow.challenges.note_read([read])
         stale = replace(read, version=read.version - 1, pending_events=[])
         stale.responder_id = council.deputy_team_manager
         changes = {"responder_id": stale.responder_id}
