@@ -1,6 +1,6 @@
 """Each of the nine actions, and a whole lifecycle, against plain SQL doing the same writes.
 
-    .venv/bin/python -m bench.actions [--rounds 200] [--db sqlite,postgres]
+    .venv/bin/python -m bench.actions [--rounds 200] [--db sqlite,postgres] [--challenges 100000]
 
 Per round, on the project's database: raise a formal challenge at the social worker
 stage, extend it, pause, resume, escalate, respond, then accept (odd rounds) or withdraw
@@ -13,7 +13,9 @@ challenge's pending deadlines in one statement (sparing the cap's row where the 
 keeps it) and inserting its new ones, expiring link tokens and one outbox row per email
 due. The two sides alternate round by round, each going first every other round, so a
 noisy machine slows both alike. Prints medians and 10th-90th percentiles in
-milliseconds, and the ratio of the medians.
+milliseconds, and the ratio of the medians. `--challenges N` first seeds N challenges into
+each database as `bench.web_log` does (a service of councils), so the actions run among a
+real table's indexes rather than an empty one's.
 """
 
 from __future__ import annotations
@@ -278,12 +280,16 @@ def spread(values: list[float]) -> str:
     return f"{statistics.median(values):6.2f} ms ({low:.2f}-{high:.2f})"
 
 
-def one_database(kind: str, rounds: int) -> None:
+def one_database(kind: str, rounds: int, challenges: int = 0) -> None:
     with scratch(kind) as project_engine, scratch(kind) as plain_engine:
         sides: dict[str, Any] = {}
         for label, engine, side in (("project", project_engine, Project),
                                     ("plain SQL", plain_engine, PlainSql)):  # fmt: skip
             prepare_database(engine)
+            if challenges:  # a council's (or a service's) history around the new ones
+                from bench.web_log import seed
+
+                seed(engine, challenges)
             runtime = build(WorkflowSettings(IRO_DISPUTES_LADDER="handbook"), engine)
             sides[label] = side(runtime, seed_council(runtime))
         for side in sides.values():  # warm-up: caches, ladder versions, statements
@@ -322,18 +328,24 @@ def _print(kind: str, results: dict[str, dict[str, list[float]]],
           f"  ratio {statistics.median(ours) / statistics.median(floor):.1f}x", flush=True)  # fmt: skip
 
 
-def main(argv: list[str] | None = None, runner: Callable[[str, int], None] = one_database) -> None:
+def main(
+    argv: list[str] | None = None, runner: Callable[[str, int, int], None] = one_database
+) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=200)
     parser.add_argument("--db", default="sqlite,postgres")
+    parser.add_argument("--challenges", type=int, default=0,
+                        help="challenges already in each database, seeded as bench.web_log's")  # fmt: skip
     args = parser.parse_args(argv)
     use_settings(MailSettings(base_url="https://disputes.bench.test", reply_domain="bench.test"))
     print(
         f"Actions: {args.rounds} rounds of raise, extend, pause, resume, escalate, respond, "
         "accept or withdraw, close (times per action; accept and withdraw every other round)"
     )
+    if args.challenges:
+        print(f"Among {args.challenges:,} challenges already in each database")
     for kind in args.db.split(","):
-        runner(kind, args.rounds)
+        runner(kind, args.rounds, args.challenges)
 
 
 if __name__ == "__main__":
