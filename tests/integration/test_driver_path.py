@@ -104,3 +104,43 @@ def test_without_a_transaction_it_goes_through_sqlalchemy(engine: Engine) -> Non
         assert not conn.in_transaction()
         row = read.first(conn, {})
         assert row is not None and row.one == 1 and conn.in_transaction()
+
+
+def test_a_connection_keeps_one_cursor_and_a_failed_statement_gives_it_up(
+    runtime: Runtime, council: Council, now: datetime
+) -> None:
+    reference = _raised(runtime, council, now)
+    cursors: list[object] = []
+
+    def note(conn: object, cursor: object, *args: object) -> None:
+        cursors.append(cursor)
+
+    duplicate = Prepared(sa.insert(_EVENT), ["challenge_id", "seq", "kind", "occurred_at",
+                                             "recorded_at", "changes", "details"])  # fmt: skip
+    sa.event.listen(runtime.engine, "before_cursor_execute", note)
+    try:
+        with runtime.engine.connect() as conn:
+            for _ in range(2):
+                with conn.begin():
+                    _READ_FOR_ACTION.first(conn, {"reference": reference})
+            assert len(cursors) >= 2 and all(c is cursors[0] for c in cursors)
+            challenge_id = _READ_FOR_ACTION.first(conn, {"reference": reference}).id  # type: ignore[union-attr]
+            conn.rollback()
+            row = {"challenge_id": challenge_id, "seq": 1, "kind": "raise_formal",
+                   "occurred_at": now, "recorded_at": now, "changes": {}, "details": {}}  # fmt: skip
+            with pytest.raises(sa.exc.IntegrityError), conn.begin():
+                duplicate.run(conn, row)
+            failed = cursors[-1]
+            with conn.begin():  # SQLAlchemy closed the failed statement's cursor: a new one
+                found = _READ_FOR_ACTION.first(conn, {"reference": reference})
+            assert found is not None and found.reference == reference
+            assert cursors[-1] is not failed
+            # A connection the pool replaced never gets its predecessor's cursor.
+            kept = cursors[-1]
+            conn.invalidate()
+            conn.rollback()
+            with conn.begin():
+                again = _READ_FOR_ACTION.first(conn, {"reference": reference})
+            assert again is not None and cursors[-1] is not kept
+    finally:
+        sa.event.remove(runtime.engine, "before_cursor_execute", note)
