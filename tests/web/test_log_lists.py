@@ -79,6 +79,6 @@ def test_a_list_asks_once_what_the_person_s_posts_reach(login, runtime, people):
     with statements(runtime.engine) as seen:
         page = worker.get("/challenges")
     assert page.status_code == 200 and "IRO-" in page.text  # the challenge addressed to them
-    assert sum("FROM person_post" in s for s in seen) == 1, seen
+    assert sum("JOIN person_post" in s for s in seen) == 1, seen  # with the person, once
     assert sum("FROM ladder_version" in s for s in seen) == 1, seen
     assert not [s for s in seen if "DISTINCT challenge.ladder_hash" in s], seen
