@@ -1,6 +1,7 @@
 """A whole challenge lifecycle, persisted: the project, its plain-SQL floor and SpiffWorkflow.
 
     .venv/bin/python -m bench.lifecycle [--rounds 200] [--db sqlite,postgres] [--spiff-reload]
+        [--challenges 100000]
 
 A lifecycle is six steps, each its own transaction: a formal challenge raised at the
 social worker, escalated three times by the IRO (team manager, Head of Service, senior
@@ -28,6 +29,7 @@ goes first every third round, so a noisy machine slows all three alike):
 Prints, per step and side, the median and 10th-90th percentile in milliseconds, the
 lifecycles a second with their range, and the ratios of the medians; on SQLite (in the
 process) also the CPU per lifecycle, which a loaded machine stretches less than wall time.
+`--challenges N` first seeds N challenges into each database as `bench.web_log` does.
 """
 
 from __future__ import annotations
@@ -175,11 +177,17 @@ def spread(values: list[float]) -> str:
     return f"{statistics.median(values):7.2f} ms ({low:.2f}-{high:.2f})"
 
 
-def one_database(kind: str, rounds: int, reload: bool) -> dict[str, list[float]]:
+def one_database(
+    kind: str, rounds: int, reload: bool, challenges: int = 0
+) -> dict[str, list[float]]:
     with scratch(kind) as ours, scratch(kind) as floor_db, scratch(kind) as spiff_db:
         runtimes = {}
         for label, engine in (("project", ours), ("plain SQL", floor_db), ("SpiffWorkflow", spiff_db)):  # fmt: skip
             prepare_database(engine)
+            if challenges:  # a service's history around the new ones, on every side alike
+                from bench.web_log import seed
+
+                seed(engine, challenges)
             runtimes[label] = build(WorkflowSettings(IRO_DISPUTES_LADDER="handbook"), engine)
         ids = seed_council(runtimes["project"])
         project = Project(runtimes["project"], ids)
@@ -241,12 +249,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--db", default="sqlite,postgres")
     parser.add_argument("--spiff-reload", action="store_true",
                         help="SpiffWorkflow reads and deserialises its state before each step")  # fmt: skip
+    parser.add_argument("--challenges", type=int, default=0,
+                        help="challenges already in each database, seeded as bench.web_log's")  # fmt: skip
     args = parser.parse_args(argv)
     use_settings(MailSettings(base_url="https://disputes.bench.test", reply_domain="bench.test"))
     print(f"Lifecycle: {args.rounds} rounds of raise, 3 escalations, respond, accept; "
           f"load average {os.getloadavg()[0]:.1f}", flush=True)  # fmt: skip
+    if args.challenges:
+        print(f"Among {args.challenges:,} challenges already in each database", flush=True)
     for kind in args.db.split(","):
-        one_database(kind, args.rounds, args.spiff_reload)
+        one_database(kind, args.rounds, args.spiff_reload, args.challenges)
 
 
 if __name__ == "__main__":
