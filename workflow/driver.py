@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from sqlalchemy.engine import Connection
+from sqlalchemy.pool import PoolProxiedConnection
 
 
 class DriverResult(NamedTuple):
@@ -57,7 +58,8 @@ def on_cursor(
         return DriverResult(result.rowcount, list(result), description)
     dialect = connection.dialect
     listened = _cursor_listeners(connection)
-    cursor = _cursor_of(connection)
+    pooled = connection.connection
+    cursor = _cursor_of(pooled)
     try:
         if listened:
             for before in connection.dispatch.before_cursor_execute:
@@ -73,7 +75,7 @@ def on_cursor(
         rows = list(cursor.fetchall()) if returns_rows else []
         return DriverResult(cursor.rowcount, rows, cursor.description if describe else None)
     except BaseException as error:
-        connection.connection.info.pop(_CURSOR, None)  # SQLAlchemy closes it, below
+        pooled.info.pop(_CURSOR, None)  # SQLAlchemy closes it, below
         connection._handle_dbapi_exception(error, sql, parameters, cursor, None)
         raise  # pragma: no cover - the line above raises the wrapped error
 
@@ -86,8 +88,7 @@ def on_cursor(
 _CURSOR = "iro_disputes.cursor"
 
 
-def _cursor_of(connection: Connection) -> Any:
-    pooled = connection.connection
+def _cursor_of(pooled: PoolProxiedConnection) -> Any:
     raw = pooled.dbapi_connection
     kept = pooled.info.get(_CURSOR)
     if kept is not None and kept[0] is raw:
