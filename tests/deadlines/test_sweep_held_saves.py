@@ -3,32 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
 
 import pytest
-import sqlalchemy as sa
 
 from tests.deadlines.conftest import WED, current, raise_formal, run_sweep, utc
 from tests.factories import Council
+from tests.statements import challenge_updates, set_columns
 from workflow.domain import NewEvent
 from workflow.errors import ConcurrentUpdate
 from workflow.runtime import Runtime
 from workflow.states import State
-
-
-def _challenge_updates(runtime: Runtime, run: Any) -> list[str]:
-    seen: list[str] = []
-
-    def note(_c: Any, _cur: Any, statement: str, *_rest: Any) -> None:
-        if statement.lstrip().upper().startswith("UPDATE CHALLENGE "):
-            seen.append(statement)
-
-    sa.event.listen(runtime.engine, "before_cursor_execute", note)
-    try:
-        run()
-    finally:
-        sa.event.remove(runtime.engine, "before_cursor_execute", note)
-    return seen
 
 
 def test_a_time_out_sets_only_what_it_changed_and_the_row_reads_as_a_full_save_would(
@@ -39,12 +23,9 @@ def test_a_time_out_sets_only_what_it_changed_and_the_row_reads_as_a_full_save_w
     before = current(runtime, first)
     at = utc(2026, 12, 10, 10, 0)  # past both reminder points and the due time
 
-    updates = _challenge_updates(runtime, lambda: run_sweep(runtime, at))
+    updates = challenge_updates(runtime.engine, lambda: run_sweep(runtime, at))
 
-    sets = set()
-    for statement in updates:
-        assigned = statement.split(" SET ", 1)[1].split(" WHERE ", 1)[0]
-        sets.add(frozenset(part.split("=")[0].strip() for part in assigned.split(",")))
+    sets = {set_columns(statement) for statement in updates}
     # A reminder changes nothing but the version; a time-out moves the stage, and state,
     # the formal start and the cap stay as they were.
     assert sets == {

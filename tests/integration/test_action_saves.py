@@ -3,6 +3,7 @@ UPDATE rewrites every index on a column it sets, changed or not."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -11,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.factories import Council, new_challenge
+from tests.statements import challenge_updates, set_columns
 from workflow.domain import TRACKED_FIELDS, NewEvent
 from workflow.errors import ConcurrentUpdate
 from workflow.runtime import Runtime
@@ -18,21 +20,16 @@ from workflow.services import raise_challenge, take_action
 from workflow.states import Action
 
 
-def _set_columns(runtime: Runtime, run: Any) -> list[frozenset[str]]:
+def _set_columns(runtime: Runtime, run: Callable[[], object]) -> list[frozenset[str]]:
     """The columns each `UPDATE challenge` the run sends sets."""
-    seen: list[frozenset[str]] = []
+    return [set_columns(update) for update in challenge_updates(runtime.engine, run)]
 
-    def note(_c: Any, _cur: Any, statement: str, *_rest: Any) -> None:
-        if statement.lstrip().upper().startswith("UPDATE CHALLENGE "):
-            assigned = statement.split(" SET ", 1)[1].split(" WHERE ", 1)[0]
-            seen.append(frozenset(part.split("=")[0].strip() for part in assigned.split(",")))
 
-    sa.event.listen(runtime.engine, "before_cursor_execute", note)
-    try:
-        run()
-    finally:
-        sa.event.remove(runtime.engine, "before_cursor_execute", note)
-    return seen
+def _raised(runtime: Runtime, council: Council, now: datetime) -> str:
+    with runtime.uow() as uow:
+        return raise_challenge(
+            uow, new_challenge(now, stage="social_worker"), council.iro, now
+        ).reference
 
 
 def _row(runtime: Runtime, reference: str) -> dict[str, Any]:
@@ -51,10 +48,7 @@ def _act(runtime: Runtime, reference: str, action: Action, actor: int, params: d
 def test_a_pause_and_a_resume_set_only_what_they_change(
     runtime: Runtime, council: Council, now: datetime
 ) -> None:
-    with runtime.uow() as uow:
-        reference = raise_challenge(
-            uow, new_challenge(now, stage="social_worker"), council.iro, now
-        ).reference
+    reference = _raised(runtime, council, now)
     before = _row(runtime, reference)
 
     pause = {"reason": "Court proceedings."}
@@ -85,10 +79,7 @@ def test_a_pause_and_a_resume_set_only_what_they_change(
 def test_a_save_behind_the_stored_version_is_still_refused(
     runtime: Runtime, council: Council, now: datetime
 ) -> None:
-    with runtime.uow() as uow:
-        reference = raise_challenge(
-            uow, new_challenge(now, stage="social_worker"), council.iro, now
-        ).reference
+    reference = _raised(runtime, council, now)
     with runtime.uow() as uow:
         read = uow.challenges.get(reference)
     # Someone else pauses it after that read.

@@ -1,0 +1,31 @@
+"""What a piece of work sends to the database, as the driver sees it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+
+def challenge_updates(engine: Engine, run: Callable[[], object]) -> list[str]:
+    """Each `UPDATE challenge` statement `run` sends, in order."""
+    seen: list[str] = []
+
+    def note(_c: Any, _cur: Any, statement: str, *_rest: Any) -> None:
+        if statement.lstrip().upper().startswith("UPDATE CHALLENGE "):
+            seen.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", note)
+    try:
+        run()
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", note)
+    return seen
+
+
+def set_columns(update: str) -> frozenset[str]:
+    """The columns an UPDATE statement sets."""
+    assigned = update.split(" SET ", 1)[1].split(" WHERE ", 1)[0]
+    return frozenset(part.split("=")[0].strip() for part in assigned.split(","))
