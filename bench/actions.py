@@ -25,7 +25,7 @@ import json
 import statistics
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
@@ -49,7 +49,7 @@ ACTIONS = ("raise", "extend", "pause", "resume", "escalate", "respond", "accept"
 
 class Writes(NamedTuple):
     """What the project writes for an action besides the challenge row and its event
-    (checked against a statement trace: `tests/integration/test_statement_counts.py`)."""
+    (checked against the project's rows: `tests/integration/test_bench_floor_writes.py`)."""
 
     cancels: bool  # one UPDATE cancelling the challenge's pending deadlines
     planned: int  # new deadline rows (the stage timeout, its reminders, the cap)
@@ -60,12 +60,14 @@ class Writes(NamedTuple):
     cap_kept: bool = False
 
 
+# Only the next deadline of each clock has a row (`workflow.deadline_planner`): the stage
+# clock's first reminder point and, while the formal process is open, the cap.
 WRITES = {
-    "raise": Writes(False, 4, False, 1),
-    "extend": Writes(True, 3, False, 0, cap_kept=True),
+    "raise": Writes(False, 2, False, 1),
+    "extend": Writes(True, 1, False, 0, cap_kept=True),
     "pause": Writes(True, 0, True, 0),
-    "resume": Writes(True, 4, True, 0),
-    "escalate": Writes(True, 3, True, 1, cap_kept=True),
+    "resume": Writes(True, 2, True, 0),
+    "escalate": Writes(True, 1, True, 1, cap_kept=True),
     "respond": Writes(True, 0, True, 1, cap_kept=True),
     "accept": Writes(True, 0, True, 3),
     "withdraw": Writes(True, 0, True, 3),
@@ -124,19 +126,34 @@ class Project:
 
     def round(self) -> dict[str, float]:
         self.n += 1
-        at = START + timedelta(minutes=self.n)
         times: dict[str, float] = {}
+        for name, run in self.actions(self.n):
+            with _Timed(times, name):
+                run()
+        return times
+
+    def actions(self, n: int) -> Iterator[tuple[str, Callable[[], object]]]:
+        """Round `n`'s actions in order, each as one transaction to run."""
+        at = START + timedelta(minutes=n)
         new = NewChallenge(child_reference=f"LL{self.n % 50:04d}", theme_key="drift_and_delay",
                            what_is_wrong="Drift in the care plan.", impact_on_child="Delay.",
                            outcome_wanted="A plan.", formal=True, stage="social_worker",
                            informal=InformalDiscussion("Sam Worker", at.date(), "A plan",
                                                        at.date()))  # fmt: skip
-        with _Timed(times, "raise"), self.rt.uow() as uow:
-            ref = raise_challenge(uow, new, self.ids["iro"], at).reference
-        for name, actor, params in steps(self.ids, self.n):
-            with _Timed(times, name), self.rt.uow() as uow:
-                take_action(uow, ref, Action(name), actor, params, at)
-        return times
+        raised: list[str] = []
+
+        def raise_it() -> None:
+            with self.rt.uow() as uow:
+                raised.append(raise_challenge(uow, new, self.ids["iro"], at).reference)
+
+        yield "raise", raise_it
+        for name, actor, params in steps(self.ids, n):
+
+            def act(name: str = name, actor: int = actor, params: dict[str, Any] = params) -> None:
+                with self.rt.uow() as uow:
+                    take_action(uow, raised[0], Action(name), actor, params, at)
+
+            yield name, act
 
 
 class PlainSql:
