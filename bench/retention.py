@@ -159,6 +159,8 @@ class PlainSql:
 
     def remove(self, child_id: int, reference: str, run_id: str) -> int:
         p, cur = self.p, self.raw.cursor()
+        if not self.pg:  # the driver is in autocommit mode: one transaction, as the project
+            cur.execute("BEGIN IMMEDIATE")
         cur.execute(f"SELECT id FROM challenge WHERE child_id = {p}", (child_id,))
         ch = [r[0] for r in cur.fetchall()]
         marks = ",".join([p] * len(ch)) or "NULL"

@@ -273,7 +273,7 @@ class PlainSqlRunner:
         self.t: Callable[[datetime], Any] = (lambda m: m) if self.pg else _sqlite_time
 
     def step(self) -> int | None:
-        cur = self.raw.cursor()
+        cur = self._begin()
         claimed = self._claim(cur)
         self.raw.commit()
         if not claimed:
@@ -282,9 +282,16 @@ class PlainSqlRunner:
         assert deadline is not None, "the team manager's stage has a timescale"
         due = deadline.due_at
         reminders = [w for _, w in self.rules.reminder_times(due) if NOW < w < due]
+        cur = self._begin()
         (self._escalate_pg if self.pg else self._escalate_sqlite)(cur, claimed, due, reminders)
         self.raw.commit()
         return len(claimed)
+
+    def _begin(self) -> Any:
+        cur = self.raw.cursor()
+        if not self.pg:  # the driver is in autocommit mode: each row would commit on its own
+            cur.execute("BEGIN IMMEDIATE")
+        return cur
 
     def _claim(self, cur: Any) -> list[tuple[int, int, int, datetime]]:
         """(deadline, challenge, version, due at) of the oldest due, now leased to us."""
