@@ -47,7 +47,7 @@ _INSERTS: dict[str, sa.Insert] = {
 _ROW_KEYS = ("message_id", "dedupe_key", "kind", "challenge_id", "event_seq", "recipient_id",
              "to_address", "copied", "subject", "body_text", "body_html", "headers", "secrets",
              "status", "attempts", "next_attempt_at", "created_at", "due")  # fmt: skip
-_INSERT_FEW = {name: Prepared(insert, _ROW_KEYS) for name, insert in _INSERTS.items()}
+_INSERT_ON_DRIVER = {name: Prepared(insert, _ROW_KEYS) for name, insert in _INSERTS.items()}
 _FEW = 8
 
 
@@ -70,12 +70,13 @@ def on_events(session: Session, appended: list[tuple[Challenge, list[NewEvent]]]
         expire_ended_stages(session, moved)
     if rows:
         connection = connection_of(session)
-        if len(rows) <= _FEW:  # an action's: on the driver, compiled once
-            _INSERT_FEW[connection.dialect.name].run(
-                connection, rows[0] if len(rows) == 1 else rows
-            )
-        else:  # a sweep's batch: one insertmanyvalues statement
-            connection.execute(_INSERTS[connection.dialect.name], rows)
+        dialect = connection.dialect.name
+        if len(rows) <= _FEW or dialect == "sqlite":
+            # On the driver, compiled once: SQLite's executemany has no round trips to
+            # save, and Core's conversion of each row cost more than the inserts.
+            _INSERT_ON_DRIVER[dialect].run(connection, rows[0] if len(rows) == 1 else rows)
+        else:  # a sweep's batch on PostgreSQL: a few multi-row INSERTs, not one per row
+            connection.execute(_INSERTS[dialect], rows)
 
 
 def _may_end_a_stage(events: list[NewEvent]) -> bool:

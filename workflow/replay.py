@@ -22,11 +22,19 @@ def encode(changes: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _encode_value(value: Any) -> Any:
+    # Most values are plain already: tell them by their exact type first (a sweep's
+    # batch encodes every event's changes and details).
+    if value is None or type(value) in _PLAIN:
+        return value
     if isinstance(value, Enum):
         return value.value
-    if isinstance(value, datetime | date):
+    if isinstance(value, _MOMENTS):
         return value.isoformat()
     return value
+
+
+_PLAIN = frozenset({str, int, float, bool})
+_MOMENTS = (datetime, date)
 
 
 def decode(changes: Mapping[str, Any]) -> dict[str, Any]:

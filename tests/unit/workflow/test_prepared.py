@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from workflow.deadline_planner import _CANCEL_ONE_BUT_THE_CAP
 from workflow.domain import TRACKED_FIELDS
 from workflow.prepared import Prepared
-from workflow.repository import _SAVE, _SAVES_ONE_OF
+from workflow.repository import _save_for, _save_of
 from workflow.tables import UTCDateTime
 
 DIALECTS = {"sqlite": sqlite.dialect(), "postgresql": postgresql.psycopg.dialect()}
@@ -37,13 +37,13 @@ def _core(statement: Any, values: dict[str, Any], dialect: sa.Dialect) -> list[A
 @pytest.mark.parametrize("dialect", DIALECTS.values(), ids=DIALECTS.keys())
 @pytest.mark.parametrize("moment", MOMENTS)
 def test_a_save_sends_what_core_sends(dialect: sa.Dialect, moment: datetime) -> None:
-    save_all = _SAVES_ONE_OF[TRACKED_FIELDS]
+    save_all = _save_for(TRACKED_FIELDS)
     values = {name: None for name in save_all._for(dialect).names}
     values.update(state="paused", due_at=moment, paused_at=moment, updated_at=moment,
                   informal_recorded=True, version=3, _id=7, _version=2)  # fmt: skip
     sent = save_all._for(dialect).parameters(values)
     as_list = list(sent) if isinstance(sent, tuple) else list(sent.values())
-    assert as_list == _core(_SAVE, values, dialect)
+    assert as_list == _core(_save_of(TRACKED_FIELDS), values, dialect)
 
 
 @pytest.mark.parametrize("dialect", DIALECTS.values(), ids=DIALECTS.keys())
