@@ -36,6 +36,12 @@ class DeadlineRules:
             calendar = WorkingCalendar(ladder.closure_days, ladder.timezone)
         self.calendar = calendar
         self.tz = self.calendar.tz
+        # Answers by local date: they depend on nothing else, and a sweep's batch asks
+        # the same few hundreds of times (every challenge timed out at the same hour).
+        # A handful of dates a day, so they are kept for the life of the rules.
+        self._deadlines: dict[tuple[date, int], Deadline] = {}
+        self._following: dict[tuple[date, int], Deadline] = {}
+        self._reminders: dict[date, tuple[tuple[Reminder, datetime], ...]] = {}
 
     def local_date(self, moment: datetime) -> date:
         _require_aware(moment, "moment")
@@ -70,16 +76,23 @@ class DeadlineRules:
         """Due at the end of the `working_days`-th working day, counting from day 1."""
         if working_days < 1:
             raise ValueError(f"working_days must be >= 1, not {working_days}")
-        first = self.first_day(start)
+        effective = self.effective_start_day(start)
+        found = self._deadlines.get((effective, working_days))
+        if found is None:
+            found = self._deadlines[effective, working_days] = self._deadline_from(
+                effective, working_days
+            )
+        return found
+
+    def _deadline_from(self, effective: date, working_days: int) -> Deadline:
+        if self.ladder.day_one is DayOne.SAME_DAY:
+            first = day_before_clock = effective
+        else:
+            first, day_before_clock = self.calendar.next_working_day(effective), effective
         last = self.calendar.add_working_days(first, working_days - 1)
         # Day 1 is a working day, so counting from the day before it skips nothing early.
-        skipped = self.calendar.skipped_between(self._day_before_clock(start, first), last)
+        skipped = self.calendar.skipped_between(day_before_clock, last)
         return Deadline(self.end_of(last), first, last, tuple(skipped))
-
-    def _day_before_clock(self, start: datetime, first: date) -> date:
-        if self.ladder.day_one is DayOne.SAME_DAY:
-            return first
-        return self.effective_start_day(start)
 
     def following_deadline(self, previous_due: datetime, working_days: int) -> Deadline:
         """A stage opened by a timeout: day 1 is the working day after the last one ran out.
@@ -90,10 +103,14 @@ class DeadlineRules:
         if working_days < 1:
             raise ValueError(f"working_days must be >= 1, not {working_days}")
         previous = self.local_date(previous_due)
-        first = self.calendar.next_working_day(previous)
-        last = self.calendar.add_working_days(first, working_days - 1)
-        skipped = self.calendar.skipped_between(previous, last)
-        return Deadline(self.end_of(last), first, last, tuple(skipped))
+        found = self._following.get((previous, working_days))
+        if found is None:
+            first = self.calendar.next_working_day(previous)
+            last = self.calendar.add_working_days(first, working_days - 1)
+            skipped = self.calendar.skipped_between(previous, last)
+            found = Deadline(self.end_of(last), first, last, tuple(skipped))
+            self._following[previous, working_days] = found
+        return found
 
     def stage_deadline(
         self, stage: Stage, start: datetime, after: datetime | None = None
@@ -128,8 +145,11 @@ class DeadlineRules:
     def reminder_times(self, due_at: datetime) -> list[tuple[Reminder, datetime]]:
         """When each of the ladder's reminders falls for a response due at `due_at`."""
         due_day = self.local_date(due_at)
-        times = [(r, self._reminder_at(r, due_day)) for r in self.ladder.reminders]
-        return sorted(times, key=lambda pair: pair[1])
+        found = self._reminders.get(due_day)
+        if found is None:
+            times = [(r, self._reminder_at(r, due_day)) for r in self.ladder.reminders]
+            found = self._reminders[due_day] = tuple(sorted(times, key=lambda pair: pair[1]))
+        return list(found)
 
     def _reminder_at(self, reminder: Reminder, due_day: date) -> datetime:
         day = self.calendar.subtract_working_days(due_day, reminder.working_days_before)
