@@ -110,17 +110,16 @@ def due_rows(
 
 def snapshot(c: Challenge, event: NewEvent) -> dict[str, Any]:
     """What a message says that may change later, as the event left it."""
-    challenge = encode(
-        {
-            "state": c.state,
-            "stage_key": c.stage_key,
-            "stage_started_at": c.stage_started_at,
-            "due_at": c.due_at,
-            "cap_due_at": c.cap_due_at,
-            "outcome": c.outcome,
-            "responder_id": c.responder_id,
-        }
-    )
+    # As `encode` would write them, without its look at every value's type.
+    challenge = {
+        "state": c.state.value,
+        "stage_key": c.stage_key,
+        "stage_started_at": _iso(c.stage_started_at),
+        "due_at": _iso(c.due_at),
+        "cap_due_at": _iso(c.cap_due_at),
+        "outcome": c.outcome,
+        "responder_id": c.responder_id,
+    }
     return {
         "challenge": challenge,
         "event": {
@@ -129,6 +128,10 @@ def snapshot(c: Challenge, event: NewEvent) -> dict[str, Any]:
             "details": encode(event.details),
         },
     }
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
 
 
 def _due_row(

@@ -23,7 +23,7 @@ from sqlmodel import Session, SQLModel
 
 from escalation_rules.deadlines import DeadlineRules
 from escalation_rules.loader import parse_ladder
-from escalation_rules.model import Ladder
+from escalation_rules.model import Ladder, Reminder
 from workflow.batch_sql import OverArrays, PerDialect
 from workflow.deadline_tables import DeadlineKind, DeadlineRecord, DeadlineStatus
 from workflow.domain import Challenge, NewEvent
@@ -154,14 +154,14 @@ def replan_many(
     cap row stays as it is (pending, stuck or fired): it is not cancelled nor planned."""
     wall = utc_now()
     connection = session.connection()
-    by_reason: dict[tuple[str, bool], list[int]] = {}
+    by_reason: dict[tuple[str, datetime, bool], list[int]] = {}
     for challenge, at, because in moved:
         assert challenge.id is not None
         if challenge.id in skip_cancel:
             continue
+        by_reason.setdefault((because, at, challenge.id in keep_cap), []).append(challenge.id)
+    for (because, at, cap_kept), ids in by_reason.items():
         reason = f"no longer applies: the challenge moved on ({because} at {at.isoformat()})"
-        by_reason.setdefault((reason, challenge.id in keep_cap), []).append(challenge.id)
-    for (reason, cap_kept), ids in by_reason.items():
         if len(ids) == 1:  # one action's: an expanding IN costs more than the UPDATE itself
             one = _CANCEL_ONE_BUT_THE_CAP if cap_kept else _CANCEL_ONE
             one.run(connection, {"challenge": ids[0], "outcome": reason, "wall": wall})
@@ -264,15 +264,28 @@ def _reminders(c: Challenge, rules: DeadlineRules, at: datetime) -> list[Planned
         # A reminder point before the stage began, or already past when the date was
         # set (an extension), is skipped: it would only arrive late and confuse.
         if started < when < c.due_at and when > at:
-            days = reminder.working_days_before
-            label = (
-                "morning of the due day"
-                if days == 0
-                else f"{days} working day{'s' if days != 1 else ''} before the due day"
-            )
-            details = {"working_days_before": days, "at": reminder.at.isoformat("minutes")}
+            label, details = _described(reminder)
             out.append(PlannedDeadline(DeadlineKind.REMINDER, when, c.due_at, label, details))
     return out
+
+
+def _described(reminder: Reminder) -> tuple[str, dict[str, Any]]:
+    """A reminder point's label and details, worked out once per reminder (a sweep's
+    batch plans hundreds of the same few). The details are never changed once made."""
+    found = _DESCRIBED.get(reminder)
+    if found is None:
+        days = reminder.working_days_before
+        label = (
+            "morning of the due day"
+            if days == 0
+            else f"{days} working day{'s' if days != 1 else ''} before the due day"
+        )
+        details = {"working_days_before": days, "at": reminder.at.isoformat("minutes")}
+        found = _DESCRIBED[reminder] = (label, details)
+    return found
+
+
+_DESCRIBED: dict[Reminder, tuple[str, dict[str, Any]]] = {}
 
 
 def replan_open(engine: Engine, now: datetime) -> int:
