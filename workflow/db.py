@@ -85,6 +85,9 @@ def _quiet(dbapi_connection: Any) -> bool:
         return False
 
 
+WAL_CHECKPOINT_PAGES = 10_000
+
+
 def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
     path = url.split(":///", 1)[-1]
     if path and path != ":memory:":
@@ -102,6 +105,13 @@ def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
+        # Copy the WAL back into the database every 10,000 pages (about 40 MB), not
+        # SQLite's 1,000: a sweep's batch of 500 escalations writes about a thousand, so
+        # every batch paid a checkpoint that rewrote the same hot index pages again. Measured
+        # on the sweep: 3,716 to 3,918 escalations a second, its plain-SQL floor 7,520 to
+        # 8,472. The file is cut back to 64 MB after a checkpoint if a long read let it grow.
+        cur.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
+        cur.execute(f"PRAGMA journal_size_limit={64 * 1024 * 1024}")
         cur.close()
 
     @sa.event.listens_for(engine, "begin")
