@@ -48,8 +48,7 @@ _INSERTS: dict[str, sa.Insert] = {
 _ROW_KEYS = ("message_id", "dedupe_key", "kind", "challenge_id", "event_seq", "recipient_id",
              "to_address", "copied", "subject", "body_text", "body_html", "headers", "secrets",
              "status", "attempts", "next_attempt_at", "created_at", "due")  # fmt: skip
-_INSERT_ON_DRIVER = {name: Prepared(insert, _ROW_KEYS) for name, insert in _INSERTS.items()}
-_FEW = 8
+_INSERT_ROWS = {name: Prepared(insert, _ROW_KEYS) for name, insert in _INSERTS.items()}
 
 
 def on_events(session: Session, appended: list[tuple[Challenge, list[NewEvent]]]) -> None:
@@ -71,13 +70,7 @@ def on_events(session: Session, appended: list[tuple[Challenge, list[NewEvent]]]
         expire_ended_stages(session, moved)
     if rows:
         connection = connection_of(session)
-        dialect = connection.dialect.name
-        if len(rows) <= _FEW or dialect == "sqlite":
-            # On the driver, compiled once: SQLite's executemany has no round trips to
-            # save, and Core's conversion of each row cost more than the inserts.
-            _INSERT_ON_DRIVER[dialect].run(connection, rows[0] if len(rows) == 1 else rows)
-        else:  # a sweep's batch on PostgreSQL: a few multi-row INSERTs, not one per row
-            connection.execute(_INSERTS[dialect], rows)
+        _INSERT_ROWS[connection.dialect.name].insert_rows(connection, rows)
 
 
 def _may_end_a_stage(events: list[NewEvent]) -> bool:
@@ -110,16 +103,17 @@ def due_rows(
 
 def snapshot(c: Challenge, event: NewEvent) -> dict[str, Any]:
     """What a message says that may change later, as the event left it."""
-    # As `encode` would write them, without its look at every value's type.
-    challenge = {
-        "state": c.state.value,
-        "stage_key": c.stage_key,
-        "stage_started_at": _iso(c.stage_started_at),
-        "due_at": _iso(c.due_at),
-        "cap_due_at": _iso(c.cap_due_at),
-        "outcome": c.outcome,
-        "responder_id": c.responder_id,
-    }
+    challenge = encode(
+        {
+            "state": c.state,
+            "stage_key": c.stage_key,
+            "stage_started_at": c.stage_started_at,
+            "due_at": c.due_at,
+            "cap_due_at": c.cap_due_at,
+            "outcome": c.outcome,
+            "responder_id": c.responder_id,
+        }
+    )
     return {
         "challenge": challenge,
         "event": {
@@ -128,10 +122,6 @@ def snapshot(c: Challenge, event: NewEvent) -> dict[str, Any]:
             "details": encode(event.details),
         },
     }
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.isoformat()
 
 
 def _due_row(

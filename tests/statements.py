@@ -9,20 +9,25 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 
-def challenge_updates(engine: Engine, run: Callable[[], object]) -> list[str]:
-    """Each `UPDATE challenge` statement `run` sends, in order."""
+def sent(target: Any, run: Callable[[], object]) -> list[str]:
+    """Each statement `run` sends through `target` (an engine, or `Engine` for every
+    engine: pages read through their own), in order."""
     seen: list[str] = []
 
     def note(_c: Any, _cur: Any, statement: str, *_rest: Any) -> None:
-        if statement.lstrip().upper().startswith("UPDATE CHALLENGE "):
-            seen.append(statement)
+        seen.append(statement)
 
-    sa.event.listen(engine, "before_cursor_execute", note)
+    sa.event.listen(target, "before_cursor_execute", note)
     try:
         run()
     finally:
-        sa.event.remove(engine, "before_cursor_execute", note)
+        sa.event.remove(target, "before_cursor_execute", note)
     return seen
+
+
+def challenge_updates(engine: Engine, run: Callable[[], object]) -> list[str]:
+    """Each `UPDATE challenge` statement `run` sends, in order."""
+    return [s for s in sent(engine, run) if s.lstrip().upper().startswith("UPDATE CHALLENGE ")]
 
 
 def set_columns(update: str) -> frozenset[str]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -269,23 +270,17 @@ def _reminders(c: Challenge, rules: DeadlineRules, at: datetime) -> list[Planned
     return out
 
 
+@cache
 def _described(reminder: Reminder) -> tuple[str, dict[str, Any]]:
     """A reminder point's label and details, worked out once per reminder (a sweep's
     batch plans hundreds of the same few). The details are never changed once made."""
-    found = _DESCRIBED.get(reminder)
-    if found is None:
-        days = reminder.working_days_before
-        label = (
-            "morning of the due day"
-            if days == 0
-            else f"{days} working day{'s' if days != 1 else ''} before the due day"
-        )
-        details = {"working_days_before": days, "at": reminder.at.isoformat("minutes")}
-        found = _DESCRIBED[reminder] = (label, details)
-    return found
-
-
-_DESCRIBED: dict[Reminder, tuple[str, dict[str, Any]]] = {}
+    days = reminder.working_days_before
+    label = (
+        "morning of the due day"
+        if days == 0
+        else f"{days} working day{'s' if days != 1 else ''} before the due day"
+    )
+    return label, {"working_days_before": days, "at": reminder.at.isoformat("minutes")}
 
 
 def replan_open(engine: Engine, now: datetime) -> int:

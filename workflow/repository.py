@@ -167,12 +167,7 @@ class ChallengeRepository:
         for names, saves in held.items():
             if _save_for(names).run(connection, saves).rowcount != len(saves):
                 raise ConcurrentUpdate("(one of a batch)", -1)
-        if connection.dialect.name == "postgresql":
-            # Core sends the rows as a few multi-row INSERTs: fewer round trips than the
-            # driver's executemany of one row each.
-            connection.execute(_INSERT_EVENTS, events)
-        else:
-            _INSERT_EVENT_ROWS.run(connection, events)
+        _INSERT_EVENT_ROWS.insert_rows(connection, events)
 
     def _append_events(self, challenge: Challenge, first_seq: int) -> None:
         rows = self._event_rows(challenge, first_seq)

@@ -9,13 +9,13 @@ import re
 from datetime import UTC, datetime
 
 import pytest
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from api.tables import PasswordCredential
 from api.wiring import build
 from tests.factories import new_challenge
+from tests.statements import sent
 from workflow.runtime import Runtime
 from workflow.services import raise_challenge, take_action
 from workflow.settings import WorkflowSettings
@@ -145,17 +145,7 @@ def test_nobody_else_sees_it_and_a_post_stops_reaching_above_its_stage(
 
 def _statements(call) -> int:  # type: ignore[no-untyped-def]
     """How many statements `call` runs, on any engine (pages read through their own)."""
-    seen: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
-        seen.append(statement)
-
-    sa.event.listen(Engine, "before_cursor_execute", record)
-    try:
-        call()
-    finally:
-        sa.event.remove(Engine, "before_cursor_execute", record)
-    return len(seen)
+    return len(sent(Engine, call))
 
 
 def test_a_post_holders_lists_cost_the_same_however_many_challenges_their_posts_reach(
