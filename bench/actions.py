@@ -1,6 +1,7 @@
 """Each of the nine actions, and a whole lifecycle, against plain SQL doing the same writes.
 
     .venv/bin/python -m bench.actions [--rounds 200] [--db sqlite,postgres] [--challenges 100000]
+        [--split]
 
 Per round, on the project's database: raise a formal challenge at the social worker
 stage, extend it, pause, resume, escalate, respond, then accept (odd rounds) or withdraw
@@ -15,7 +16,11 @@ due. The two sides alternate round by round, each going first every other round,
 noisy machine slows both alike. Prints medians and 10th-90th percentiles in
 milliseconds, and the ratio of the medians. `--challenges N` first seeds N challenges into
 each database as `bench.web_log` does (a service of councils), so the actions run among a
-real table's indexes rather than an empty one's.
+real table's indexes rather than an empty one's. `--split` also divides the project's CPU
+a round into the database driver's share (its statements, BEGIN and COMMIT, timed where
+SQLAlchemy's dialect hands them to the DB-API) and the rest (the project's Python,
+SQLAlchemy's and the pool's): the floor's CPU is nearly all driver, so the rest is what
+separates the two. The split's clock adds about a microsecond a statement to the project.
 """
 
 from __future__ import annotations
@@ -27,9 +32,11 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from types import TracebackType
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
+from sqlalchemy.engine.default import DefaultDialect
 from sqlmodel import Session, SQLModel
 
 from api.wiring import build
@@ -297,7 +304,46 @@ def spread(values: list[float]) -> str:
     return f"{statistics.median(values):6.2f} ms ({low:.2f}-{high:.2f})"
 
 
-def one_database(kind: str, rounds: int, challenges: int = 0) -> None:
+class DriverClock:
+    """While open, the CPU spent in the DB-API driver's calls that SQLAlchemy's dialect
+    makes (`do_execute`, `do_executemany`, `do_commit`): every statement of the project's,
+    on its own cursor (`workflow.driver`) or through Core, and each COMMIT. The floor calls
+    the driver directly and is not counted."""
+
+    _TIMED = ("do_execute", "do_executemany", "do_commit")
+
+    def __init__(self) -> None:
+        self.ns = 0
+        self._kept: dict[str, Any] = {}
+
+    def __enter__(self) -> DriverClock:
+        for name in self._TIMED:
+            original = self._kept[name] = DefaultDialect.__dict__[name]
+            setattr(DefaultDialect, name, self._timed(original))
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        for name, original in self._kept.items():
+            setattr(DefaultDialect, name, original)
+        self._kept.clear()
+
+    def _timed(self, original: Callable[..., Any]) -> Callable[..., Any]:
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            started = time.process_time_ns()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                self.ns += time.process_time_ns() - started
+
+        return timed
+
+
+def one_database(kind: str, rounds: int, challenges: int = 0, split: bool = False) -> None:
     with scratch(kind) as project_engine, scratch(kind) as plain_engine:
         sides: dict[str, Any] = {}
         for label, engine, side in (("project", project_engine, Project),
@@ -314,16 +360,38 @@ def one_database(kind: str, rounds: int, challenges: int = 0) -> None:
                 side.round()
         results: dict[str, dict[str, list[float]]] = {s: {} for s in sides}
         results_life: dict[str, list[float]] = {s: [] for s in sides}
+        # With --split: each round's CPU per side, and the project's in the driver.
+        cpu_life: dict[str, list[float]] = {s: [] for s in sides}
+        driver_ms: list[float] = []
         order = list(sides.items())
         for _ in range(rounds):
             order.reverse()  # each side goes first every other round
             for label, side in order:
-                times = side.round()
+                if split and label == "project":
+                    with DriverClock() as clock:
+                        times = side.round()
+                    driver_ms.append(clock.ns / 1e6)
+                else:
+                    times = side.round()
                 for action, ms in times.items():
                     results[label].setdefault(action, []).append(ms)
                 results_life[label].append(sum(times[a] for a in ACTIONS if a in times))
+                cpu_life[label].append(sum(times[CPU + a] for a in ACTIONS if CPU + a in times))
         sides["plain SQL"].close()
         _print(kind, results, results_life)
+        if split:
+            _print_split(kind, cpu_life, driver_ms)
+
+
+def _print_split(kind: str, cpu: dict[str, list[float]], driver_ms: list[float]) -> None:
+    """The project's CPU a round, the driver's share and the rest, beside the floor's."""
+    ours, floor = statistics.median(cpu["project"]), statistics.median(cpu["plain SQL"])
+    driver = statistics.median(driver_ms)
+    rest = statistics.median(c - d for c, d in zip(cpu["project"], driver_ms, strict=True))
+    label = "CPU" if kind == "sqlite" else "client CPU"
+    print(f"  {kind:<8} {label} a round: project {ours:.2f} ms = in the driver {driver:.2f} ms "
+          f"+ the rest (Python: the project's, SQLAlchemy's, the pool's) {rest:.2f} ms; "
+          f"plain SQL {floor:.2f} ms", flush=True)  # fmt: skip
 
 
 def _print(kind: str, results: dict[str, dict[str, list[float]]],
@@ -349,13 +417,15 @@ def _print(kind: str, results: dict[str, dict[str, list[float]]],
 
 
 def main(
-    argv: list[str] | None = None, runner: Callable[[str, int, int], None] = one_database
+    argv: list[str] | None = None, runner: Callable[[str, int, int, bool], None] = one_database
 ) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=200)
     parser.add_argument("--db", default="sqlite,postgres")
     parser.add_argument("--challenges", type=int, default=0,
                         help="challenges already in each database, seeded as bench.web_log's")  # fmt: skip
+    parser.add_argument("--split", action="store_true",
+                        help="divide the project's CPU into the driver's share and the rest")  # fmt: skip
     args = parser.parse_args(argv)
     use_settings(MailSettings(base_url="https://disputes.bench.test", reply_domain="bench.test"))
     print(
@@ -365,7 +435,7 @@ def main(
     if args.challenges:
         print(f"Among {args.challenges:,} challenges already in each database")
     for kind in args.db.split(","):
-        runner(kind, args.rounds, args.challenges)
+        runner(kind, args.rounds, args.challenges, args.split)
 
 
 if __name__ == "__main__":
